@@ -1,0 +1,75 @@
+"""tiffstream: open TIFF, BigTIFF and OME-TIFF files as code streams and decode them on CPU or GPU.
+
+The public names are nvImageCodec's (``CodeStream``, ``CodeStreamView``, ``Region``) so that
+``import tiffstream as nvimgcodec`` runs nvImageCodec scripts, plus our own ``open()``.
+Importing the package does no I/O and starts no threads; CUDA libraries load only when used.
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib.resources import files
+from typing import TYPE_CHECKING
+
+from .codestream import CodeStream, CodeStreamView
+from .errors import (
+    BackendUnavailableError,
+    CorruptTiffError,
+    DecodeError,
+    ImageIndexError,
+    NotATiffError,
+    OmeXmlError,
+    OmeXmlWarning,
+    TiffError,
+    TiffFormatError,
+    TiffstreamWarning,
+    TiffTruncatedError,
+    UnsupportedError,
+    UnsupportedTiffError,
+)
+from .region import Region
+from .tiff.file import TiffFile
+
+if TYPE_CHECKING:
+    from .source import SourceLike
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BackendUnavailableError",
+    "CodeStream",
+    "CodeStreamView",
+    "CorruptTiffError",
+    "DecodeError",
+    "ImageIndexError",
+    "NotATiffError",
+    "OmeXmlError",
+    "OmeXmlWarning",
+    "Region",
+    "TiffError",
+    "TiffFile",
+    "TiffFormatError",
+    "TiffTruncatedError",
+    "TiffstreamWarning",
+    "UnsupportedError",
+    "UnsupportedTiffError",
+    "__version__",
+    "open",
+    "sample_path",
+]
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+
+def open(source: SourceLike) -> TiffFile:  # noqa: A001  # rasterio-style entry point
+    """Open a TIFF for reading: a path, ``bytes``/buffer or binary file object.
+
+    Returns a :class:`TiffFile` (a context manager) with a lazy ``pages`` sequence; each page has
+    ``subifds``, ``tags``, ``shape``, ``dtype`` and ``plan``; ``ome`` holds parsed OME-XML.
+    """
+    return TiffFile(source)
+
+
+def sample_path() -> str:
+    """Path of the small pyramidal OME-TIFF shipped inside the package (the CLI's default input)."""
+    return str(files(__name__).joinpath("data", "sample_pyramid.ome.tif"))

@@ -1,0 +1,161 @@
+"""The ``tiffstream`` command line: a thin client of the public API.
+
+``tiffstream info [FILE]`` prints the tree of pages and SubIFDs (FILE defaults to the sample shipped
+in the package). Bad input prints one line and exits with status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+from . import __version__, open as open_tiff, sample_path
+from .errors import TiffError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .tiff.file import TiffFile
+    from .tiff.page import TiffPage
+
+__all__ = ["main"]
+
+
+def _name(value: int) -> str:
+    return str(getattr(value, "name", value))
+
+
+def _page_summary(page: TiffPage, with_tags: bool) -> dict[str, Any]:
+    info: dict[str, Any] = {"offset": page.offset}
+    info.update(
+        shape=list(page.shape),
+        dtype=str(page.dtype),
+        compression=_name(page.compression),
+        photometric=_name(page.photometric),
+        predictor=_name(page.predictor),
+        planar=_name(page.planar_config),
+        layout="tiles" if page.is_tiled else "strips",
+        chunk_shape=list(page.chunk_shape),
+        chunks=len(page.plan.chunks),
+    )
+    if page.is_reduced:
+        info["reduced"] = True
+    if with_tags:
+        info["tags"] = {tag.name: _tag_text(tag.value) for tag in page.tags}
+    return info
+
+
+def _tag_text(value: Any, limit: int = 80) -> Any:
+    if isinstance(value, bytes):
+        value = f"<{len(value)} bytes>"
+    elif isinstance(value, tuple) and len(value) > 8:
+        value = f"{list(value[:8])[:-1]}... ({len(value)} values)"
+    if isinstance(value, str) and len(value) > limit:
+        return value[: limit - 3] + "..."
+    return value
+
+
+def describe(tif: TiffFile, *, max_pages: int, with_tags: bool) -> dict[str, Any]:
+    """A JSON-ready summary: header, the first ``max_pages`` pages with their SubIFDs, and OME."""
+    pages = []
+    iterator = iter(tif.pages)
+    for page in iterator:
+        if len(pages) >= max_pages:
+            break
+        entry = _page_summary(page, with_tags)
+        entry["subifds"] = [_page_summary(sub, with_tags) for sub in page.subifds]
+        pages.append(entry)
+    result: dict[str, Any] = {
+        "file": tif.name,
+        "byteorder": "little" if tif.byteorder == "<" else "big",
+        "bigtiff": tif.is_bigtiff,
+        "num_pages": len(tif.pages),
+        "pages": pages,
+    }
+    ome = tif.ome
+    if ome is not None:
+        result["ome"] = [
+            {
+                "image": image.name or image.id,
+                "type": image.pixels.type,
+                "dimension_order": image.pixels.dimension_order,
+                "size": {axis: getattr(image.pixels, f"size_{axis.lower()}") for axis in "XYZCT"},
+                "physical_size": [image.pixels.physical_size_x, image.pixels.physical_size_y, image.pixels.physical_size_z],
+                "channels": [ch.name for ch in image.pixels.channels],
+            }
+            for image in ome.images
+        ]
+    return result
+
+
+def _print_tree(summary: dict[str, Any], out: Any) -> None:
+    kind = "BigTIFF" if summary["bigtiff"] else "TIFF"
+    print(f"{summary['file']}: {kind}, {summary['byteorder']}-endian, {summary['num_pages']} pages", file=out)
+
+    def line(prefix: str, page: dict[str, Any]) -> str:
+        shape = "x".join(str(s) for s in page["shape"])
+        chunk = "x".join(str(s) for s in page["chunk_shape"])
+        return (
+            f"{prefix} @{page['offset']}: {shape} {page['dtype']} {page['photometric']}, {page['compression']}"
+            f" (predictor {page['predictor']}), {page['chunks']} {page['layout']} of {chunk}"
+        )
+
+    for index, page in enumerate(summary["pages"]):
+        print(line(f"page {index}", page), file=out)
+        for level, sub in enumerate(page["subifds"], start=1):
+            print(line(f"  subifd {level}", sub), file=out)
+        for name, value in page.get("tags", {}).items():
+            print(f"    {name}: {value}", file=out)
+    hidden = summary["num_pages"] - len(summary["pages"])
+    if hidden > 0:
+        print(f"... {hidden} more pages (use --max-pages)", file=out)
+    for image in summary.get("ome", []):
+        size = " ".join(f"{k}={v}" for k, v in image["size"].items())
+        channels = ", ".join(str(c) for c in image["channels"]) or "-"
+        print(
+            f"OME image {image['image']!r}: {image['type']} {image['dimension_order']} {size};"
+            f" physical size {image['physical_size']}; channels {channels}",
+            file=out,
+        )
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    path = args.file or sample_path()
+    with open_tiff(path) as tif:
+        summary = describe(tif, max_pages=args.max_pages, with_tags=args.tags)
+    if args.json:
+        json.dump(summary, sys.stdout, indent=2, default=str)
+        print()
+    else:
+        _print_tree(summary, sys.stdout)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tiffstream", description="Inspect and decode TIFF / OME-TIFF files.")
+    parser.add_argument("--version", action="version", version=f"tiffstream {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    info = commands.add_parser("info", help="print the tree of pages and SubIFDs of a TIFF")
+    info.add_argument("file", nargs="?", help="TIFF file (default: the sample shipped with tiffstream)")
+    info.add_argument("--json", action="store_true", help="print JSON instead of text")
+    info.add_argument("--tags", action="store_true", help="list every tag of every page shown")
+    info.add_argument("--max-pages", type=int, default=20, help="pages to show (default 20)")
+    info.set_defaults(run=_cmd_info)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status (2 for bad input files or arguments)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except (TiffError, OSError) as exc:
+        print(f"tiffstream: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,313 @@
+"""CodeStream: nvImageCodec's view of one position in a TIFF's IFD chain (pages, SubIFDs, pagination).
+
+Semantics follow nvImageCodec: ``num_images`` counts the IFD chain from the stream's start offset
+(capped by ``limit_images``); ``image_idx`` is relative to that start; properties describe the
+stream's current image (image 0, or the ``image_idx`` a sub code stream was made with).
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .errors import ImageIndexError, TiffFormatError
+from .region import Region
+from .tiff.file import TiffFile
+from .tiff.ifd import IfdChain
+from .tiff.page import TiffPage, read_page
+from .tiff.tags import Photometric
+
+if TYPE_CHECKING:
+    from .plan import DecodePlan
+    from .source import SourceLike
+
+__all__ = ["CodeStream", "CodeStreamView"]
+
+
+class CodeStreamView:
+    """Arguments of ``get_sub_code_stream`` as one value: which image, from which offset, how many."""
+
+    __slots__ = ("bitstream_offset", "image_idx", "limit_images", "region")
+
+    def __init__(
+        self,
+        image_idx: int = 0,
+        bitstream_offset: int | None = None,
+        limit_images: int | None = None,
+        region: Region | None = None,
+    ) -> None:
+        self.image_idx = _check_index("image_idx", image_idx)
+        self.bitstream_offset = None if bitstream_offset is None else _check_index("bitstream_offset", bitstream_offset)
+        self.limit_images = _check_limit(limit_images)
+        self.region = region
+
+    def __repr__(self) -> str:
+        return (
+            f"CodeStreamView(image_idx={self.image_idx}, bitstream_offset={self.bitstream_offset}, "
+            f"limit_images={self.limit_images}, region={self.region!r})"
+        )
+
+
+def _check_index(name: str, value: object) -> int:
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    try:
+        number = operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}") from None
+    if number < 0:
+        raise TypeError(f"{name} must be a non-negative integer, got {number}")
+    return number
+
+
+def _check_limit(limit: object) -> int | None:
+    if limit is None:
+        return None
+    number = _check_index("limit_images", limit)
+    return number or None  # 0 means no limit, as in nvImageCodec
+
+
+class _Chain:
+    """An IFD chain walked lazily up to a limit; shared by a stream and the sub streams made from it."""
+
+    def __init__(self, tiff: TiffFile, start: int, limit: int | None) -> None:
+        self.tiff = tiff
+        self.start = start
+        self.limit = limit
+        self._chain = IfdChain(tiff.source, tiff.header, start)
+        self._walked = False
+        self._pages: dict[int, TiffPage] = {}
+
+    def _walk(self) -> None:
+        if not self._walked:
+            self._chain.advance(self.limit)
+            self._walked = True
+
+    @property
+    def num_images(self) -> int:
+        self._walk()
+        return len(self._chain.offsets)
+
+    @property
+    def next_offset(self) -> int | None:
+        self._walk()
+        return self._chain.next_offset
+
+    def check_start(self) -> None:
+        """Fail now, not at first use, when the start offset is no IFD (or no image IFD)."""
+        ifd = self.page(0).ifd
+        if 256 not in ifd.tags or 257 not in ifd.tags:
+            raise TiffFormatError(
+                f"offset {self.start} does not point at an image IFD (no ImageWidth/ImageLength tags)",
+                path=self.tiff.name,
+                offset=self.start,
+            )
+
+    def page(self, index: int) -> TiffPage:
+        page = self._pages.get(index)
+        if page is None:
+            if index == 0:
+                offset = self.start
+            else:
+                self._walk()
+                offset = self._chain.offsets[index]
+            page = read_page(self.tiff.source, self.tiff.header, offset, index)
+            self._pages[index] = page
+        return page
+
+
+class CodeStream:
+    """A TIFF opened at one IFD chain: the file's main pages, or a SubIFD chain, optionally paginated.
+
+    Parameters
+    ----------
+    source
+        A path, ``bytes``/buffer, or binary file object.
+    bitstream_offset
+        Absolute file offset of the IFD to start at (a main IFD or a SubIFD); the file's first IFD when None.
+    limit_images
+        Visit at most this many IFDs of the chain (None or 0: all); ``next_bitstream_offset`` then
+        says where to resume.
+
+    Raises
+    ------
+    NotATiffError
+        The source is not a TIFF.
+    TiffFormatError
+        ``bitstream_offset`` does not point at an IFD, or the file is corrupt.
+    TypeError
+        A negative or non-integer offset or limit.
+    """
+
+    def __init__(self, source: SourceLike, bitstream_offset: int | None = None, limit_images: int | None = None):
+        tiff = TiffFile(source)
+        start = tiff.header.first_ifd_offset if bitstream_offset is None else _check_index(
+            "bitstream_offset", bitstream_offset
+        )
+        chain = _Chain(tiff, start, _check_limit(limit_images))
+        chain.check_start()
+        self._setup(chain, 0, None)
+
+    @classmethod
+    def _derived(cls, chain: _Chain, image_idx: int, region: Region | None) -> CodeStream:
+        stream = cls.__new__(cls)
+        stream._setup(chain, image_idx, region)
+        return stream
+
+    def _setup(self, chain: _Chain, image_idx: int, region: Region | None) -> None:
+        self._chain = chain
+        self._image_idx = image_idx
+        self._region = region
+
+    # -- navigation ---------------------------------------------------------------------------
+
+    @property
+    def num_images(self) -> int:
+        """Number of IFDs in this stream's chain, from its start offset, capped by ``limit_images``."""
+        return self._chain.num_images
+
+    @property
+    def next_bitstream_offset(self) -> int | None:
+        """Offset to resume from when ``limit_images`` stopped the walk and more IFDs follow, else None."""
+        return self._chain.next_offset
+
+    @property
+    def bitstream_offset(self) -> int:
+        """Offset of the first IFD of this stream's chain."""
+        return self._chain.start
+
+    @property
+    def image_idx(self) -> int:
+        """Index (from the stream's start) of the image this stream stands for."""
+        return self._image_idx
+
+    @property
+    def region(self) -> Region | None:
+        return self._region
+
+    def get_sub_code_stream(
+        self,
+        image_idx: int | CodeStreamView = 0,
+        bitstream_offset: int | None = None,
+        limit_images: int | None = None,
+        region: Region | None = None,
+    ) -> CodeStream:
+        """A stream for image ``image_idx`` of this chain, or of the chain starting at ``bitstream_offset``.
+
+        Without ``bitstream_offset`` the sub stream keeps this stream's chain (and ``num_images``,
+        unless ``limit_images`` is given) and stands for image ``image_idx`` of it. With it, the
+        chain starts at that absolute offset and ``image_idx`` counts from there.
+
+        Raises
+        ------
+        ImageIndexError
+            ``image_idx`` is past the end ("Image index #N out of range (0, M-1)"); a ``RuntimeError``.
+        TypeError
+            A negative or non-integer argument.
+        """
+        if isinstance(image_idx, CodeStreamView):
+            view = image_idx
+            image_idx, bitstream_offset, limit_images = view.image_idx, view.bitstream_offset, view.limit_images
+            region = view.region if region is None else region
+        index = _check_index("image_idx", image_idx)
+        limit = _check_limit(limit_images)
+        if region is not None and not isinstance(region, Region):
+            raise TypeError(f"region must be a Region, got {type(region).__name__}")
+        if bitstream_offset is not None:
+            start = _check_index("bitstream_offset", bitstream_offset)
+            chain = _Chain(self._chain.tiff, start, limit)
+            chain.check_start()
+        elif limit is not None and limit != self._chain.limit:
+            chain = _Chain(self._chain.tiff, self._chain.start, limit)
+        else:
+            chain = self._chain
+        if index >= chain.num_images:
+            raise ImageIndexError(
+                f"Image index #{index} out of range (0, {chain.num_images - 1})",
+                path=self._chain.tiff.name,
+                offset=chain.start,
+            )
+        stream = CodeStream._derived(chain, index, region)
+        if region is not None:
+            region.check_within(stream.height, stream.width)
+        return stream
+
+    # -- properties of the current image -------------------------------------------------------
+
+    @property
+    def page(self) -> TiffPage:
+        """The :class:`TiffPage` this stream stands for (our own API)."""
+        return self._chain.page(self._image_idx)
+
+    @property
+    def plan(self) -> DecodePlan:
+        """Decode plan of the current image."""
+        return self.page.plan
+
+    @property
+    def codec_name(self) -> str:
+        return "tiff"
+
+    @property
+    def width(self) -> int:
+        return self.page.width
+
+    @property
+    def height(self) -> int:
+        return self.page.height
+
+    @property
+    def num_channels(self) -> int:
+        """Samples per pixel; 3 for palette images, which decode to RGB."""
+        page = self.page
+        if page.photometric == Photometric.PALETTE and page.samples_per_pixel == 1:
+            return 3
+        return page.samples_per_pixel
+
+    @property
+    def dtype(self) -> np.dtype:
+        """Sample type (1-bit images report ``uint8``, as they decode to bytes)."""
+        dtype = self.page.dtype
+        return np.dtype("uint8") if dtype == np.bool_ else dtype
+
+    @property
+    def precision(self) -> int:
+        """Significant bits per sample; 0 when that is the full width of ``dtype`` (nvImageCodec's rule)."""
+        bits = max(self.page.bits_per_sample)
+        return 0 if bits == self.dtype.itemsize * 8 else bits
+
+    @property
+    def tile_height(self) -> int:
+        """Tile height, or rows per strip for a stripped image."""
+        return self.page.chunk_shape[0]
+
+    @property
+    def tile_width(self) -> int:
+        """Tile width, or the image width for a stripped image."""
+        return self.page.chunk_shape[1]
+
+    @property
+    def num_tiles_y(self) -> int:
+        return -(-self.height // self.tile_height)
+
+    @property
+    def num_tiles_x(self) -> int:
+        return -(-self.width // self.tile_width)
+
+    @property
+    def subifd_offsets(self) -> list[int]:
+        """Offsets in the current image's SubIFDs tag (all of them), ``[]`` when there are none."""
+        return self.page.subifd_offsets
+
+    @property
+    def size(self) -> int:
+        """Size of the whole source in bytes."""
+        return self._chain.tiff.source.size
+
+    def __repr__(self) -> str:
+        return (
+            f"CodeStream({self._chain.tiff.name!r}, bitstream_offset={self._chain.start}, "
+            f"image_idx={self._image_idx}, codec_name='tiff', size={self.width}x{self.height}x{self.num_channels})"
+        )

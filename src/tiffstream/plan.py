@@ -1,0 +1,94 @@
+"""The decode plan: the typed seam between "where are the bytes" (tiff/) and "bytes to pixels" (backends).
+
+A plan holds no file handle and no file bytes, so it pickles cheaply to other processes. Chunk
+positions use the stored layout: ``plane`` is the sample plane (planar-separate files, else 0),
+``y``/``x`` the top-left pixel of the chunk, ``height``/``width`` its stored (uncropped) size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["Chunk", "DecodePlan"]
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """One strip or tile: where its compressed bytes are and where its pixels land."""
+
+    index: int
+    offset: int
+    nbytes: int
+    plane: int
+    y: int
+    x: int
+    height: int
+    width: int
+
+    @property
+    def is_missing(self) -> bool:
+        """A chunk with offset or byte count 0 holds no data: its pixels are the fill value."""
+        return self.offset == 0 or self.nbytes == 0
+
+
+@dataclass(frozen=True, slots=True)
+class DecodePlan:
+    """Everything a backend needs to decode one image (one IFD), and nothing that ties it to an open file."""
+
+    source_name: str
+    ifd_offset: int
+    byteorder: str
+    width: int
+    height: int
+    samples_per_pixel: int
+    bits_per_sample: tuple[int, ...]
+    sample_format: int
+    dtype: str
+    shape: tuple[int, ...]
+    compression: int
+    predictor: int
+    photometric: int
+    planar_config: int
+    fill_order: int
+    tiled: bool
+    chunk_height: int
+    chunk_width: int
+    chunks: tuple[Chunk, ...]
+    extra_samples: tuple[int, ...] = ()
+    ycbcr_subsampling: tuple[int, int] = (1, 1)
+    jpeg_tables: bytes | None = field(default=None, repr=False)
+    colormap: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.width < 0 or self.height < 0 or self.samples_per_pixel <= 0:
+            raise ValueError(f"invalid image size {self.width}x{self.height}x{self.samples_per_pixel}")
+        if self.chunk_height <= 0 or self.chunk_width <= 0:
+            raise ValueError(f"invalid chunk size {self.chunk_height}x{self.chunk_width}")
+
+    @property
+    def num_planes(self) -> int:
+        """Number of sample planes stored apart (samples per pixel when planar-separate, else 1)."""
+        return self.samples_per_pixel if self.planar_config == 2 else 1
+
+    @property
+    def chunks_down(self) -> int:
+        return -(-self.height // self.chunk_height)
+
+    @property
+    def chunks_across(self) -> int:
+        return -(-self.width // self.chunk_width)
+
+    @property
+    def compressed_nbytes(self) -> int:
+        """Total compressed bytes of all chunks."""
+        return sum(c.nbytes for c in self.chunks)
+
+    def chunks_in(self, y0: int, x0: int, y1: int, x1: int) -> list[Chunk]:
+        """Chunks that overlap the rectangle rows ``y0:y1``, columns ``x0:x1`` (all planes)."""
+        return [
+            c
+            for c in self.chunks
+            if c.y < y1 and c.y + c.height > y0 and c.x < x1 and c.x + c.width > x0
+        ]

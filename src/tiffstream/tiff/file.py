@@ -1,0 +1,133 @@
+"""TiffFile: an open TIFF with a lazy page sequence, SubIFDs and OME metadata (our own API)."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, overload
+
+from ..errors import OmeXmlError, OmeXmlWarning
+from ..source import ByteSource, open_source
+from .header import TiffHeader, parse_header
+from .ifd import IfdChain
+from .ome import OmeMetadata, is_ome_xml, parse_ome_xml
+from .page import TiffPage, read_page
+
+if TYPE_CHECKING:
+    from ..source import SourceLike
+
+__all__ = ["TiffFile", "TiffPages"]
+
+
+class TiffPages(Sequence[TiffPage]):
+    """The main IFD chain as a lazy sequence: IFDs are found as indexing or iteration reaches them."""
+
+    def __init__(self, tiff: TiffFile, start: int) -> None:
+        self._tiff = tiff
+        self._chain = IfdChain(tiff.source, tiff.header, start)
+        self._pages: dict[int, TiffPage] = {}
+
+    @property
+    def offsets(self) -> list[int]:
+        """Offsets of every main IFD (walks the whole chain)."""
+        self._chain.advance()
+        return list(self._chain.offsets)
+
+    def __len__(self) -> int:
+        self._chain.advance()
+        return len(self._chain.offsets)
+
+    @overload
+    def __getitem__(self, index: int) -> TiffPage: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[TiffPage]: ...
+
+    def __getitem__(self, index: int | slice) -> TiffPage | list[TiffPage]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        index = int(index)
+        if index < 0:
+            index += len(self)
+        if index < 0 or not self._chain.ensure(index + 1):
+            raise IndexError(f"page index {index} out of range for a file of {len(self._chain.offsets)} pages")
+        page = self._pages.get(index)
+        if page is None:
+            page = read_page(self._tiff.source, self._tiff.header, self._chain.offsets[index], index)
+            self._pages[index] = page
+        return page
+
+    def __iter__(self) -> Iterator[TiffPage]:
+        index = 0
+        while self._chain.ensure(index + 1):
+            yield self[index]
+            index += 1
+
+
+class TiffFile:
+    """An open TIFF file. Nothing is read beyond the header until pages are asked for.
+
+    Example
+    -------
+    >>> import tiffstream
+    >>> with tiffstream.open(tiffstream.sample_path()) as tif:  # doctest: +SKIP
+    ...     print(len(tif.pages), tif.pages[0].shape, [p.shape for p in tif.pages[0].subifds])
+    """
+
+    def __init__(self, source: SourceLike) -> None:
+        self.source: ByteSource = open_source(source)
+        self._owns_source = self.source is not source
+        try:
+            self.header: TiffHeader = parse_header(self.source)
+        except BaseException:
+            self.close()
+            raise
+        self.pages = TiffPages(self, self.header.first_ifd_offset)
+
+    @property
+    def name(self) -> str:
+        return self.source.name
+
+    @property
+    def byteorder(self) -> str:
+        return self.header.byteorder
+
+    @property
+    def is_bigtiff(self) -> bool:
+        return self.header.bigtiff
+
+    def page_at(self, offset: int) -> TiffPage:
+        """The page whose IFD is at ``offset`` (a main IFD or a SubIFD)."""
+        return read_page(self.source, self.header, offset)
+
+    @cached_property
+    def ome(self) -> OmeMetadata | None:
+        """OME-XML metadata of the first page, or None (with an ``OmeXmlWarning`` when it is malformed)."""
+        description = self.pages[0].description
+        if not description or not is_ome_xml(description):
+            return None
+        try:
+            return parse_ome_xml(description)
+        except OmeXmlError as exc:
+            warnings.warn(f"{self.name}: ignoring malformed OME-XML: {exc.message}", OmeXmlWarning, stacklevel=2)
+            return None
+
+    @property
+    def is_ome(self) -> bool:
+        return self.ome is not None
+
+    def close(self) -> None:
+        """Close the file handle if this object opened it."""
+        if self._owns_source:
+            self.source.close()
+
+    def __enter__(self) -> TiffFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        kind = "BigTIFF" if self.is_bigtiff else "TIFF"
+        return f"<TiffFile {self.name!r} {kind} {self.byteorder}>"

@@ -1,0 +1,340 @@
+"""IFD parsing: one image file directory at a time, tag values decoded lazily, chains walked with loop checks.
+
+Nothing here reads more than the IFD asked for: walking a chain reads each IFD's entry count and
+next-IFD link; parsing an IFD reads its entry table; a tag's value at an offset is read on first use.
+"""
+
+from __future__ import annotations
+
+import struct
+import warnings
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import IfdChainWarning, TiffFormatError, TiffTruncatedError, UnsupportedTiffError
+from .tags import DataType, tag_code, tag_name
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from ..source import ByteSource
+    from .header import TiffHeader
+
+__all__ = ["Ifd", "IfdChain", "Tag", "parse_ifd", "read_next_ifd_offset", "walk_ifd_chain"]
+
+# Item size and numpy type code of each field type (RATIONALs are pairs of 32-bit integers).
+_TYPE_INFO: dict[int, tuple[int, str]] = {
+    DataType.BYTE: (1, "u1"),
+    DataType.ASCII: (1, "u1"),
+    DataType.SHORT: (2, "u2"),
+    DataType.LONG: (4, "u4"),
+    DataType.RATIONAL: (8, "u4"),
+    DataType.SBYTE: (1, "i1"),
+    DataType.UNDEFINED: (1, "u1"),
+    DataType.SSHORT: (2, "i2"),
+    DataType.SLONG: (4, "i4"),
+    DataType.SRATIONAL: (8, "i4"),
+    DataType.FLOAT: (4, "f4"),
+    DataType.DOUBLE: (8, "f8"),
+    DataType.IFD: (4, "u4"),
+    DataType.UNICODE: (2, "u2"),
+    DataType.COMPLEX: (8, "f4"),
+    DataType.LONG8: (8, "u8"),
+    DataType.SLONG8: (8, "i8"),
+    DataType.IFD8: (8, "u8"),
+}
+_PAIRED = (DataType.RATIONAL, DataType.SRATIONAL, DataType.COMPLEX)
+_RAW_BYTES = (DataType.UNDEFINED, DataType.BYTE)
+# The first read of an IFD fetches this many bytes, enough for the entry table of most IFDs.
+_IFD_READ_AHEAD = 1024
+
+
+class Tag:
+    """One IFD entry: code, field type, count, and a value decoded on first access."""
+
+    __slots__ = ("_data", "_ifd", "_value", "code", "count", "type", "value_offset")
+
+    def __init__(self, ifd: Ifd, code: int, dtype: int, count: int, inline: bytes | None, value_offset: int) -> None:
+        self._ifd = ifd
+        self.code = code
+        self.type = dtype
+        self.count = count
+        self._data = inline  # the value bytes when they fit in the entry, else None until read
+        self.value_offset = value_offset  # file offset of the value (of the entry field when inline)
+        self._value: Any = _UNSET
+
+    @property
+    def name(self) -> str:
+        return tag_name(self.code)
+
+    @property
+    def nbytes(self) -> int:
+        """Size of the value in bytes (0 for an unknown field type)."""
+        info = _TYPE_INFO.get(self.type)
+        return self.count * info[0] if info else 0
+
+    def raw(self) -> bytes:
+        """The value's bytes as stored in the file (read from the source on first use)."""
+        if self._data is None:
+            self._data = self._ifd.read_value_bytes(self)
+        return self._data
+
+    def array(self) -> np.ndarray:
+        """The value as a 1-D numpy array in native byte order (RATIONALs as ``(count, 2)``)."""
+        info = _TYPE_INFO.get(self.type)
+        if info is None:
+            raise UnsupportedTiffError(
+                f"tag {self.name} has unknown field type {self.type}",
+                path=self._ifd.source.name,
+                offset=self._ifd.offset,
+            )
+        arr = np.frombuffer(self.raw(), dtype=self._ifd.header.byteorder + info[1])
+        arr = arr.astype(arr.dtype.newbyteorder("="), copy=False)
+        return arr.reshape(-1, 2) if self.type in _PAIRED else arr
+
+    @property
+    def value(self) -> Any:
+        """Python value: int/float for one number, tuple for several, str for ASCII, bytes for BYTE/UNDEFINED."""
+        if self._value is _UNSET:
+            self._value = self._decode()
+        return self._value
+
+    def _decode(self) -> Any:
+        if self.type not in _TYPE_INFO:
+            return self.raw() if self._data is not None else b""
+        if self.type == DataType.ASCII:
+            return _decode_ascii(self.raw())
+        if self.type in _RAW_BYTES and self.count != 1:
+            return self.raw()
+        values = self.array()
+        if self.type in _PAIRED:
+            flat = tuple(values.ravel().tolist())
+            return flat
+        if self.count == 1:
+            return values[0].item()
+        return tuple(values.tolist())
+
+    def __repr__(self) -> str:
+        return f"<Tag {self.code} {self.name} type={self.type} count={self.count}>"
+
+
+_UNSET = object()
+
+
+def _decode_ascii(data: bytes) -> str:
+    data = data.rstrip(b"\x00")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+class Ifd:
+    """A parsed image file directory: its offset, tags by code, and the offset of the next IFD (0 = none)."""
+
+    __slots__ = ("header", "next_offset", "offset", "source", "tags")
+
+    def __init__(self, source: ByteSource, header: TiffHeader, offset: int, tags: dict[int, Tag], next_offset: int):
+        self.source = source
+        self.header = header
+        self.offset = offset
+        self.tags = tags
+        self.next_offset = next_offset
+
+    def __contains__(self, key: int | str) -> bool:
+        try:
+            return tag_code(key) in self.tags
+        except KeyError:
+            return False
+
+    def __getitem__(self, key: int | str) -> Tag:
+        return self.tags[tag_code(key)]
+
+    def __iter__(self) -> Iterator[Tag]:
+        return iter(self.tags.values())
+
+    def __len__(self) -> int:
+        return len(self.tags)
+
+    def get(self, key: int | str, default: Any = None) -> Any:
+        """Value of a tag by code or name, or ``default`` when the IFD lacks it."""
+        tag = self.tags.get(tag_code(key))
+        return default if tag is None else tag.value
+
+    @property
+    def subifd_offsets(self) -> list[int]:
+        """Offsets listed in the SubIFDs tag (330), ``[]`` when there is none."""
+        tag = self.tags.get(330)
+        if tag is None:
+            return []
+        return [int(v) for v in tag.array().tolist()]
+
+    def read_value_bytes(self, tag: Tag) -> bytes:
+        """Read the out-of-line value of ``tag``, checked against the source size."""
+        info = _TYPE_INFO.get(tag.type)
+        if info is None:
+            return b""
+        nbytes = tag.count * info[0]
+        if tag.value_offset + nbytes > self.source.size:
+            raise TiffTruncatedError(
+                f"tag {tag.name} ({tag.code}) of the IFD at {self.offset} claims {tag.count} values "
+                f"({nbytes} bytes) at offset {tag.value_offset}, past the end of the {self.source.size}-byte file",
+                path=self.source.name,
+                offset=tag.value_offset,
+            )
+        return self.source.read(tag.value_offset, nbytes)
+
+    def __repr__(self) -> str:
+        return f"<Ifd at {self.offset} with {len(self.tags)} tags, next {self.next_offset}>"
+
+
+def _check_ifd_offset(source: ByteSource, header: TiffHeader, offset: int) -> None:
+    if offset < header.header_size or offset + header.count_size > source.size:
+        raise TiffFormatError(
+            f"IFD offset {offset} is outside the file ({source.size} bytes)", path=source.name, offset=offset
+        )
+
+
+def _entry_count(source: ByteSource, header: TiffHeader, offset: int, head: bytes) -> int:
+    """Number of entries of the IFD at ``offset``, checked to fit in the file (its next link may not)."""
+    count = struct.unpack_from(header.byteorder + ("Q" if header.bigtiff else "H"), head, 0)[0]
+    end = offset + header.count_size + count * header.entry_size
+    if end > source.size:
+        raise TiffTruncatedError(
+            f"IFD with {count} entries at offset {offset} ends at {end}, past the end of the {source.size}-byte file",
+            path=source.name,
+            offset=offset,
+        )
+    return int(count)
+
+
+def parse_ifd(source: ByteSource, header: TiffHeader, offset: int) -> Ifd:
+    """Parse the IFD at ``offset``: its entry table (values at offsets are read later, on demand)."""
+    _check_ifd_offset(source, header, offset)
+    head = source.read_at_most(offset, _IFD_READ_AHEAD)
+    count = _entry_count(source, header, offset, head)
+    table_size = header.count_size + count * header.entry_size + header.offset_size
+    if len(head) < table_size:
+        head = source.read_at_most(offset, table_size)
+    bo = header.byteorder
+    if header.bigtiff:
+        entry_format, inline_size = bo + "HHQ8s", 8
+        value_format = bo + "Q"
+    else:
+        entry_format, inline_size = bo + "HHI4s", 4
+        value_format = bo + "I"
+    start = header.count_size
+    entries = struct.iter_unpack(entry_format, head[start : start + count * header.entry_size])
+    ifd = Ifd(source, header, offset, {}, 0)
+    tags = ifd.tags
+    field_offset = offset + start + 4 + (8 if header.bigtiff else 4)
+    for i, (code, dtype, n, field) in enumerate(entries):
+        info = _TYPE_INFO.get(dtype)
+        entry_value_offset = field_offset + i * header.entry_size
+        if info is None:  # unknown field type: keep the raw field so the tag is not lost
+            tags.setdefault(code, Tag(ifd, code, dtype, n, field, entry_value_offset))
+            continue
+        nbytes = n * info[0]
+        if nbytes <= inline_size:
+            tag = Tag(ifd, code, dtype, n, field[:nbytes], entry_value_offset)
+        else:
+            tag = Tag(ifd, code, dtype, n, None, struct.unpack(value_format, field)[0])
+        tags.setdefault(code, tag)  # the first of duplicated tags wins, as in libtiff
+    link = start + count * header.entry_size
+    ifd.next_offset = _next_link(source, offset + link, head[link : link + inline_size], value_format)
+    return ifd
+
+
+def _next_link(source: ByteSource, link_offset: int, raw: bytes, fmt: str) -> int:
+    """Decode a next-IFD link; one cut off by the end of the file ends the chain, with a warning."""
+    if len(raw) < struct.calcsize(fmt):
+        warnings.warn(
+            f"{source.name}: the next-IFD link at offset {link_offset} is cut off by the end of the file",
+            IfdChainWarning,
+            stacklevel=4,
+        )
+        return 0
+    return int(struct.unpack(fmt, raw)[0])
+
+
+def read_next_ifd_offset(source: ByteSource, header: TiffHeader, offset: int) -> int:
+    """Offset of the IFD after the one at ``offset`` (0 when it is the last), reading only what that needs."""
+    _check_ifd_offset(source, header, offset)
+    head = source.read_at_most(offset, _IFD_READ_AHEAD)
+    count = _entry_count(source, header, offset, head)
+    link = header.count_size + count * header.entry_size
+    fmt = header.byteorder + ("Q" if header.bigtiff else "I")
+    if len(head) < link + header.offset_size:
+        head = source.read_at_most(offset, link + header.offset_size)
+    return _next_link(source, offset + link, head[link : link + header.offset_size], fmt)
+
+
+class IfdChain:
+    """Incremental walk of an IFD chain: offsets found so far, the next one to visit, loop detection.
+
+    The IFD at ``start`` must be valid. A later link that loops back, points outside the file or at
+    an IFD that cannot be read ends the chain with an ``IfdChainWarning`` (libtiff and tifffile stop
+    there too, keeping the images before it); with ``strict=True`` it raises ``TiffFormatError``.
+    """
+
+    __slots__ = ("_seen", "header", "next_offset", "offsets", "source", "strict")
+
+    def __init__(self, source: ByteSource, header: TiffHeader, start: int, *, strict: bool = False) -> None:
+        self.source = source
+        self.header = header
+        self.strict = strict
+        self.offsets: list[int] = []
+        self._seen: set[int] = set()
+        self.next_offset: int | None = start or None  # None once the chain has ended
+
+    @property
+    def complete(self) -> bool:
+        return self.next_offset is None
+
+    def advance(self, count: int | None = None) -> int:
+        """Visit up to ``count`` more IFDs (all when None); returns how many were visited."""
+        visited = 0
+        offset = self.next_offset
+        while offset is not None and (count is None or visited < count):
+            try:
+                if offset in self._seen:
+                    raise TiffFormatError(
+                        f"IFD chain loops back to offset {offset} after {len(self.offsets)} IFDs",
+                        path=self.source.name,
+                        offset=offset,
+                    )
+                following = read_next_ifd_offset(self.source, self.header, offset)
+            except TiffFormatError as exc:
+                if self.strict or not self.offsets:
+                    raise
+                warnings.warn(f"IFD chain ends early: {exc}", IfdChainWarning, stacklevel=3)
+                offset = None
+                break
+            self._seen.add(offset)
+            self.offsets.append(offset)
+            visited += 1
+            offset = following or None
+        self.next_offset = offset
+        return visited
+
+    def ensure(self, count: int) -> bool:
+        """Walk until at least ``count`` offsets are known; False when the chain is shorter."""
+        missing = count - len(self.offsets)
+        if missing > 0:
+            self.advance(missing)
+        return len(self.offsets) >= count
+
+
+def walk_ifd_chain(
+    source: ByteSource, header: TiffHeader, start: int, limit: int | None = None
+) -> tuple[list[int], int | None]:
+    """Offsets of the IFDs chained from ``start`` (at most ``limit``), and where the walk would go on.
+
+    Returns ``(offsets, next_offset)``: ``next_offset`` is None when the chain ended, else the offset
+    of the first IFD not visited because ``limit`` was reached. A chain that returns to an IFD it has
+    visited raises ``TiffFormatError``.
+    """
+    chain = IfdChain(source, header, start)
+    chain.advance(limit)
+    return chain.offsets, chain.next_offset

@@ -1,0 +1,280 @@
+"""Image layout: from an IFD's tags to image properties (shape, dtype) and the decode plan.
+
+Shape and dtype follow tifffile's ``TiffPage``: ``(height, width)`` for one sample, ``(height, width,
+samples)`` when samples are interleaved, ``(samples, height, width)`` when planar-separate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..errors import TiffFormatError, UnsupportedTiffError
+from ..plan import Chunk, DecodePlan
+from .tags import Compression, Photometric, PlanarConfig, SampleFormat
+
+if TYPE_CHECKING:
+    from .ifd import Ifd
+
+__all__ = ["ImageInfo", "image_info", "plan_image", "sample_dtype"]
+
+_NO_ROWS_PER_STRIP = 2**32 - 1
+_CCITT = (Compression.CCITTRLE, Compression.CCITTFAX3, Compression.CCITTFAX4)
+
+
+def sample_dtype(sample_format: int, bits: int, compression: int = 1) -> np.dtype:
+    """numpy dtype that holds one decoded sample (tifffile's rule: round bits up to a whole type)."""
+    if compression in (Compression.JPEG, Compression.OJPEG) and bits <= 8:
+        return np.dtype("u1")
+    if sample_format in (SampleFormat.UINT, SampleFormat.VOID):
+        if bits == 1:
+            return np.dtype("?")
+        for size in (8, 16, 32, 64):
+            if bits <= size:
+                return np.dtype(f"u{size // 8}")
+    elif sample_format == SampleFormat.INT:
+        for size in (8, 16, 32, 64):
+            if bits <= size:
+                return np.dtype(f"i{size // 8}")
+    elif sample_format == SampleFormat.IEEEFP:
+        if bits == 16:
+            return np.dtype("f2")
+        if bits in (24, 32):
+            return np.dtype("f4")
+        if bits == 64:
+            return np.dtype("f8")
+    elif sample_format == SampleFormat.COMPLEXIEEEFP:
+        if bits == 64:
+            return np.dtype("c8")
+        if bits == 128:
+            return np.dtype("c16")
+    elif sample_format == SampleFormat.COMPLEXINT:
+        if bits in (32, 64):
+            return np.dtype("c8") if bits == 32 else np.dtype("c16")
+    raise UnsupportedTiffError(f"no data type for sample format {sample_format} with {bits} bits")
+
+
+@dataclass(frozen=True, slots=True)
+class ImageInfo:
+    """The image properties of one IFD, checked for consistency."""
+
+    width: int
+    height: int
+    samples_per_pixel: int
+    bits_per_sample: tuple[int, ...]
+    sample_format: int
+    compression: int
+    photometric: int
+    planar_config: int
+    predictor: int
+    fill_order: int
+    tiled: bool
+    chunk_height: int
+    chunk_width: int
+    dtype: np.dtype
+    shape: tuple[int, ...]
+    extra_samples: tuple[int, ...]
+    subfile_type: int
+
+
+def _as_tuple(value: object) -> tuple[int, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, (tuple, list)):
+        return tuple(int(v) for v in value)
+    if isinstance(value, (bytes, bytearray)):
+        return tuple(value)
+    return (int(value),)  # type: ignore[call-overload]
+
+
+def _int_tag(ifd: Ifd, code: int, default: int | None = None) -> int:
+    tag = ifd.tags.get(code)
+    if tag is None:
+        if default is None:
+            raise TiffFormatError(
+                f"the IFD lacks the required tag {code}", path=ifd.source.name, offset=ifd.offset
+            )
+        return default
+    values = tag.array()
+    if values.size == 0:
+        raise TiffFormatError(f"tag {tag.name} has no value", path=ifd.source.name, offset=ifd.offset)
+    value = values.ravel()[0]
+    if tag.type in (5, 10):  # RATIONAL: numerator / denominator
+        pair = values.reshape(-1, 2)[0]
+        value = pair[0] // pair[1] if pair[1] else 0
+    return int(value)
+
+
+def image_info(ifd: Ifd) -> ImageInfo:
+    """Read and check the image properties of ``ifd`` (raises ``TiffFormatError`` on impossible values)."""
+    name, offset = ifd.source.name, ifd.offset
+
+    def fail(message: str) -> TiffFormatError:
+        return TiffFormatError(message, path=name, offset=offset)
+
+    width = _int_tag(ifd, 256)
+    height = _int_tag(ifd, 257)
+    if width < 0 or height < 0:
+        raise fail(f"image size {width}x{height} is negative")
+    photometric_tag = ifd.tags.get(262)
+    spp_default = 3 if photometric_tag is not None and _int_tag(ifd, 262) in (2, 6) else 1
+    spp = _int_tag(ifd, 277, spp_default)
+    if not 1 <= spp <= 65535:
+        raise fail(f"SamplesPerPixel {spp} is invalid")
+    bits = _as_tuple(ifd.get(258, 1))
+    if not bits:
+        bits = (1,)
+    if len(bits) == 1 and spp > 1:
+        bits = bits * spp
+    if len(bits) != spp:
+        bits = (bits + (bits[-1],) * spp)[:spp]
+    if any(b <= 0 or b > 128 for b in bits):
+        raise fail(f"BitsPerSample {bits} is invalid")
+    sample_format = _int_tag(ifd, 339, 1)
+    compression = _int_tag(ifd, 259, 1)
+    photometric = _int_tag(ifd, 262, _default_photometric(spp))
+    planar = _int_tag(ifd, 284, 1)
+    if planar not in (PlanarConfig.CONTIG, PlanarConfig.SEPARATE):
+        raise fail(f"PlanarConfiguration {planar} is invalid")
+    if spp == 1:
+        planar = PlanarConfig.CONTIG
+    predictor = _int_tag(ifd, 317, 1)
+    fill_order = _int_tag(ifd, 266, 1)
+    depth = _int_tag(ifd, 32997, 1)
+    if depth > 1:
+        raise UnsupportedTiffError(f"volumetric images (ImageDepth {depth}) are not supported", path=name, offset=offset)
+    tiled = 322 in ifd.tags or 323 in ifd.tags
+    if tiled:
+        chunk_width = _int_tag(ifd, 322)
+        chunk_height = _int_tag(ifd, 323)
+        if chunk_width <= 0 or chunk_height <= 0:
+            raise fail(f"tile size {chunk_height}x{chunk_width} is not positive")
+    else:
+        chunk_width = max(width, 1)
+        rows = _int_tag(ifd, 278, _NO_ROWS_PER_STRIP)
+        chunk_height = max(height, 1) if rows <= 0 or rows > height else rows
+    bits_max = max(bits)
+    if len(set(bits)) > 1:  # e.g. RGB565: tifffile unpacks into bytes
+        dtype = np.dtype("u1") if bits_max <= 8 else sample_dtype(sample_format, bits_max, compression)
+    else:
+        dtype = sample_dtype(sample_format, bits[0], compression)
+    if spp == 1:
+        shape: tuple[int, ...] = (height, width)
+    elif planar == PlanarConfig.SEPARATE:
+        shape = (spp, height, width)
+    else:
+        shape = (height, width, spp)
+    return ImageInfo(
+        width=width,
+        height=height,
+        samples_per_pixel=spp,
+        bits_per_sample=bits,
+        sample_format=sample_format,
+        compression=compression,
+        photometric=photometric,
+        planar_config=planar,
+        predictor=predictor,
+        fill_order=fill_order,
+        tiled=tiled,
+        chunk_height=chunk_height,
+        chunk_width=chunk_width,
+        dtype=dtype,
+        shape=shape,
+        extra_samples=_as_tuple(ifd.get(338)),
+        subfile_type=_int_tag(ifd, 254, 0),
+    )
+
+
+def _default_photometric(spp: int) -> int:
+    return Photometric.RGB if spp >= 3 else Photometric.MINISBLACK
+
+
+def _chunk_arrays(ifd: Ifd, info: ImageInfo, expected: int) -> tuple[np.ndarray, np.ndarray]:
+    name, offset = ifd.source.name, ifd.offset
+    offsets_code, counts_code = (324, 325) if info.tiled else (273, 279)
+    if info.tiled and offsets_code not in ifd.tags and 273 in ifd.tags:
+        offsets_code, counts_code = 273, 279  # old writers stored tiles under the strip tags
+    if offsets_code not in ifd.tags:
+        raise TiffFormatError(f"the IFD has no {'TileOffsets' if info.tiled else 'StripOffsets'} tag", path=name, offset=offset)
+    offsets = ifd.tags[offsets_code].array().astype(np.int64, copy=False)
+    if counts_code in ifd.tags:
+        counts = ifd.tags[counts_code].array().astype(np.int64, copy=False)
+    elif info.compression == Compression.NONE and not info.tiled and expected:
+        bytes_per_row = -(-info.width * sum(info.bits_per_sample) // 8) if info.planar_config == 1 else (
+            -(-info.width * info.bits_per_sample[0] // 8)
+        )
+        counts = np.full(offsets.shape, info.chunk_height * bytes_per_row, dtype=np.int64)
+    else:
+        raise TiffFormatError("the IFD has no chunk byte counts", path=name, offset=offset)
+    if info.compression in _CCITT and offsets.size == 1 and offsets[0] > 0 and (counts.size == 0 or counts[0] == 0):
+        # a lone fax strip with no byte count: it runs to the next IFD or to the end of the file
+        end = ifd.next_offset if ifd.next_offset > offsets[0] else ifd.source.size
+        counts = np.array([end - offsets[0]], dtype=np.int64)
+    if offsets.size < expected or counts.size < expected:
+        raise TiffFormatError(
+            f"expected {expected} {'tiles' if info.tiled else 'strips'}, "
+            f"found {offsets.size} offsets and {counts.size} byte counts",
+            path=name,
+            offset=offset,
+        )
+    return offsets[:expected], counts[:expected]
+
+
+def plan_image(ifd: Ifd, info: ImageInfo | None = None) -> DecodePlan:
+    """Build the decode plan of ``ifd``: image properties plus every chunk's bytes and position."""
+    info = info or image_info(ifd)
+    planes = info.samples_per_pixel if info.planar_config == PlanarConfig.SEPARATE else 1
+    down = -(-info.height // info.chunk_height)
+    across = -(-info.width // info.chunk_width)
+    if info.width == 0 or info.height == 0:
+        down = across = 0  # an empty image has no chunks
+    expected = planes * down * across
+    offsets, counts = _chunk_arrays(ifd, info, expected)
+    chunks = []
+    index = 0
+    for plane in range(planes):
+        for row in range(down):
+            y = row * info.chunk_height
+            height = info.chunk_height if info.tiled else min(info.chunk_height, info.height - y)
+            for col in range(across):
+                chunks.append(
+                    Chunk(index, int(offsets[index]), int(counts[index]), plane, y, col * info.chunk_width,
+                          height, info.chunk_width)
+                )
+                index += 1
+    colormap = None
+    if 320 in ifd.tags:
+        cmap = ifd.tags[320].array()
+        if cmap.size % 3 == 0 and cmap.size:
+            colormap = cmap.reshape(3, -1)
+    jpeg_tables = ifd.tags[347].raw() if 347 in ifd.tags else None
+    subsampling = _as_tuple(ifd.get(530)) if 530 in ifd.tags else ()
+    if len(subsampling) != 2:
+        subsampling = (2, 2) if info.photometric == Photometric.YCBCR else (1, 1)
+    return DecodePlan(
+        source_name=ifd.source.name,
+        ifd_offset=ifd.offset,
+        byteorder=ifd.header.byteorder,
+        width=info.width,
+        height=info.height,
+        samples_per_pixel=info.samples_per_pixel,
+        bits_per_sample=info.bits_per_sample,
+        sample_format=info.sample_format,
+        dtype=info.dtype.str,
+        shape=info.shape,
+        compression=info.compression,
+        predictor=info.predictor,
+        photometric=info.photometric,
+        planar_config=info.planar_config,
+        fill_order=info.fill_order,
+        tiled=info.tiled,
+        chunk_height=info.chunk_height,
+        chunk_width=info.chunk_width,
+        chunks=tuple(chunks),
+        extra_samples=info.extra_samples,
+        ycbcr_subsampling=(subsampling[0], subsampling[1]),
+        jpeg_tables=jpeg_tables,
+        colormap=colormap,
+    )

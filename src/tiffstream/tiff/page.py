@@ -1,0 +1,155 @@
+"""TiffPage: one image (a main IFD or a SubIFD) with its properties, SubIFDs and decode plan."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from .ifd import Ifd, IfdChain, parse_ifd
+from .layout import ImageInfo, image_info, plan_image
+from .tags import Compression, Photometric, PlanarConfig, Predictor
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ..plan import DecodePlan
+    from ..source import ByteSource
+    from .header import TiffHeader
+
+__all__ = ["TiffPage", "read_page"]
+
+
+def _enum_or_int(enum: type, value: int) -> int:
+    try:
+        return enum(value)  # type: ignore[no-any-return]
+    except ValueError:
+        return value
+
+
+class TiffPage:
+    """One image of a TIFF file. Its tags are parsed; its properties and plan are derived on first use.
+
+    ``shape`` and ``dtype`` are those of the array the page decodes to, as tifffile reports them:
+    ``(height, width)``, ``(height, width, samples)``, or ``(samples, height, width)`` when
+    planar-separate.
+    """
+
+    def __init__(self, ifd: Ifd, index: int | None = None) -> None:
+        self.ifd = ifd
+        self.index = index  # position in its chain (None for a page opened by offset alone)
+
+    @property
+    def offset(self) -> int:
+        """File offset of this page's IFD."""
+        return self.ifd.offset
+
+    @property
+    def tags(self) -> Ifd:
+        """The IFD's tags, by code or name: ``page.tags["ImageWidth"].value``."""
+        return self.ifd
+
+    @cached_property
+    def info(self) -> ImageInfo:
+        return image_info(self.ifd)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.info.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.info.dtype
+
+    @property
+    def width(self) -> int:
+        return self.info.width
+
+    @property
+    def height(self) -> int:
+        return self.info.height
+
+    @property
+    def samples_per_pixel(self) -> int:
+        return self.info.samples_per_pixel
+
+    @property
+    def bits_per_sample(self) -> tuple[int, ...]:
+        return self.info.bits_per_sample
+
+    @property
+    def compression(self) -> int:
+        """A :class:`Compression` member (a plain int for codes no one has named)."""
+        return _enum_or_int(Compression, self.info.compression)
+
+    @property
+    def photometric(self) -> int:
+        return _enum_or_int(Photometric, self.info.photometric)
+
+    @property
+    def planar_config(self) -> int:
+        return _enum_or_int(PlanarConfig, self.info.planar_config)
+
+    @property
+    def predictor(self) -> int:
+        return _enum_or_int(Predictor, self.info.predictor)
+
+    @property
+    def is_tiled(self) -> bool:
+        return self.info.tiled
+
+    @property
+    def chunk_shape(self) -> tuple[int, int]:
+        """(height, width) of a tile, or (rows per strip, width) for strips."""
+        return self.info.chunk_height, self.info.chunk_width
+
+    @property
+    def is_reduced(self) -> bool:
+        """True for a reduced-resolution image (NewSubfileType bit 0), e.g. a pyramid level."""
+        return bool(self.info.subfile_type & 1)
+
+    @property
+    def description(self) -> str | None:
+        """The ImageDescription tag, or None."""
+        value = self.ifd.get(270)
+        return value if isinstance(value, str) else None
+
+    @property
+    def next_offset(self) -> int:
+        """Offset of the next IFD in this page's chain (0 when it is the last)."""
+        return self.ifd.next_offset
+
+    @property
+    def subifd_offsets(self) -> list[int]:
+        """Offsets in this page's SubIFDs tag (330), ``[]`` when it has none."""
+        return self.ifd.subifd_offsets
+
+    @cached_property
+    def subifds(self) -> tuple[TiffPage, ...]:
+        """The images under this page's SubIFDs tag, in order; a SubIFD's own next-IFD chain is followed."""
+        pages: list[TiffPage] = []
+        seen: set[int] = set()
+        for start in self.subifd_offsets:
+            chain = IfdChain(self.ifd.source, self.ifd.header, start)
+            chain.advance()
+            for offset in chain.offsets:
+                if offset not in seen:
+                    seen.add(offset)
+                    pages.append(read_page(self.ifd.source, self.ifd.header, offset, len(pages)))
+        return tuple(pages)
+
+    @cached_property
+    def plan(self) -> DecodePlan:
+        """The decode plan: chunk offsets, byte counts and positions, and everything codecs need."""
+        return plan_image(self.ifd, self.info)
+
+    def __repr__(self) -> str:
+        try:
+            what = f"{self.shape} {self.dtype} {getattr(self.compression, 'name', self.compression)}"
+        except Exception:  # noqa: BLE001  # repr must not fail on a broken page
+            what = "(unreadable)"
+        return f"<TiffPage {self.index} at {self.offset}: {what}>"
+
+
+def read_page(source: ByteSource, header: TiffHeader, offset: int, index: int | None = None) -> TiffPage:
+    """Parse the IFD at ``offset`` as a page."""
+    return TiffPage(parse_ifd(source, header, offset), index)
