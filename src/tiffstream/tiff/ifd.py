@@ -133,9 +133,10 @@ def _decode_ascii(data: bytes) -> str:
 class Ifd:
     """A parsed image file directory: its offset, tags by code, and the offset of the next IFD (0 = none)."""
 
-    __slots__ = ("header", "next_offset", "offset", "source", "tags")
+    __slots__ = ("header", "invalid_entries", "next_offset", "offset", "source", "tags")
 
     def __init__(self, source: ByteSource, header: TiffHeader, offset: int, tags: dict[int, Tag], next_offset: int):
+        self.invalid_entries: list[tuple[int, int, int]] = []  # (code, field type, count) of unreadable entries
         self.source = source
         self.header = header
         self.offset = offset
@@ -232,8 +233,8 @@ def parse_ifd(source: ByteSource, header: TiffHeader, offset: int) -> Ifd:
     for i, (code, dtype, n, field) in enumerate(entries):
         info = _TYPE_INFO.get(dtype)
         entry_value_offset = field_offset + i * header.entry_size
-        if info is None:  # unknown field type: keep the raw field so the tag is not lost
-            tags.setdefault(code, Tag(ifd, code, dtype, n, field, entry_value_offset))
+        if info is None:  # an unknown field type cannot be read: keep the entry aside, as tifffile drops it
+            ifd.invalid_entries.append((code, dtype, n))
             continue
         nbytes = n * info[0]
         if nbytes <= inline_size:

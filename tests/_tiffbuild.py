@@ -1,0 +1,115 @@
+"""A tiny, independent TIFF byte builder for tests: arbitrary entries, links, byte orders, BigTIFF.
+
+It exists to make files no well-behaved writer makes (loops, links past the end, odd field types),
+so the reader can be tested on them. It never imports tiffstream.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+
+ITEM_SIZE = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8, 17: 8, 18: 8}
+PACK = {1: "B", 3: "H", 4: "I", 6: "b", 8: "h", 9: "i", 11: "f", 12: "d", 13: "I", 16: "Q", 17: "q", 18: "Q"}
+
+
+@dataclass
+class Entry:
+    code: int
+    type: int
+    values: object  # a tuple of numbers, bytes (BYTE/UNDEFINED/ASCII), or raw value bytes with count given
+    count: int | None = None
+
+    def payload(self, bo: str) -> tuple[int, bytes]:
+        if isinstance(self.values, (bytes, bytearray)):
+            data = bytes(self.values)
+            size = ITEM_SIZE.get(self.type, 1)
+            return (self.count if self.count is not None else len(data) // size), data
+        values = tuple(self.values)  # type: ignore[arg-type]
+        if self.type in (5, 10):
+            fmt = "I" if self.type == 5 else "i"
+            return len(values) // 2, struct.pack(f"{bo}{len(values)}{fmt}", *values)
+        return len(values), struct.pack(f"{bo}{len(values)}{PACK[self.type]}", *values)
+
+
+@dataclass
+class IfdSpec:
+    entries: list[Entry]
+    next: int | str | None = "auto"  # "auto": the next IfdSpec (0 after the last); int: raw offset; "ifd:K": IFD K
+    subifds: list[int] = field(default_factory=list)  # indices of IfdSpecs referenced by tag 330
+    data: bytes = b""  # pixel bytes placed after the IFD; StripOffsets entries may use the marker -1
+
+
+def image_entries(width: int = 4, height: int = 3, *, bits: int = 8, data_marker: bool = True) -> list[Entry]:
+    """Entries of a minimal uncompressed gray image whose one strip is the IFD's ``data``."""
+    return [
+        Entry(256, 3, (width,)),
+        Entry(257, 3, (height,)),
+        Entry(258, 3, (bits,)),
+        Entry(259, 3, (1,)),
+        Entry(262, 3, (1,)),
+        Entry(273, 4, (0xFFFFFFFF,) if data_marker else (0,)),
+        Entry(277, 3, (1,)),
+        Entry(278, 3, (height,)),
+        Entry(279, 4, (width * height * bits // 8,)),
+    ]
+
+
+def build_tiff(ifds: list[IfdSpec], *, byteorder: str = "<", bigtiff: bool = False) -> tuple[bytes, list[int]]:
+    """Lay out ``ifds`` after the header; returns the file bytes and the offset of each IFD."""
+    bo = byteorder
+    osize, esize, csize = (8, 20, 8) if bigtiff else (4, 12, 2)
+    ofmt = "Q" if bigtiff else "I"
+    header_size = 16 if bigtiff else 8
+    # first pass: sizes, to know every IFD's offset
+    offsets, pos = [], header_size
+    for spec in ifds:
+        offsets.append(pos)
+        entries = _entries(spec, [0] * len(ifds))
+        pos += csize + len(entries) * esize + osize
+        pos += sum(_aligned(len(e.payload(bo)[1])) for e in entries if len(e.payload(bo)[1]) > osize)
+        pos += _aligned(len(spec.data))
+    out = bytearray()
+    out += (b"II" if bo == "<" else b"MM") + struct.pack(bo + "H", 43 if bigtiff else 42)
+    out += struct.pack(bo + "HHQ", 8, 0, offsets[0]) if bigtiff else struct.pack(bo + "I", offsets[0])
+    for index, spec in enumerate(ifds):
+        assert len(out) == offsets[index]
+        entries = sorted(_entries(spec, offsets), key=lambda e: e.code)
+        table_end = offsets[index] + csize + len(entries) * esize + osize
+        extra = bytearray()
+        data_offset = table_end + sum(
+            _aligned(len(e.payload(bo)[1])) for e in entries if len(e.payload(bo)[1]) > osize
+        )
+        out += struct.pack(bo + ("Q" if bigtiff else "H"), len(entries))
+        for entry in entries:
+            if entry.code in (273, 324) and entry.values == (0xFFFFFFFF,):
+                entry = Entry(entry.code, entry.type, (data_offset,))
+            count, payload = entry.payload(bo)
+            out += struct.pack(bo + "HH", entry.code, entry.type) + struct.pack(bo + ofmt, count)
+            if len(payload) <= osize:
+                out += payload.ljust(osize, b"\0")
+            else:
+                out += struct.pack(bo + ofmt, table_end + len(extra))
+                extra += payload.ljust(_aligned(len(payload)), b"\0")
+        nxt = spec.next
+        if nxt == "auto":
+            link = offsets[index + 1] if index + 1 < len(ifds) else 0
+        elif isinstance(nxt, str) and nxt.startswith("ifd:"):
+            link = offsets[int(nxt[4:])]
+        else:
+            link = int(nxt or 0)
+        out += struct.pack(bo + ofmt, link)
+        out += extra
+        out += spec.data.ljust(_aligned(len(spec.data)), b"\0")
+    return bytes(out), offsets
+
+
+def _entries(spec: IfdSpec, offsets: list[int]) -> list[Entry]:
+    entries = list(spec.entries)
+    if spec.subifds:
+        entries.append(Entry(330, 4, tuple(offsets[i] for i in spec.subifds)))
+    return entries
+
+
+def _aligned(n: int) -> int:
+    return n + (n & 1)
