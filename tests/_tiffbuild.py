@@ -113,3 +113,25 @@ def _entries(spec: IfdSpec, offsets: list[int]) -> list[Entry]:
 
 def _aligned(n: int) -> int:
     return n + (n & 1)
+
+
+def many_tiny_pages(count: int, *, byteorder: str = "<") -> bytes:
+    """A classic TIFF of ``count`` 1x1 uint8 pages, each IFD followed by its one pixel (fast for 100k pages)."""
+    bo = byteorder
+    entries = [(256, 3, 1), (257, 3, 1), (258, 3, 8), (259, 3, 1), (262, 3, 1), (273, 4, None), (277, 3, 1),
+               (278, 3, 1), (279, 4, 1)]
+    ifd_size = 2 + len(entries) * 12 + 4
+    stride = ifd_size + 2  # the pixel, padded to a word
+    out = bytearray(8 + count * stride)
+    out[0:8] = (b"II" if bo == "<" else b"MM") + struct.pack(bo + "HI", 42, 8)
+    for page in range(count):
+        start = 8 + page * stride
+        parts = [struct.pack(bo + "H", len(entries))]
+        for code, dtype, value in entries:
+            value = start + ifd_size if value is None else value
+            parts.append(struct.pack(bo + "HHI", code, dtype, 1))
+            parts.append(struct.pack(bo + ("HH" if dtype == 3 else "I"), *((value, 0) if dtype == 3 else (value,))))
+        parts.append(struct.pack(bo + "I", start + stride if page + 1 < count else 0))
+        parts.append(bytes([page % 256, 0]))
+        out[start : start + stride] = b"".join(parts)
+    return bytes(out)

@@ -61,6 +61,7 @@ class Recipe:
     byteorder: str = "<"
     subifds: int = 0
     ome: bool = False
+    photometric: str = "minisblack"
     extras: dict[str, object] = field(default_factory=dict, hash=False, compare=False)
 
     @property
@@ -74,6 +75,7 @@ class Recipe:
         bits += ["be"] if self.byteorder == ">" else []
         bits += [f"sub{self.subifds}"] if self.subifds else []
         bits += ["ome"] if self.ome else []
+        bits += [self.photometric] if self.photometric != "minisblack" else []
         return "-".join(bits)
 
 
@@ -88,7 +90,7 @@ def write_recipe(path: pathlib.Path, recipe: Recipe) -> pathlib.Path:
     else:
         info = np.iinfo(dtype)
         data = rng.integers(info.min, info.max, recipe.shape, dtype=dtype, endpoint=True)
-    options: dict[str, object] = {"compression": recipe.compression, "photometric": "minisblack"}
+    options: dict[str, object] = {"compression": recipe.compression, "photometric": recipe.photometric}
     if recipe.predictor:
         options["predictor"] = True
     if recipe.tile:
@@ -103,7 +105,8 @@ def write_recipe(path: pathlib.Path, recipe: Recipe) -> pathlib.Path:
         writer.write(data, subifds=recipe.subifds or None, metadata=metadata, **options)
         for level in range(1, recipe.subifds + 1):
             step = 2**level
-            reduced = data[..., ::step, ::step] if not recipe.planar else data[..., ::step, ::step, :]
+            samples_last = recipe.planar or recipe.photometric == "rgb"
+            reduced = data[..., ::step, ::step, :] if samples_last else data[..., ::step, ::step]
             writer.write(reduced, subfiletype=1, **options)
     return path
 
