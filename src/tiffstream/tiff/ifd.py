@@ -95,17 +95,18 @@ class Tag:
 
     @property
     def value(self) -> Any:
-        """Python value: int/float for one number, tuple for several, str for ASCII, bytes for BYTE/UNDEFINED."""
+        """Python value: int/float for one number, tuple for several, str for ASCII, bytes for BYTE/UNDEFINED.
+
+        RATIONALs are flat ``(numerator, denominator, ...)`` tuples, as tifffile gives them.
+        """
         if self._value is _UNSET:
             self._value = self._decode()
         return self._value
 
     def _decode(self) -> Any:
-        if self.type not in _TYPE_INFO:
-            return self.raw() if self._data is not None else b""
         if self.type == DataType.ASCII:
             return _decode_ascii(self.raw())
-        if self.type in _RAW_BYTES and self.count != 1:
+        if self.type in _RAW_BYTES:
             return self.raw()
         values = self.array()
         if self.type in _PAIRED:

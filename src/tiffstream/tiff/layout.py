@@ -79,32 +79,50 @@ class ImageInfo:
     subfile_type: int
 
 
-def _as_tuple(value: object) -> tuple[int, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, (tuple, list)):
-        return tuple(int(v) for v in value)
-    if isinstance(value, (bytes, bytearray)):
-        return tuple(value)
-    return (int(value),)  # type: ignore[call-overload]
+_INTEGER_TYPES = (1, 3, 4, 6, 7, 8, 9, 13, 16, 17, 18)
+
+
+def _tag_ints(ifd: Ifd, code: int) -> tuple[int, ...] | None:
+    """Integer values of tag ``code`` (None when absent); RATIONALs become whole quotients."""
+    tag = ifd.tags.get(code)
+    if tag is None:
+        return None
+    if tag.type in (5, 10):
+        pairs = tag.array().reshape(-1, 2).astype(np.int64)
+        return tuple(int(n // d) if d else 0 for n, d in pairs.tolist())
+    if tag.type not in _INTEGER_TYPES:
+        raise TiffFormatError(
+            f"tag {tag.name} has field type {tag.type}, not an integer type", path=ifd.source.name, offset=ifd.offset
+        )
+    return tuple(int(v) for v in tag.array().tolist())
+
+
+def _offset_array(ifd: Ifd, code: int) -> np.ndarray:
+    """Values of an offsets/byte-counts tag as int64 (they must be non-negative integers)."""
+    tag = ifd.tags[code]
+    if tag.type not in _INTEGER_TYPES:
+        raise TiffFormatError(
+            f"tag {tag.name} has field type {tag.type}, not an integer type", path=ifd.source.name, offset=ifd.offset
+        )
+    values = tag.array()
+    if values.dtype.kind == "u" and values.size and int(values.max()) >= 2**63:
+        raise TiffFormatError(f"tag {tag.name} holds impossible offsets", path=ifd.source.name, offset=ifd.offset)
+    values = values.astype(np.int64, copy=False)
+    if values.size and int(values.min()) < 0:
+        raise TiffFormatError(f"tag {tag.name} holds negative values", path=ifd.source.name, offset=ifd.offset)
+    return values
 
 
 def _int_tag(ifd: Ifd, code: int, default: int | None = None) -> int:
-    tag = ifd.tags.get(code)
-    if tag is None:
+    """First integer value of tag ``code``; ``default`` when absent (a required tag has none)."""
+    values = _tag_ints(ifd, code)
+    if values is None:
         if default is None:
-            raise TiffFormatError(
-                f"the IFD lacks the required tag {code}", path=ifd.source.name, offset=ifd.offset
-            )
+            raise TiffFormatError(f"the IFD lacks the required tag {code}", path=ifd.source.name, offset=ifd.offset)
         return default
-    values = tag.array()
-    if values.size == 0:
-        raise TiffFormatError(f"tag {tag.name} has no value", path=ifd.source.name, offset=ifd.offset)
-    value = values.ravel()[0]
-    if tag.type in (5, 10):  # RATIONAL: numerator / denominator
-        pair = values.reshape(-1, 2)[0]
-        value = pair[0] // pair[1] if pair[1] else 0
-    return int(value)
+    if not values:
+        raise TiffFormatError(f"tag {code} has no value", path=ifd.source.name, offset=ifd.offset)
+    return values[0]
 
 
 def image_info(ifd: Ifd) -> ImageInfo:
@@ -123,9 +141,7 @@ def image_info(ifd: Ifd) -> ImageInfo:
     spp = _int_tag(ifd, 277, spp_default)
     if not 1 <= spp <= 65535:
         raise fail(f"SamplesPerPixel {spp} is invalid")
-    bits = _as_tuple(ifd.get(258, 1))
-    if not bits:
-        bits = (1,)
+    bits = _tag_ints(ifd, 258) or (1,)
     if len(bits) == 1 and spp > 1:
         bits = bits * spp
     if len(bits) != spp:
@@ -182,7 +198,7 @@ def image_info(ifd: Ifd) -> ImageInfo:
         chunk_width=chunk_width,
         dtype=dtype,
         shape=shape,
-        extra_samples=_as_tuple(ifd.get(338)),
+        extra_samples=_tag_ints(ifd, 338) or (),
         subfile_type=_int_tag(ifd, 254, 0),
     )
 
@@ -198,9 +214,9 @@ def _chunk_arrays(ifd: Ifd, info: ImageInfo, expected: int) -> tuple[np.ndarray,
         offsets_code, counts_code = 273, 279  # old writers stored tiles under the strip tags
     if offsets_code not in ifd.tags:
         raise TiffFormatError(f"the IFD has no {'TileOffsets' if info.tiled else 'StripOffsets'} tag", path=name, offset=offset)
-    offsets = ifd.tags[offsets_code].array().astype(np.int64, copy=False)
+    offsets = _offset_array(ifd, offsets_code)
     if counts_code in ifd.tags:
-        counts = ifd.tags[counts_code].array().astype(np.int64, copy=False)
+        counts = _offset_array(ifd, counts_code)
     elif info.compression == Compression.NONE and not info.tiled and expected:
         bytes_per_row = -(-info.width * sum(info.bits_per_sample) // 8) if info.planar_config == 1 else (
             -(-info.width * info.bits_per_sample[0] // 8)
@@ -250,7 +266,7 @@ def plan_image(ifd: Ifd, info: ImageInfo | None = None) -> DecodePlan:
         if cmap.size % 3 == 0 and cmap.size:
             colormap = cmap.reshape(3, -1)
     jpeg_tables = ifd.tags[347].raw() if 347 in ifd.tags else None
-    subsampling = _as_tuple(ifd.get(530)) if 530 in ifd.tags else ()
+    subsampling = _tag_ints(ifd, 530) or ()
     if len(subsampling) != 2:
         subsampling = (2, 2) if info.photometric == Photometric.YCBCR else (1, 1)
     return DecodePlan(
