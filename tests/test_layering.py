@@ -1,0 +1,61 @@
+"""Import rules of docs/design.md: the container layer imports no backend; importing the package is cheap."""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+import subprocess
+import sys
+
+SRC = pathlib.Path(__file__).resolve().parent.parent / "src" / "tiffstream"
+
+# package (relative to tiffstream) -> tiffstream modules it may import; errors/plan are open to all
+ALLOWED = {
+    "tiff": {"tiff", "source"},
+    "source": set(),
+    "region": set(),
+    "codestream": {"tiff", "source", "region"},
+    "cli": {"__init__"},
+}
+OPEN_TO_ALL = {"errors", "plan"}
+
+
+def _imports(path: pathlib.Path) -> set[str]:
+    """First component (below tiffstream) of every tiffstream module ``path`` imports."""
+    tree = ast.parse(path.read_text())
+    package = path.relative_to(SRC).parts
+    type_only = {
+        id(child)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+        for child in ast.walk(node)
+    }
+    found = set()
+    for node in ast.walk(tree):
+        if id(node) in type_only:
+            continue
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = list(package[:-1])[: len(package) - node.level]
+            parts = base + (node.module.split(".") if node.module else [])
+            found.add(parts[0] if parts else "__init__")
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tiffstream"):
+            found.add((node.module.split(".") + ["__init__"])[1])
+    return found
+
+
+def test_layers_import_only_what_they_may() -> None:
+    for path in SRC.rglob("*.py"):
+        layer = path.relative_to(SRC).parts[0].removesuffix(".py")
+        if layer not in ALLOWED:
+            continue
+        illegal = _imports(path) - ALLOWED[layer] - OPEN_TO_ALL - {layer}
+        assert not illegal, f"{path.relative_to(SRC)} imports {sorted(illegal)}"
+
+
+def test_import_is_cheap() -> None:
+    code = (
+        "import sys, threading, tiffstream; "
+        "heavy = [m for m in ('cupy', 'dask', 'zarr', 'fsspec', 'tifffile', 'matplotlib') if m in sys.modules]; "
+        "assert not heavy, heavy; assert threading.active_count() == 1"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
