@@ -260,16 +260,41 @@ def _next_link(source: ByteSource, link_offset: int, raw: bytes, fmt: str) -> in
     return int(struct.unpack(fmt, raw)[0])
 
 
+class _Window:
+    """Read-ahead for chain walks: IFDs packed close together (many small pages) share one read."""
+
+    __slots__ = ("data", "last_end", "size", "source", "start")
+    SMALL, LARGE = _IFD_READ_AHEAD, 64 * 1024
+
+    def __init__(self, source: ByteSource) -> None:
+        self.source = source
+        self.start = 0
+        self.data = b""
+        self.last_end = -1  # where the previous IFD's table ended
+
+    def get(self, offset: int, nbytes: int) -> bytes:
+        """Up to ``nbytes`` bytes at ``offset`` (fewer only at the end of the source)."""
+        rel = offset - self.start
+        if 0 <= rel and rel + nbytes <= len(self.data):
+            return self.data[rel : rel + nbytes]
+        dense = 0 <= offset - self.last_end < self.LARGE
+        self.data = self.source.read_at_most(offset, max(nbytes, self.LARGE if dense else self.SMALL))
+        self.start = offset
+        return self.data[:nbytes]
+
+
+def _next_ifd_offset(source: ByteSource, header: TiffHeader, offset: int, window: _Window) -> int:
+    _check_ifd_offset(source, header, offset)
+    count = _entry_count(source, header, offset, window.get(offset, header.count_size))
+    link = header.count_size + count * header.entry_size
+    window.last_end = offset + link + header.offset_size
+    fmt = header.byteorder + ("Q" if header.bigtiff else "I")
+    return _next_link(source, offset + link, window.get(offset + link, header.offset_size), fmt)
+
+
 def read_next_ifd_offset(source: ByteSource, header: TiffHeader, offset: int) -> int:
     """Offset of the IFD after the one at ``offset`` (0 when it is the last), reading only what that needs."""
-    _check_ifd_offset(source, header, offset)
-    head = source.read_at_most(offset, _IFD_READ_AHEAD)
-    count = _entry_count(source, header, offset, head)
-    link = header.count_size + count * header.entry_size
-    fmt = header.byteorder + ("Q" if header.bigtiff else "I")
-    if len(head) < link + header.offset_size:
-        head = source.read_at_most(offset, link + header.offset_size)
-    return _next_link(source, offset + link, head[link : link + header.offset_size], fmt)
+    return _next_ifd_offset(source, header, offset, _Window(source))
 
 
 class IfdChain:
@@ -298,7 +323,25 @@ class IfdChain:
         """Visit up to ``count`` more IFDs (all when None); returns how many were visited."""
         visited = 0
         offset = self.next_offset
+        window = _Window(self.source)
+        header, seen, offsets = self.header, self._seen, self.offsets
+        bo = header.byteorder
+        unpack_count = struct.Struct(bo + ("Q" if header.bigtiff else "H")).unpack_from
+        unpack_link = struct.Struct(bo + ("Q" if header.bigtiff else "I")).unpack_from
+        csize, esize, osize = header.count_size, header.entry_size, header.offset_size
+        lowest, size = header.header_size, self.source.size
         while offset is not None and (count is None or visited < count):
+            # fast path: the whole IFD table is in the read-ahead window and every check passes
+            rel = offset - window.start
+            if offset >= lowest and offset not in seen and 0 <= rel and rel + csize <= len(window.data):
+                link = rel + csize + unpack_count(window.data, rel)[0] * esize
+                if link + osize <= len(window.data) and window.start + link + osize <= size:
+                    seen.add(offset)
+                    offsets.append(offset)
+                    visited += 1
+                    window.last_end = window.start + link + osize
+                    offset = unpack_link(window.data, link)[0] or None
+                    continue
             try:
                 if offset in self._seen:
                     raise TiffFormatError(
@@ -306,7 +349,7 @@ class IfdChain:
                         path=self.source.name,
                         offset=offset,
                     )
-                following = read_next_ifd_offset(self.source, self.header, offset)
+                following = _next_ifd_offset(self.source, self.header, offset, window)
             except TiffFormatError as exc:
                 if self.strict or not self.offsets:
                     raise
