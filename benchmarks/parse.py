@@ -18,9 +18,9 @@ import numpy as np
 import tifffile
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from _timing import machine, measure, print_table  # noqa: E402
+from _timing import machine, measure, print_table
 
-import tiffstream  # noqa: E402
+import tiffstream
 
 
 def seed_like(path: pathlib.Path) -> pathlib.Path:
@@ -32,12 +32,19 @@ def seed_like(path: pathlib.Path) -> pathlib.Path:
     options = {"compression": "zlib", "photometric": "minisblack", "rowsperstrip": 16}
     tmp = path.with_suffix(".partial")
     with tifffile.TiffWriter(tmp, ome=True) as writer:
-        writer.write((page for _ in range(192)), shape=(192, 1567, 2048), dtype=np.uint8, subifds=2,
-                     metadata={"axes": "ZYX"}, **options)
+        writer.write(
+            (page for _ in range(192)),
+            shape=(192, 1567, 2048),
+            dtype=np.uint8,
+            subifds=2,
+            metadata={"axes": "ZYX"},
+            **options,
+        )
         for factor in (2, 4):
             level = page[::factor, ::factor]
-            writer.write((level for _ in range(192)), shape=(192, *level.shape), dtype=np.uint8,
-                         subfiletype=1, **options)
+            writer.write(
+                (level for _ in range(192)), shape=(192, *level.shape), dtype=np.uint8, subfiletype=1, **options
+            )
     tmp.rename(path)
     return path
 
@@ -115,26 +122,46 @@ def main() -> None:
         offset_150 = tif.pages[150].offset
     assert ours_from_offset(seed, offset_150) == tifffile_page(seed, 150)
     rows = [
-        ("192-page OME: open + num_images", measure(lambda: tifffile_count(seed), budget=b),
-         measure(lambda: ours_count(seed), budget=b)),
-        ("192-page OME: every page parsed (shape)", measure(lambda: tifffile_all_pages(seed), budget=b),
-         measure(lambda: ours_all_pages(seed), budget=b)),
-        ("192-page OME: paginate by 10 (vs tifffile count)", measure(lambda: tifffile_count(seed), budget=b),
-         measure(lambda: ours_paginate(seed), budget=b)),
-        ("192-page OME: page 150 (ours from saved offset)", measure(lambda: tifffile_page(seed, 150), budget=b),
-         measure(lambda: ours_from_offset(seed, offset_150), budget=b)),
+        (
+            "192-page OME: open + num_images",
+            measure(lambda: tifffile_count(seed), budget=b),
+            measure(lambda: ours_count(seed), budget=b),
+        ),
+        (
+            "192-page OME: every page parsed (shape)",
+            measure(lambda: tifffile_all_pages(seed), budget=b),
+            measure(lambda: ours_all_pages(seed), budget=b),
+        ),
+        (
+            "192-page OME: paginate by 10 (vs tifffile count)",
+            measure(lambda: tifffile_count(seed), budget=b),
+            measure(lambda: ours_paginate(seed), budget=b),
+        ),
+        (
+            "192-page OME: page 150 (ours from saved offset)",
+            measure(lambda: tifffile_page(seed, 150), budget=b),
+            measure(lambda: ours_from_offset(seed, offset_150), budget=b),
+        ),
     ]
     assert ours_count(many) == tifffile_count(many) == 100_000
     with tiffstream.open(many) as tif:
         offset_99999 = tif.pages[99_999].offset
     rows += [
-        ("100k pages: first page shape", measure(lambda: tifffile_page(many, 0), budget=b),
-         measure(lambda: ours_first_page(many), budget=b)),
-        ("100k pages: open + num_images", measure(lambda: tifffile_count(many), budget=b, min_repeats=3),
-         measure(lambda: ours_count(many), budget=b, min_repeats=3)),
-        ("100k pages: page 99999 (ours from saved offset)",
-         measure(lambda: tifffile_page(many, 99_999), budget=b, min_repeats=3),
-         measure(lambda: ours_from_offset(many, offset_99999), budget=b)),
+        (
+            "100k pages: first page shape",
+            measure(lambda: tifffile_page(many, 0), budget=b),
+            measure(lambda: ours_first_page(many), budget=b),
+        ),
+        (
+            "100k pages: open + num_images",
+            measure(lambda: tifffile_count(many), budget=b, min_repeats=3),
+            measure(lambda: ours_count(many), budget=b, min_repeats=3),
+        ),
+        (
+            "100k pages: page 99999 (ours from saved offset)",
+            measure(lambda: tifffile_page(many, 99_999), budget=b, min_repeats=3),
+            measure(lambda: ours_from_offset(many, offset_99999), budget=b),
+        ),
     ]
     print(f"tiffstream {tiffstream.__version__}, tifffile {tifffile.__version__}, numpy {np.__version__}; {machine()}")
     print_table(rows, "tifffile")

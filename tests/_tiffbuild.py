@@ -77,9 +77,7 @@ def build_tiff(ifds: list[IfdSpec], *, byteorder: str = "<", bigtiff: bool = Fal
         entries = sorted(_entries(spec, offsets), key=lambda e: e.code)
         table_end = offsets[index] + csize + len(entries) * esize + osize
         extra = bytearray()
-        data_offset = table_end + sum(
-            _aligned(len(e.payload(bo)[1])) for e in entries if len(e.payload(bo)[1]) > osize
-        )
+        data_offset = table_end + sum(_aligned(len(e.payload(bo)[1])) for e in entries if len(e.payload(bo)[1]) > osize)
         out += struct.pack(bo + ("Q" if bigtiff else "H"), len(entries))
         for entry in entries:
             if entry.code in (273, 324) and entry.values == (0xFFFFFFFF,):
@@ -118,8 +116,17 @@ def _aligned(n: int) -> int:
 def many_tiny_pages(count: int, *, byteorder: str = "<") -> bytes:
     """A classic TIFF of ``count`` 1x1 uint8 pages, each IFD followed by its one pixel (fast for 100k pages)."""
     bo = byteorder
-    entries = [(256, 3, 1), (257, 3, 1), (258, 3, 8), (259, 3, 1), (262, 3, 1), (273, 4, None), (277, 3, 1),
-               (278, 3, 1), (279, 4, 1)]
+    entries = [
+        (256, 3, 1),
+        (257, 3, 1),
+        (258, 3, 8),
+        (259, 3, 1),
+        (262, 3, 1),
+        (273, 4, None),
+        (277, 3, 1),
+        (278, 3, 1),
+        (279, 4, 1),
+    ]
     ifd_size = 2 + len(entries) * 12 + 4
     stride = ifd_size + 2  # the pixel, padded to a word
     out = bytearray(8 + count * stride)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import csv
 import os
-import zlib
 import pathlib
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np

@@ -7,10 +7,10 @@ import pathlib
 import numpy as np
 import pytest
 import tifffile
-
-import tiffstream
 from _tiffbuild import many_tiny_pages
 from conftest import Recipe
+
+import tiffstream
 
 
 def _ref_offsets(path: pathlib.Path) -> tuple[list[int], list[list[int]]]:
@@ -56,7 +56,9 @@ def test_seed_part2_pagination(seed_like_file: pathlib.Path) -> None:
     for number in range(5):
         assert batch.num_images == 10
         assert batch.next_bitstream_offset == offsets[10 * (number + 1)]
-        batch = tiffstream.CodeStream(str(seed_like_file), bitstream_offset=batch.next_bitstream_offset, limit_images=10)
+        batch = tiffstream.CodeStream(
+            str(seed_like_file), bitstream_offset=batch.next_bitstream_offset, limit_images=10
+        )
     # image_idx counts from the stream's start offset, not from the start of the file
     assert batch.get_sub_code_stream(image_idx=2).page.offset == offsets[52]
 
@@ -68,8 +70,13 @@ def test_seed_part3_pyramid_levels(seed_like_file: pathlib.Path) -> None:
     assert selected.num_images == 192  # a sub stream keeps its parent's num_images...
     assert selected.page.offset == offsets[31]  # ...but stands for image 31
     assert selected.subifd_offsets == subifds[31] and len(subifds[31]) == 2
-    sizes = [(tiffstream.CodeStream(str(seed_like_file), bitstream_offset=o).width,
-              tiffstream.CodeStream(str(seed_like_file), bitstream_offset=o).height) for o in selected.subifd_offsets]
+    sizes = [
+        (
+            tiffstream.CodeStream(str(seed_like_file), bitstream_offset=o).width,
+            tiffstream.CodeStream(str(seed_like_file), bitstream_offset=o).height,
+        )
+        for o in selected.subifd_offsets
+    ]
     assert sizes == [(18, 20), (9, 10)]
     # a SubIFD's own chain is followed: tifffile links level 1 to level 2
     level1 = stream.get_sub_code_stream(bitstream_offset=subifds[31][0])
@@ -79,6 +86,7 @@ def test_seed_part3_pyramid_levels(seed_like_file: pathlib.Path) -> None:
 
 
 # -- pagination invariants ----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("k", [1, 2, 3, 7, 10, 64, 191, 192, 193, 1000])
 def test_pagination_visits_every_page_once(seed_like_file: pathlib.Path, k: int) -> None:

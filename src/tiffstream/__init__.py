@@ -63,7 +63,7 @@ __all__ = [
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 
-def open(source: SourceLike) -> TiffFile:  # noqa: A001  # rasterio-style entry point
+def open(source: SourceLike) -> TiffFile:  # rasterio-style entry point
     """Open a TIFF for reading: a path, ``bytes``/buffer or binary file object.
 
     Returns a :class:`TiffFile` (a context manager) with a lazy ``pages`` sequence; each page has

@@ -11,7 +11,8 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from . import __version__, open as open_tiff, sample_path
+from . import __version__, sample_path
+from . import open as open_tiff
 from .errors import TiffError
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ def _tag_text(value: Any, limit: int = 80) -> Any:
 
 def describe(tif: TiffFile, *, max_pages: int, with_tags: bool) -> dict[str, Any]:
     """A JSON-ready summary: header, the first ``max_pages`` pages with their SubIFDs, and OME."""
-    pages = []
+    pages: list[dict[str, Any]] = []
     iterator = iter(tif.pages)
     for page in iterator:
         if len(pages) >= max_pages:
@@ -82,7 +83,11 @@ def describe(tif: TiffFile, *, max_pages: int, with_tags: bool) -> dict[str, Any
                 "type": image.pixels.type,
                 "dimension_order": image.pixels.dimension_order,
                 "size": {axis: getattr(image.pixels, f"size_{axis.lower()}") for axis in "XYZCT"},
-                "physical_size": [image.pixels.physical_size_x, image.pixels.physical_size_y, image.pixels.physical_size_z],
+                "physical_size": [
+                    image.pixels.physical_size_x,
+                    image.pixels.physical_size_y,
+                    image.pixels.physical_size_z,
+                ],
                 "channels": [ch.name for ch in image.pixels.channels],
             }
             for image in ome.images

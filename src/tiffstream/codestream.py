@@ -143,8 +143,10 @@ class CodeStream:
 
     def __init__(self, source: SourceLike, bitstream_offset: int | None = None, limit_images: int | None = None):
         tiff = TiffFile(source)
-        start = tiff.header.first_ifd_offset if bitstream_offset is None else _check_index(
-            "bitstream_offset", bitstream_offset
+        start = (
+            tiff.header.first_ifd_offset
+            if bitstream_offset is None
+            else _check_index("bitstream_offset", bitstream_offset)
         )
         chain = _Chain(tiff, start, _check_limit(limit_images))
         chain.check_start()

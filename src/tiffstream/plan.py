@@ -87,8 +87,4 @@ class DecodePlan:
 
     def chunks_in(self, y0: int, x0: int, y1: int, x1: int) -> list[Chunk]:
         """Chunks that overlap the rectangle rows ``y0:y1``, columns ``x0:x1`` (all planes)."""
-        return [
-            c
-            for c in self.chunks
-            if c.y < y1 and c.y + c.height > y0 and c.x < x1 and c.x + c.width > x0
-        ]
+        return [c for c in self.chunks if c.y < y1 and c.y + c.height > y0 and c.x < x1 and c.x + c.width > x0]

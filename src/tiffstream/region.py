@@ -13,6 +13,8 @@ class Region:
     """
 
     __slots__ = ("_end", "_start")
+    _start: tuple[int, int]
+    _end: tuple[int, int]
 
     def __init__(
         self,
@@ -26,6 +28,8 @@ class Region:
     ) -> None:
         if start is None and isinstance(start_y, (tuple, list)):
             start, end = tuple(start_y), start_x  # type: ignore[assignment]
+        start_t: tuple[object, ...]
+        end_t: tuple[object, ...]
         if start is not None or end is not None:
             if start is None or end is None:
                 raise TypeError("Region needs both start and end")
@@ -37,23 +41,24 @@ class Region:
         for value in (*start_t, *end_t):
             if isinstance(value, bool) or not isinstance(value, int):
                 raise TypeError(f"Region coordinates must be integers, got {value!r}")
-        if start_t[0] < 0 or start_t[1] < 0:
-            raise ValueError(f"Region start {start_t} is negative")
-        if end_t[0] <= start_t[0] or end_t[1] <= start_t[1]:
-            raise ValueError(f"Region end {end_t} must be past its start {start_t}")
-        object.__setattr__(self, "_start", start_t)
-        object.__setattr__(self, "_end", end_t)
+        y0, x0, y1, x1 = (int(v) for v in (*start_t, *end_t))  # type: ignore[call-overload]
+        if y0 < 0 or x0 < 0:
+            raise ValueError(f"Region start {(y0, x0)} is negative")
+        if y1 <= y0 or x1 <= x0:
+            raise ValueError(f"Region end {(y1, x1)} must be past its start {(y0, x0)}")
+        object.__setattr__(self, "_start", (y0, x0))
+        object.__setattr__(self, "_end", (y1, x1))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Region is immutable")
 
     @property
     def start(self) -> tuple[int, int]:
-        return self._start  # type: ignore[no-any-return]
+        return self._start
 
     @property
     def end(self) -> tuple[int, int]:
-        return self._end  # type: ignore[no-any-return]
+        return self._end
 
     @property
     def ndim(self) -> int:
@@ -61,19 +66,19 @@ class Region:
 
     @property
     def start_y(self) -> int:
-        return self._start[0]  # type: ignore[no-any-return]
+        return self._start[0]
 
     @property
     def start_x(self) -> int:
-        return self._start[1]  # type: ignore[no-any-return]
+        return self._start[1]
 
     @property
     def end_y(self) -> int:
-        return self._end[0]  # type: ignore[no-any-return]
+        return self._end[0]
 
     @property
     def end_x(self) -> int:
-        return self._end[1]  # type: ignore[no-any-return]
+        return self._end[1]
 
     @property
     def shape(self) -> tuple[int, int]:

@@ -9,12 +9,9 @@ from __future__ import annotations
 import io
 import os
 import threading
-from typing import IO, TYPE_CHECKING, Any, Union
+from typing import IO, Any, Union
 
 from .errors import TiffTruncatedError
-
-if TYPE_CHECKING:
-    from collections.abc import Buffer  # noqa: F401
 
 __all__ = ["BufferSource", "ByteSource", "FileLikeSource", "PathSource", "SourceLike", "open_source"]
 

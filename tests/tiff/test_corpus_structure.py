@@ -7,9 +7,9 @@ import warnings
 
 import pytest
 import tifffile
+from conftest import CORPUS, corpus_rows, require_corpus
 
 import tiffstream
-from conftest import CORPUS, corpus_rows, require_corpus
 
 MAX_PAGES = 40  # pages compared per file (all files have fewer, except a few long stacks)
 
@@ -47,10 +47,9 @@ def test_structure_matches_tifffile(row: dict[str, str]) -> None:
         if reference is None or len(reference.pages) == 0:
             if reference is not None:
                 reference.close()
-            with pytest.raises(tiffstream.TiffError):
-                with tiffstream.open(path) as tif:
-                    len(tif.pages)
-                    tif.pages[0].plan  # noqa: B018
+            with pytest.raises(tiffstream.TiffError), tiffstream.open(path) as tif:
+                len(tif.pages)
+                tif.pages[0].plan  # noqa: B018
             return
         with reference, tiffstream.open(path) as tif:
             count = len(tif.pages)

@@ -6,11 +6,11 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import CORPUS, Recipe, corpus_rows, require_corpus
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tiffstream
-from conftest import CORPUS, Recipe, corpus_rows, require_corpus
 
 ROWS = [row for row in corpus_rows() if int(row["size"]) < 2_000_000]
 MAX_PAGES = 8

@@ -9,28 +9,41 @@ import warnings
 import numpy as np
 import pytest
 import tifffile
+from _tiffbuild import Entry, IfdSpec, build_tiff, image_entries
 
 import tiffstream
-from _tiffbuild import Entry, IfdSpec, build_tiff, image_entries
-from tiffstream.tiff.header import parse_header
-from tiffstream.tiff.ifd import parse_ifd, walk_ifd_chain
 from tiffstream.source import BufferSource
+from tiffstream.tiff.header import parse_header
+from tiffstream.tiff.ifd import walk_ifd_chain
 
 # (field type, values): one short value (inline) and a long one (at an offset) for every type tifffile writes
 FIELD_VALUES = [
-    (1, (7,)), (1, tuple(range(40))),
-    (3, (65535,)), (3, tuple(range(0, 6000, 300))),
-    (4, (4_000_000_000,)), (4, tuple(range(0, 10**9, 10**8))),
-    (5, (3, 4)), (5, (1, 2, 3, 4, 5, 6)),
-    (6, (-5,)), (6, tuple(range(-20, 20))),
-    (7, b"\x01\x02"), (7, bytes(range(50))),
-    (8, (-32768,)), (8, tuple(range(-600, 600, 100))),
-    (9, (-(2**31),)), (9, tuple(range(-10**9, 10**9, 3 * 10**8))),
-    (10, (-3, 4)), (10, (-1, 2, 3, -4)),
-    (11, (1.5,)), (11, (1.5, -2.25, 3.0e10)),
-    (12, (2.5e-300,)), (12, (1.0, -2.0, 3.5)),
-    (16, (2**63 + 5,)), (16, (1, 2**40, 2**60)),
-    (17, (-(2**62),)), (17, (-1, 2**40, -(2**60))),
+    (1, (7,)),
+    (1, tuple(range(40))),
+    (3, (65535,)),
+    (3, tuple(range(0, 6000, 300))),
+    (4, (4_000_000_000,)),
+    (4, tuple(range(0, 10**9, 10**8))),
+    (5, (3, 4)),
+    (5, (1, 2, 3, 4, 5, 6)),
+    (6, (-5,)),
+    (6, tuple(range(-20, 20))),
+    (7, b"\x01\x02"),
+    (7, bytes(range(50))),
+    (8, (-32768,)),
+    (8, tuple(range(-600, 600, 100))),
+    (9, (-(2**31),)),
+    (9, tuple(range(-(10**9), 10**9, 3 * 10**8))),
+    (10, (-3, 4)),
+    (10, (-1, 2, 3, -4)),
+    (11, (1.5,)),
+    (11, (1.5, -2.25, 3.0e10)),
+    (12, (2.5e-300,)),
+    (12, (1.0, -2.0, 3.5)),
+    (16, (2**63 + 5,)),
+    (16, (1, 2**40, 2**60)),
+    (17, (-(2**62),)),
+    (17, (-1, 2**40, -(2**60))),
 ]
 
 
@@ -118,7 +131,9 @@ def test_self_loop() -> None:
 
 @pytest.mark.parametrize("link", [10**6, 3, 2**32 - 1])
 def test_link_outside_file_ends_chain(link: int) -> None:
-    data, offsets = build_tiff([IfdSpec(image_entries(), data=bytes(12)), IfdSpec(image_entries(), next=link, data=bytes(12))])
+    data, offsets = build_tiff(
+        [IfdSpec(image_entries(), data=bytes(12)), IfdSpec(image_entries(), next=link, data=bytes(12))]
+    )
     with pytest.warns(tiffstream.IfdChainWarning, match="outside the file"):
         assert tiffstream.open(data).pages.offsets == offsets
 
@@ -155,8 +170,15 @@ def test_bigtiff_absurd_count() -> None:
 
 @pytest.mark.parametrize(
     "head",
-    [b"", b"II", b"II*\x00\x00\x00", b"MM\x00*", b"XX*\x00\x08\x00\x00\x00", b"II+\x00\x04\x00\x00\x00" + bytes(8),
-     b"II*\x00\x00\x00\x00\x00"],
+    [
+        b"",
+        b"II",
+        b"II*\x00\x00\x00",
+        b"MM\x00*",
+        b"XX*\x00\x08\x00\x00\x00",
+        b"II+\x00\x04\x00\x00\x00" + bytes(8),
+        b"II*\x00\x00\x00\x00\x00",
+    ],
 )
 def test_bad_headers(head: bytes) -> None:
     with pytest.raises(tiffstream.TiffFormatError):

@@ -19,8 +19,13 @@ def test_ome_model_from_tifffile(tmp_path: pathlib.Path) -> None:
         path,
         data,
         ome=True,
-        metadata={"axes": "TCZYX", "PhysicalSizeX": 0.25, "PhysicalSizeY": 0.5, "PhysicalSizeZ": 2.0,
-                  "Channel": {"Name": ["DAPI", "GFP", "RFP"]}},
+        metadata={
+            "axes": "TCZYX",
+            "PhysicalSizeX": 0.25,
+            "PhysicalSizeY": 0.5,
+            "PhysicalSizeZ": 2.0,
+            "Channel": {"Name": ["DAPI", "GFP", "RFP"]},
+        },
     )
     with tiffstream.open(path) as tif:
         ome = tif.ome
@@ -60,8 +65,13 @@ def test_tiff_data_blocks() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["<OME", "<NotOME/>", XML.replace('SizeX="4"', 'SizeX="four"'), XML.replace("XYCZT", "XYQZT"),
-     XML.replace('SizeX="4"', 'SizeX="0"')],
+    [
+        "<OME",
+        "<NotOME/>",
+        XML.replace('SizeX="4"', 'SizeX="four"'),
+        XML.replace("XYCZT", "XYQZT"),
+        XML.replace('SizeX="4"', 'SizeX="0"'),
+    ],
 )
 def test_malformed_xml_raises_in_parser(text: str) -> None:
     with pytest.raises(OmeXmlError):

@@ -160,7 +160,9 @@ def image_info(ifd: Ifd) -> ImageInfo:
     fill_order = _int_tag(ifd, 266, 1)
     depth = _int_tag(ifd, 32997, 1)
     if depth > 1:
-        raise UnsupportedTiffError(f"volumetric images (ImageDepth {depth}) are not supported", path=name, offset=offset)
+        raise UnsupportedTiffError(
+            f"volumetric images (ImageDepth {depth}) are not supported", path=name, offset=offset
+        )
     tiled = 322 in ifd.tags or 323 in ifd.tags
     if tiled:
         chunk_width = _int_tag(ifd, 322)
@@ -213,13 +215,17 @@ def _chunk_arrays(ifd: Ifd, info: ImageInfo, expected: int) -> tuple[np.ndarray,
     if info.tiled and offsets_code not in ifd.tags and 273 in ifd.tags:
         offsets_code, counts_code = 273, 279  # old writers stored tiles under the strip tags
     if offsets_code not in ifd.tags:
-        raise TiffFormatError(f"the IFD has no {'TileOffsets' if info.tiled else 'StripOffsets'} tag", path=name, offset=offset)
+        raise TiffFormatError(
+            f"the IFD has no {'TileOffsets' if info.tiled else 'StripOffsets'} tag", path=name, offset=offset
+        )
     offsets = _offset_array(ifd, offsets_code)
     if counts_code in ifd.tags:
         counts = _offset_array(ifd, counts_code)
     elif info.compression == Compression.NONE and not info.tiled and expected:
-        bytes_per_row = -(-info.width * sum(info.bits_per_sample) // 8) if info.planar_config == 1 else (
-            -(-info.width * info.bits_per_sample[0] // 8)
+        bytes_per_row = (
+            -(-info.width * sum(info.bits_per_sample) // 8)
+            if info.planar_config == 1
+            else (-(-info.width * info.bits_per_sample[0] // 8))
         )
         counts = np.full(offsets.shape, info.chunk_height * bytes_per_row, dtype=np.int64)
     else:
@@ -256,8 +262,16 @@ def plan_image(ifd: Ifd, info: ImageInfo | None = None) -> DecodePlan:
             height = info.chunk_height if info.tiled else min(info.chunk_height, info.height - y)
             for col in range(across):
                 chunks.append(
-                    Chunk(index, int(offsets[index]), int(counts[index]), plane, y, col * info.chunk_width,
-                          height, info.chunk_width)
+                    Chunk(
+                        index,
+                        int(offsets[index]),
+                        int(counts[index]),
+                        plane,
+                        y,
+                        col * info.chunk_width,
+                        height,
+                        info.chunk_width,
+                    )
                 )
                 index += 1
     colormap = None
