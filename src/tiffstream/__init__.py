@@ -29,6 +29,7 @@ from .errors import (
     UnsupportedTiffError,
 )
 from .region import Region
+from .reader import TiffReader, imread
 from .tiff.file import TiffFile
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ __all__ = [
     "UnsupportedError",
     "UnsupportedTiffError",
     "__version__",
+    "imread",
     "open",
     "sample_path",
 ]
@@ -67,9 +69,9 @@ def open(source: SourceLike) -> TiffFile:  # rasterio-style entry point
     """Open a TIFF for reading: a path, ``bytes``/buffer or binary file object.
 
     Returns a :class:`TiffFile` (a context manager) with a lazy ``pages`` sequence; each page has
-    ``subifds``, ``tags``, ``shape``, ``dtype`` and ``plan``; ``ome`` holds parsed OME-XML.
+    ``subifds``, ``tags``, ``shape``, ``dtype``, ``plan`` and ``asarray()``; ``ome`` holds parsed OME-XML.
     """
-    return TiffFile(source)
+    return TiffReader(source)
 
 
 def sample_path() -> str:

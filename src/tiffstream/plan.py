@@ -58,6 +58,8 @@ class DecodePlan:
     chunks: tuple[Chunk, ...]
     extra_samples: tuple[int, ...] = ()
     ycbcr_subsampling: tuple[int, int] = (1, 1)
+    t4_options: int = 0
+    fill_value: float = 0
     jpeg_tables: bytes | None = field(default=None, repr=False)
     colormap: np.ndarray | None = field(default=None, repr=False, compare=False)
 
@@ -66,6 +68,11 @@ class DecodePlan:
             raise ValueError(f"invalid image size {self.width}x{self.height}x{self.samples_per_pixel}")
         if self.chunk_height <= 0 or self.chunk_width <= 0:
             raise ValueError(f"invalid chunk size {self.chunk_height}x{self.chunk_width}")
+
+    @property
+    def samples_per_chunk(self) -> int:
+        """Samples interleaved in one chunk: all of them, or 1 when planar-separate."""
+        return 1 if self.planar_config == 2 else self.samples_per_pixel
 
     @property
     def num_planes(self) -> int:

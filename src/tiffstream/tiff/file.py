@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, overload
 from ..errors import OmeXmlError, OmeXmlWarning
 from ..source import ByteSource, open_source
 from .header import TiffHeader, parse_header
-from .ifd import IfdChain
+from .ifd import IfdChain, parse_ifd
 from .ome import OmeMetadata, is_ome_xml, parse_ome_xml
-from .page import TiffPage, read_page
+from .page import TiffPage
 
 if TYPE_CHECKING:
     from ..source import SourceLike
@@ -54,7 +54,7 @@ class TiffPages(Sequence[TiffPage]):
             raise IndexError(f"page index {index} out of range for a file of {len(self._chain.offsets)} pages")
         page = self._pages.get(index)
         if page is None:
-            page = read_page(self._tiff.source, self._tiff.header, self._chain.offsets[index], index)
+            page = self._tiff.page_type(parse_ifd(self._tiff.source, self._tiff.header, self._chain.offsets[index]), index)
             self._pages[index] = page
         return page
 
@@ -74,6 +74,8 @@ class TiffFile:
     >>> with tiffstream.open(tiffstream.sample_path()) as tif:  # doctest: +SKIP
     ...     print(len(tif.pages), tif.pages[0].shape, [p.shape for p in tif.pages[0].subifds])
     """
+
+    page_type: type[TiffPage] = TiffPage  # what pages are made as (the public reader adds decoding)
 
     def __init__(self, source: SourceLike) -> None:
         self.source: ByteSource = open_source(source)
@@ -99,7 +101,7 @@ class TiffFile:
 
     def page_at(self, offset: int) -> TiffPage:
         """The page whose IFD is at ``offset`` (a main IFD or a SubIFD)."""
-        return read_page(self.source, self.header, offset)
+        return self.page_type(parse_ifd(self.source, self.header, offset))
 
     @cached_property
     def ome(self) -> OmeMetadata | None:

@@ -305,6 +305,25 @@ def plan_image(ifd: Ifd, info: ImageInfo | None = None) -> DecodePlan:
         chunks=tuple(chunks),
         extra_samples=info.extra_samples,
         ycbcr_subsampling=(subsampling[0], subsampling[1]),
+        t4_options=_int_tag(ifd, 292, 0),
+        fill_value=_nodata(ifd, info.dtype),
         jpeg_tables=jpeg_tables,
         colormap=colormap,
     )
+
+
+def _nodata(ifd: Ifd, dtype: np.dtype) -> float:
+    """GDAL_NODATA (tag 42113) as the fill value of missing chunks, when it fits ``dtype``; else 0."""
+    text = ifd.get(42113)
+    if not isinstance(text, str):
+        return 0
+    try:
+        value = float(text.strip().replace(",", "."))
+    except ValueError:
+        return 0
+    if dtype.kind in "iu":
+        if not value.is_integer():
+            return 0
+        limits = np.iinfo(dtype)
+        return int(value) if limits.min <= value <= limits.max else 0
+    return value if dtype.kind in "fc" else 0

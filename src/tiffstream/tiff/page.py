@@ -134,7 +134,7 @@ class TiffPage:
             for offset in chain.offsets:
                 if offset not in seen:
                     seen.add(offset)
-                    pages.append(read_page(self.ifd.source, self.ifd.header, offset, len(pages)))
+                    pages.append(type(self)(parse_ifd(self.ifd.source, self.ifd.header, offset), len(pages)))
         return tuple(pages)
 
     @cached_property

@@ -1,0 +1,49 @@
+"""CPU codec registry: TIFF Compression value -> codec module (one small module per compression).
+
+``get_codec(code)`` returns the module or raises ``UnsupportedTiffError`` naming the compression.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from ..errors import UnsupportedTiffError
+from . import (
+    ccitt,
+    deflate,
+    jpeg,
+    jpeg2000,
+    jpegxl,
+    jpegxr,
+    lerc,
+    lzma,
+    lzw,
+    none,
+    packbits,
+    png,
+    webp,
+    zstd,
+)
+from ._base import ChunkContext
+
+__all__ = ["REGISTRY", "ChunkContext", "get_codec"]
+
+_MODULES: tuple[ModuleType, ...] = (
+    none, lzw, deflate, packbits, zstd, lzma, ccitt, jpeg, jpeg2000, png, webp, jpegxl, jpegxr, lerc,
+)
+REGISTRY: dict[int, ModuleType] = {code: module for module in _MODULES for code in module.CODES}
+
+
+def get_codec(code: int) -> ModuleType:
+    """The codec module for TIFF Compression ``code``; ``UnsupportedTiffError`` when there is none here."""
+    module = REGISTRY.get(code)
+    if module is None or not module.available():
+        from ..tiff.tags import Compression
+
+        try:
+            name = f"{Compression(code).name} ({code})"
+        except ValueError:
+            name = str(code)
+        why = "no codec" if module is None else f"the {module.NAME} codec is not available in this imagecodecs build"
+        raise UnsupportedTiffError(f"compression {name} is not supported: {why}")
+    return module

@@ -1,0 +1,49 @@
+"""The codec contract: one TIFF compression family, decoding one chunk's bytes (CPU, over imagecodecs).
+
+A codec module defines ``CODES`` (TIFF Compression values), ``NAME``, ``KIND`` and ``decode``:
+
+- ``KIND = "bytes"``: ``decode(data, /, *, context) -> bytes`` returns the uncompressed byte stream;
+  the CPU backend then applies fill order, bit unpacking, byte order and predictors.
+- ``KIND = "image"``: ``decode(data, /, *, context) -> ndarray`` returns decoded samples, shaped
+  ``(rows, columns[, samples])``; predictors and fill order do not apply (as in tifffile).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, Protocol
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ..plan import DecodePlan
+
+__all__ = ["ChunkContext", "Codec"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkContext:
+    """What a codec may need besides the bytes: the plan and the chunk's stored size."""
+
+    plan: DecodePlan
+    rows: int
+    width: int
+    samples: int  # samples per pixel stored in this chunk (1 for planar-separate)
+
+    @property
+    def nbytes(self) -> int:
+        """Uncompressed size of a full chunk, in bytes (bits rounded up per row)."""
+        bits = sum(self.plan.bits_per_sample[: self.samples]) if self.samples > 1 else self.plan.bits_per_sample[0]
+        return self.rows * -(-self.width * bits // 8)
+
+
+class Codec(Protocol):
+    """A codec module, as the registry sees it."""
+
+    CODES: tuple[int, ...]
+    NAME: str
+    KIND: Literal["bytes", "image"]
+
+    def available(self) -> bool: ...
+
+    def decode(self, data: bytes, /, *, context: ChunkContext) -> bytes | np.ndarray: ...

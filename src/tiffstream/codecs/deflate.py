@@ -1,0 +1,24 @@
+"""Deflate / zlib (Compression 8 "Adobe Deflate", 32946 "Deflate", 50013 PixTIFF), through imagecodecs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import imagecodecs
+
+if TYPE_CHECKING:
+    from ._base import ChunkContext
+
+CODES = (8, 32946, 50013)
+NAME = "deflate"
+KIND = "bytes"
+
+_decode = imagecodecs.deflate_decode if imagecodecs.DEFLATE.available else imagecodecs.zlib_decode
+
+
+def available() -> bool:
+    return bool(imagecodecs.DEFLATE.available or imagecodecs.ZLIB.available)
+
+
+def decode(data: bytes, /, *, context: ChunkContext) -> bytes:
+    return bytes(_decode(data, out=context.nbytes))

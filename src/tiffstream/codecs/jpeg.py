@@ -1,0 +1,61 @@
+"""JPEG (Compression 7 and old-style 6, 33007, 34892 lossy DNG), with shared JPEGTables, through imagecodecs.
+
+Colour handling follows tifffile: YCbCr decodes to RGB, RGB stays RGB (Adobe/Aperio streams without
+JFIF are told so), CMYK stays CMYK, planar-separate planes decode to gray.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import imagecodecs
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ._base import ChunkContext
+
+CODES = (6, 7, 33007, 34892)
+NAME = "jpeg"
+KIND = "image"
+
+
+def available() -> bool:
+    return bool(imagecodecs.JPEG8.available)
+
+
+def colorspaces(photometric: int, planar: int, extra_samples: tuple[int, ...], jfif: bool) -> tuple[int | None, int | str | None]:
+    """(JPEG colour space, output colour space) for ``imagecodecs.jpeg_decode``; None keeps the default."""
+    colorspace: int | None = None
+    out: int | str | None = None
+    if not extra_samples:
+        if photometric == 6:
+            out = 2
+        elif photometric == 2:
+            if not jfif:
+                colorspace = 2
+            out = 2
+        elif photometric == 5:
+            out = 4
+        elif photometric > 3:
+            from ..tiff.tags import Photometric
+
+            out = Photometric(photometric).name
+    if planar != 1:
+        out = 1
+    return colorspace, out
+
+
+def decode(data: bytes, /, *, context: ChunkContext) -> np.ndarray:
+    plan = context.plan
+    if plan.compression == 34892:
+        return imagecodecs.jpeg8_decode(data)
+    colorspace, out = colorspaces(plan.photometric, plan.planar_config, plan.extra_samples, data[6:10] == b"JFIF")
+    return imagecodecs.jpeg_decode(
+        data,
+        bitspersample=plan.bits_per_sample[0],
+        tables=plan.jpeg_tables,
+        colorspace=colorspace,
+        outcolorspace=out,
+        shape=(context.rows, context.width),
+    )

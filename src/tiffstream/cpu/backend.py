@@ -1,0 +1,131 @@
+"""Decode plans on the CPU: read chunk bytes (adjacent chunks in one read), decode them in a thread pool,
+and place them into the output array. Only chunks that overlap the requested region are read.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .chunks import decode_chunk
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ..plan import Chunk, DecodePlan
+    from ..source import ByteSource
+
+__all__ = ["decode_plan", "output_shape"]
+
+_MAX_GAP = 4096  # bytes between two chunks that one read may span
+_MAX_READ = 16 << 20  # bytes one coalesced read may hold
+
+
+def output_shape(plan: DecodePlan, region: tuple[int, int, int, int] | None = None) -> tuple[int, ...]:
+    """Shape of the decoded array: tifffile's page shape, with height and width of ``region`` if given."""
+    y0, x0, y1, x1 = region or (0, 0, plan.height, plan.width)
+    rows, cols = y1 - y0, x1 - x0
+    if plan.samples_per_pixel == 1:
+        return (rows, cols)
+    if plan.planar_config == 2:
+        return (plan.samples_per_pixel, rows, cols)
+    return (rows, cols, plan.samples_per_pixel)
+
+
+def _groups(chunks: Sequence[Chunk]) -> list[list[Chunk]]:
+    """Chunks with data, in file order, grouped so that each group is one positioned read."""
+    groups: list[list[Chunk]] = []
+    end = -1
+    size = 0
+    for chunk in sorted((c for c in chunks if not c.is_missing), key=lambda c: c.offset):
+        if groups and 0 <= chunk.offset - end <= _MAX_GAP and size + chunk.nbytes <= _MAX_READ:
+            groups[-1].append(chunk)
+            size += chunk.nbytes
+        else:
+            groups.append([chunk])
+            size = chunk.nbytes
+        end = max(end, chunk.offset + chunk.nbytes)
+    return groups
+
+
+def _read_group(source: ByteSource, group: list[Chunk]) -> list[tuple[Chunk, bytes]]:
+    start = group[0].offset
+    stop = max(c.offset + c.nbytes for c in group)
+    blob = source.read_at_most(start, stop - start)
+    return [(c, blob[c.offset - start : c.offset - start + c.nbytes]) for c in group]
+
+
+def decode_plan(
+    plan: DecodePlan,
+    source: ByteSource,
+    *,
+    region: tuple[int, int, int, int] | None = None,
+    out: np.ndarray | None = None,
+    max_workers: int | None = None,
+    pool: ThreadPoolExecutor | None = None,
+) -> np.ndarray:
+    """Decode the image (or ``region`` = (y0, x0, y1, x1)) that ``plan`` describes, reading from ``source``."""
+    y0, x0, y1, x1 = region or (0, 0, plan.height, plan.width)
+    if not (0 <= y0 <= y1 <= plan.height and 0 <= x0 <= x1 <= plan.width):
+        raise ValueError(f"region {(y0, x0, y1, x1)} is outside the {plan.height}x{plan.width} image")
+    shape = output_shape(plan, (y0, x0, y1, x1))
+    dtype = np.dtype(plan.dtype)
+    if out is None:
+        out = np.empty(shape, dtype)
+    elif out.shape != shape or out.dtype != dtype:
+        raise ValueError(f"out must be a {shape} {dtype} array, got {out.shape} {out.dtype}")
+    if out.size == 0:
+        return out
+    if not out.flags.c_contiguous:
+        raise ValueError("out must be C-contiguous")
+    planes, spc = plan.num_planes, plan.samples_per_chunk
+    target = out.reshape(planes, y1 - y0, x1 - x0, spc)  # a view of out
+    chunks = plan.chunks_in(y0, x0, y1, x1)
+    fill = plan.fill_value
+
+    def place(chunk: Chunk, data: bytes | None) -> None:
+        cy0, cx0 = max(chunk.y, y0), max(chunk.x, x0)
+        cy1, cx1 = min(chunk.y + chunk.height, y1), min(chunk.x + chunk.width, x1)
+        view = target[chunk.plane, cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
+        if data is None:
+            view[...] = fill
+            return
+        pixels = decode_chunk(plan, chunk, data)
+        part = pixels[cy0 - chunk.y : cy1 - chunk.y, cx0 - chunk.x : cx1 - chunk.x]
+        got_rows, got_cols = part.shape[0], part.shape[1]
+        view[:got_rows, :got_cols] = part[:, :, :spc] if part.shape[2] >= spc else part
+        if got_rows < view.shape[0]:
+            view[got_rows:] = fill
+        if got_cols < view.shape[1]:
+            view[:got_rows, got_cols:] = fill
+
+    def run(group: list[Chunk]) -> None:
+        for chunk, data in _read_group(source, group):
+            place(chunk, data)
+
+    for chunk in chunks:
+        if chunk.is_missing:
+            place(chunk, None)
+    groups = _groups(chunks)
+    workers = max_workers or os.cpu_count() or 1
+    if pool is None and (workers == 1 or len(groups) <= 1):
+        for group in groups:
+            run(group)
+        return out
+    # split large groups so that every worker has work, keeping reads coalesced
+    tasks = []
+    for group in groups:
+        step = max(1, -(-len(group) // workers))
+        tasks += [group[i : i + step] for i in range(0, len(group), step)]
+    own = pool is None
+    executor = pool or ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tiffstream")
+    try:
+        for future in [executor.submit(run, task) for task in tasks]:
+            future.result()
+    finally:
+        if own:
+            executor.shutdown(wait=True)
+    return out

@@ -1,0 +1,110 @@
+"""Decode one chunk (strip or tile) to samples: decompress, fill order, unpack bits, byte order, predictor.
+
+The result is a native-byte-order array shaped ``(rows, width, samples)`` for the chunk's stored size
+(rows may be fewer for a short last strip or a truncated chunk), in the plan's dtype.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import imagecodecs
+import numpy as np
+
+from ..codecs import ChunkContext, get_codec
+from ..errors import DecodeError, UnsupportedTiffError
+
+if TYPE_CHECKING:
+    from ..plan import Chunk, DecodePlan
+
+__all__ = ["decode_chunk"]
+
+_FLOAT_PREDICTORS = {3: 1, 34894: 2, 34895: 4}
+_INT_PREDICTORS = {2: 1, 34892: 2, 34893: 4}
+
+
+def decode_chunk(plan: DecodePlan, chunk: Chunk, data: bytes) -> np.ndarray:
+    """Decode ``data`` (the chunk's compressed bytes) to a ``(rows, width, samples)`` array."""
+    samples = plan.samples_per_chunk
+    context = ChunkContext(plan, chunk.height, chunk.width, samples)
+    codec = get_codec(plan.compression)
+    try:
+        if codec.KIND == "image":
+            return _shape_image(np.asarray(codec.decode(data, context=context)), plan, chunk, samples)
+        if plan.fill_order == 2:
+            data = imagecodecs.bitorder_decode(data)
+        raw = codec.decode(data, context=context)
+        return _from_bytes(raw, plan, chunk, samples)
+    except (UnsupportedTiffError, DecodeError):
+        raise
+    except Exception as exc:  # noqa: BLE001  # any codec failure becomes a DecodeError naming the chunk
+        raise DecodeError(
+            f"chunk {chunk.index} ({plan_name(plan)}, {chunk.nbytes} bytes) could not be decoded: {exc}",
+            path=plan.source_name,
+            offset=chunk.offset,
+        ) from exc
+
+
+def plan_name(plan: DecodePlan) -> str:
+    from ..tiff.tags import Compression
+
+    try:
+        return Compression(plan.compression).name
+    except ValueError:
+        return f"compression {plan.compression}"
+
+
+def _rows_available(count: int, per_row: int, rows: int) -> int:
+    return min(rows, count // per_row) if per_row else 0
+
+
+def _from_bytes(raw: bytes, plan: DecodePlan, chunk: Chunk, samples: int) -> np.ndarray:
+    bits = plan.bits_per_sample
+    dtype = np.dtype(plan.dtype)
+    width, rows = chunk.width, chunk.height
+    if len(set(bits[:samples])) > 1:
+        raise UnsupportedTiffError(f"mixed bits per sample {bits} are not supported yet", path=plan.source_name)
+    nbits = bits[0]
+    if plan.sample_format == 3 and nbits == 24:
+        values = imagecodecs.float24_decode(raw, byteorder=plan.byteorder)
+        per_row = width * samples
+    elif nbits in (8, 16, 32, 64) and dtype.itemsize * 8 == nbits:
+        stored = dtype.newbyteorder(plan.byteorder) if plan.predictor not in _FLOAT_PREDICTORS else dtype
+        usable = len(raw) - len(raw) % stored.itemsize
+        values = np.frombuffer(raw, stored, count=usable // stored.itemsize)
+        per_row = width * samples
+    else:
+        per_row = width * samples
+        row_bytes = -(-per_row * nbits // 8)
+        usable_rows = min(rows, len(raw) // row_bytes) if row_bytes else 0
+        values = imagecodecs.packints_decode(raw[: usable_rows * row_bytes], dtype, nbits, runlen=per_row)
+    rows_here = _rows_available(values.size, per_row, rows)
+    if rows_here == 0:
+        raise DecodeError(
+            f"chunk {chunk.index} decoded to {values.size} samples, less than one row of {per_row}",
+            path=plan.source_name,
+            offset=chunk.offset,
+        )
+    array = values[: rows_here * per_row].reshape(rows_here, width, samples)
+    if plan.predictor in _INT_PREDICTORS:
+        array = array.astype(dtype.newbyteorder("="), copy=True)
+        imagecodecs.delta_decode(array, axis=-2, dist=_INT_PREDICTORS[plan.predictor], out=array)
+    elif plan.predictor in _FLOAT_PREDICTORS:
+        array = imagecodecs.floatpred_decode(array, axis=-2, dist=_FLOAT_PREDICTORS[plan.predictor])
+    elif plan.predictor != 1:
+        raise UnsupportedTiffError(f"predictor {plan.predictor} is not supported", path=plan.source_name)
+    return array.astype(dtype.newbyteorder("="), copy=False)
+
+
+def _shape_image(array: np.ndarray, plan: DecodePlan, chunk: Chunk, samples: int) -> np.ndarray:
+    """Bring an image codec's output to ``(rows, width, samples)``; it may cover only the visible part."""
+    if array.ndim == 2:
+        array = array[:, :, np.newaxis]
+    if array.ndim != 3:
+        array = array.reshape(array.shape[0], array.shape[1], -1)
+    if array.shape[2] != samples and array.size == chunk.height * chunk.width * samples:
+        array = array.reshape(chunk.height, chunk.width, samples)
+    dtype = np.dtype(plan.dtype)
+    if array.dtype != dtype and dtype != np.bool_:
+        array = array.astype(dtype)
+    return array
