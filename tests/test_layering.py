@@ -14,7 +14,13 @@ ALLOWED = {
     "tiff": {"tiff", "source"},
     "source": set(),
     "region": set(),
-    "codestream": {"tiff", "source", "region"},
+    "codestream": {"tiff", "source", "region", "plain"},
+    "plain": {"source"},
+    "codecs": {"codecs", "tiff"},
+    "cpu": {"cpu", "codecs"},
+    "image": set(),
+    "decoder": {"codestream", "cpu", "image", "source"},
+    "reader": {"cpu", "tiff", "region", "source"},
     "cli": {"__init__"},
 }
 OPEN_TO_ALL = {"errors", "plan"}

@@ -12,6 +12,7 @@ from importlib.resources import files
 from typing import TYPE_CHECKING
 
 from .codestream import CodeStream, CodeStreamView
+from .decoder import Backend, BackendFallbackWarning, BackendKind, ColorSpec, DecodeParams, Decoder
 from .errors import (
     BackendUnavailableError,
     CorruptTiffError,
@@ -28,6 +29,7 @@ from .errors import (
     UnsupportedError,
     UnsupportedTiffError,
 )
+from .image import Image, ImageBufferKind
 from .region import Region
 from .reader import TiffReader, imread
 from .tiff.file import TiffFile
@@ -38,6 +40,14 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "Backend",
+    "BackendFallbackWarning",
+    "BackendKind",
+    "ColorSpec",
+    "DecodeParams",
+    "Decoder",
+    "Image",
+    "ImageBufferKind",
     "BackendUnavailableError",
     "CodeStream",
     "CodeStreamView",

@@ -14,14 +14,17 @@ import numpy as np
 
 from .errors import ImageIndexError, TiffFormatError
 from .region import Region
+from .plain import PlainImage
+from .source import open_source
 from .tiff.file import TiffFile
+from .tiff.header import is_tiff_signature
 from .tiff.ifd import IfdChain
 from .tiff.page import TiffPage, read_page
 from .tiff.tags import Photometric
 
 if TYPE_CHECKING:
     from .plan import DecodePlan
-    from .source import SourceLike
+    from .source import ByteSource, SourceLike
 
 __all__ = ["CodeStream", "CodeStreamView"]
 
@@ -76,6 +79,7 @@ class _Chain:
         self.tiff = tiff
         self.start = start
         self.limit = limit
+        self.source = tiff.source
         self._chain = IfdChain(tiff.source, tiff.header, start)
         self._walked = False
         self._pages: dict[int, TiffPage] = {}
@@ -118,6 +122,22 @@ class _Chain:
         return page
 
 
+class _PlainChain:
+    """The one-image "chain" of a plain (non-TIFF) image file."""
+
+    limit = None
+    start = 0
+    num_images = 1
+    next_offset = None
+
+    def __init__(self, plain: PlainImage) -> None:
+        self.plain = plain
+        self.source = plain.source
+
+    def page(self, index: int) -> PlainImage:
+        return self.plain
+
+
 class CodeStream:
     """A TIFF opened at one IFD chain: the file's main pages, or a SubIFD chain, optionally paginated.
 
@@ -142,7 +162,14 @@ class CodeStream:
     """
 
     def __init__(self, source: SourceLike, bitstream_offset: int | None = None, limit_images: int | None = None):
-        tiff = TiffFile(source)
+        byte_source = open_source(source)
+        if not is_tiff_signature(byte_source.read_at_most(0, 4)):
+            plain = PlainImage(byte_source)  # raises NotATiffError for anything else
+            if bitstream_offset not in (None, 0):
+                raise TypeError(f"a {plain.codec_name} file has no IFDs to start at (bitstream_offset)")
+            self._setup(_PlainChain(plain), 0, None)  # type: ignore[arg-type]
+            return
+        tiff = TiffFile(byte_source)
         start = (
             tiff.header.first_ifd_offset
             if bitstream_offset is None
@@ -217,7 +244,11 @@ class CodeStream:
         limit = _check_limit(limit_images)
         if region is not None and not isinstance(region, Region):
             raise TypeError(f"region must be a Region, got {type(region).__name__}")
-        if bitstream_offset is not None:
+        if isinstance(self._chain, _PlainChain) and (bitstream_offset or limit):
+            raise TypeError(f"a {self.codec_name} file has one image: no bitstream_offset or limit_images")
+        if isinstance(self._chain, _PlainChain):
+            chain = self._chain
+        elif bitstream_offset is not None:
             start = _check_index("bitstream_offset", bitstream_offset)
             chain = _Chain(self._chain.tiff, start, limit)
             chain.check_start()
@@ -228,7 +259,7 @@ class CodeStream:
         if index >= chain.num_images:
             raise ImageIndexError(
                 f"Image index #{index} out of range (0, {chain.num_images - 1})",
-                path=self._chain.tiff.name,
+                path=self._chain.source.name,
                 offset=chain.start,
             )
         stream = CodeStream._derived(chain, index, region)
@@ -240,8 +271,19 @@ class CodeStream:
 
     @property
     def page(self) -> TiffPage:
-        """The :class:`TiffPage` this stream stands for (our own API)."""
+        """The :class:`TiffPage` this stream stands for (our own API; a ``PlainImage`` for plain files)."""
         return self._chain.page(self._image_idx)
+
+    @property
+    def source(self) -> ByteSource:
+        """Where the stream's bytes come from."""
+        return self._chain.source
+
+    @property
+    def plain_image(self) -> PlainImage | None:
+        """The decoded-on-demand image of a plain JPEG/PNG/JPEG 2000/WebP/BMP file; None for a TIFF."""
+        chain = self._chain
+        return chain.plain if isinstance(chain, _PlainChain) else None
 
     @property
     def plan(self) -> DecodePlan:
@@ -250,7 +292,9 @@ class CodeStream:
 
     @property
     def codec_name(self) -> str:
-        return "tiff"
+        """``"tiff"``, or the codec of a plain image file (``"jpeg"``, ``"png"``, ``"jpeg2k"``, ...)."""
+        plain = self.plain_image
+        return "tiff" if plain is None else plain.codec_name
 
     @property
     def width(self) -> int:
@@ -306,10 +350,10 @@ class CodeStream:
     @property
     def size(self) -> int:
         """Size of the whole source in bytes."""
-        return self._chain.tiff.source.size
+        return self._chain.source.size
 
     def __repr__(self) -> str:
         return (
-            f"CodeStream({self._chain.tiff.name!r}, bitstream_offset={self._chain.start}, "
+            f"CodeStream({self._chain.source.name!r}, bitstream_offset={self._chain.start}, "
             f"image_idx={self._image_idx}, codec_name='tiff', size={self.width}x{self.height}x{self.num_channels})"
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from ..errors import UnsupportedTiffError
+from ..tiff.tags import Compression
 from . import (
     ccitt,
     deflate,
@@ -26,7 +27,7 @@ from . import (
 )
 from ._base import ChunkContext
 
-__all__ = ["REGISTRY", "ChunkContext", "get_codec"]
+__all__ = ["REGISTRY", "ChunkContext", "compression_name", "get_codec"]
 
 _MODULES: tuple[ModuleType, ...] = (
     none, lzw, deflate, packbits, zstd, lzma, ccitt, jpeg, jpeg2000, png, webp, jpegxl, jpegxr, lerc,
@@ -34,16 +35,19 @@ _MODULES: tuple[ModuleType, ...] = (
 REGISTRY: dict[int, ModuleType] = {code: module for module in _MODULES for code in module.CODES}
 
 
+def compression_name(code: int) -> str:
+    """``"LZW (5)"``-style name of a TIFF Compression value."""
+    try:
+        return f"{Compression(code).name} ({code})"
+    except ValueError:
+        return f"compression {code}"
+
+
 def get_codec(code: int) -> ModuleType:
     """The codec module for TIFF Compression ``code``; ``UnsupportedTiffError`` when there is none here."""
     module = REGISTRY.get(code)
     if module is None or not module.available():
-        from ..tiff.tags import Compression
-
-        try:
-            name = f"{Compression(code).name} ({code})"
-        except ValueError:
-            name = str(code)
+        name = compression_name(code)
         why = "no codec" if module is None else f"the {module.NAME} codec is not available in this imagecodecs build"
         raise UnsupportedTiffError(f"compression {name} is not supported: {why}")
     return module

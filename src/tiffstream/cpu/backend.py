@@ -6,22 +6,26 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..errors import TiffFormatError, UnsupportedTiffError
 from .chunks import decode_chunk
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from ..plan import Chunk, DecodePlan
     from ..source import ByteSource
 
-__all__ = ["decode_plan", "output_shape"]
+__all__ = ["check_allocation", "decode_plan", "output_shape", "prepare", "run_tasks"]
 
 _MAX_GAP = 4096  # bytes between two chunks that one read may span
 _MAX_READ = 16 << 20  # bytes one coalesced read may hold
+_MIN_ALLOCATION_LIMIT = 1 << 30  # outputs up to 1 GiB are always allowed
+_MAX_EXPANSION = 2048  # beyond that, at most this many output bytes per stored byte
 
 
 def output_shape(plan: DecodePlan, region: tuple[int, int, int, int] | None = None) -> tuple[int, ...]:
@@ -58,29 +62,35 @@ def _read_group(source: ByteSource, group: list[Chunk]) -> list[tuple[Chunk, byt
     return [(c, blob[c.offset - start : c.offset - start + c.nbytes]) for c in group]
 
 
-def decode_plan(
+def prepare(
     plan: DecodePlan,
     source: ByteSource,
     *,
     region: tuple[int, int, int, int] | None = None,
     out: np.ndarray | None = None,
-    max_workers: int | None = None,
-    pool: ThreadPoolExecutor | None = None,
-) -> np.ndarray:
-    """Decode the image (or ``region`` = (y0, x0, y1, x1)) that ``plan`` describes, reading from ``source``."""
+    workers: int = 1,
+) -> tuple[np.ndarray, list[Callable[[], None]]]:
+    """Allocate (or check) the output and return it with the tasks that fill it (each one read + decodes)."""
     y0, x0, y1, x1 = region or (0, 0, plan.height, plan.width)
     if not (0 <= y0 <= y1 <= plan.height and 0 <= x0 <= x1 <= plan.width):
         raise ValueError(f"region {(y0, x0, y1, x1)} is outside the {plan.height}x{plan.width} image")
     shape = output_shape(plan, (y0, x0, y1, x1))
     dtype = np.dtype(plan.dtype)
     if out is None:
+        check_allocation(plan, source, shape, dtype)
         out = np.empty(shape, dtype)
     elif out.shape != shape or out.dtype != dtype:
         raise ValueError(f"out must be a {shape} {dtype} array, got {out.shape} {out.dtype}")
     if out.size == 0:
-        return out
+        return out, []
     if not out.flags.c_contiguous:
         raise ValueError("out must be C-contiguous")
+    if plan.photometric == 6 and plan.ycbcr_subsampling != (1, 1) and plan.compression not in (6, 7, 33007, 34892):
+        raise UnsupportedTiffError(
+            f"YCbCr subsampled {plan.ycbcr_subsampling} without JPEG is not supported",
+            path=plan.source_name,
+            offset=plan.ifd_offset,
+        )
     planes, spc = plan.num_planes, plan.samples_per_chunk
     target = out.reshape(planes, y1 - y0, x1 - x0, spc)  # a view of out
     chunks = plan.chunks_in(y0, x0, y1, x1)
@@ -94,38 +104,72 @@ def decode_plan(
             view[...] = fill
             return
         pixels = decode_chunk(plan, chunk, data)
-        part = pixels[cy0 - chunk.y : cy1 - chunk.y, cx0 - chunk.x : cx1 - chunk.x]
+        part = pixels[cy0 - chunk.y : cy1 - chunk.y, cx0 - chunk.x : cx1 - chunk.x, :spc]
         got_rows, got_cols = part.shape[0], part.shape[1]
-        view[:got_rows, :got_cols] = part[:, :, :spc] if part.shape[2] >= spc else part
+        view[:got_rows, :got_cols] = part
         if got_rows < view.shape[0]:
             view[got_rows:] = fill
         if got_cols < view.shape[1]:
             view[:got_rows, got_cols:] = fill
 
-    def run(group: list[Chunk]) -> None:
-        for chunk, data in _read_group(source, group):
-            place(chunk, data)
+    def task(group: list[Chunk]) -> Callable[[], None]:
+        def run() -> None:
+            for chunk, data in _read_group(source, group):
+                place(chunk, data)
 
-    for chunk in chunks:
-        if chunk.is_missing:
-            place(chunk, None)
-    groups = _groups(chunks)
-    workers = max_workers or os.cpu_count() or 1
-    if pool is None and (workers == 1 or len(groups) <= 1):
-        for group in groups:
-            run(group)
-        return out
-    # split large groups so that every worker has work, keeping reads coalesced
-    tasks = []
-    for group in groups:
-        step = max(1, -(-len(group) // workers))
-        tasks += [group[i : i + step] for i in range(0, len(group), step)]
-    own = pool is None
-    executor = pool or ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tiffstream")
+        return run
+
+    tasks: list[Callable[[], None]] = [partial(place, chunk, None) for chunk in chunks if chunk.is_missing]
+    for group in _groups(chunks):
+        step = max(1, -(-len(group) // max(workers, 1)))  # split big reads so every worker has work
+        tasks += [task(group[i : i + step]) for i in range(0, len(group), step)]
+    return out, tasks
+
+
+def check_allocation(plan: DecodePlan, source: ByteSource, shape: tuple[int, ...], dtype: np.dtype) -> None:
+    """Refuse an output the file cannot plausibly hold (a tiny file claiming a huge image)."""
+    nbytes = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+    stored = sum(c.nbytes for c in plan.chunks if not c.is_missing)
+    limit = max(_MIN_ALLOCATION_LIMIT, _MAX_EXPANSION * min(stored, source.size))
+    if nbytes > limit:
+        raise TiffFormatError(
+            f"the image claims {nbytes} bytes of pixels from {stored} bytes of data; "
+            f"refusing an allocation over {limit} bytes",
+            path=plan.source_name,
+            offset=plan.ifd_offset,
+        )
+
+
+def run_tasks(tasks: Sequence[Callable[[], None]], pool: ThreadPoolExecutor | None) -> None:
+    """Run ``tasks`` on ``pool`` (in this thread without one); the first error is raised."""
+    if pool is None or len(tasks) <= 1:
+        for run in tasks:
+            run()
+        return
+    futures = [pool.submit(run) for run in tasks]
     try:
-        for future in [executor.submit(run, task) for task in tasks]:
+        for future in futures:
             future.result()
     finally:
-        if own:
-            executor.shutdown(wait=True)
+        for future in futures:
+            future.cancel()
+
+
+def decode_plan(
+    plan: DecodePlan,
+    source: ByteSource,
+    *,
+    region: tuple[int, int, int, int] | None = None,
+    out: np.ndarray | None = None,
+    max_workers: int | None = None,
+    pool: ThreadPoolExecutor | None = None,
+) -> np.ndarray:
+    """Decode the image (or ``region`` = (y0, x0, y1, x1)) that ``plan`` describes, reading from ``source``."""
+    workers = max_workers or os.cpu_count() or 1
+    out, tasks = prepare(plan, source, region=region, out=out, workers=workers)
+    if pool is not None or workers == 1 or len(tasks) <= 1:
+        run_tasks(tasks, pool)
+        return out
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tiffstream") as own:
+        run_tasks(tasks, own)
     return out

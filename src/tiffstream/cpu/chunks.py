@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import imagecodecs
 import numpy as np
 
-from ..codecs import ChunkContext, get_codec
+from ..codecs import ChunkContext, compression_name, get_codec
 from ..errors import DecodeError, UnsupportedTiffError
 
 if TYPE_CHECKING:
@@ -39,19 +39,10 @@ def decode_chunk(plan: DecodePlan, chunk: Chunk, data: bytes) -> np.ndarray:
         raise
     except Exception as exc:  # noqa: BLE001  # any codec failure becomes a DecodeError naming the chunk
         raise DecodeError(
-            f"chunk {chunk.index} ({plan_name(plan)}, {chunk.nbytes} bytes) could not be decoded: {exc}",
+            f"chunk {chunk.index} ({compression_name(plan.compression)}, {chunk.nbytes} bytes) could not be decoded: {exc}",
             path=plan.source_name,
             offset=chunk.offset,
         ) from exc
-
-
-def plan_name(plan: DecodePlan) -> str:
-    from ..tiff.tags import Compression
-
-    try:
-        return Compression(plan.compression).name
-    except ValueError:
-        return f"compression {plan.compression}"
 
 
 def _rows_available(count: int, per_row: int, rows: int) -> int:

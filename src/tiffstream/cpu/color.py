@@ -1,0 +1,128 @@
+"""Colour and depth conversion of decoded samples into nvImageCodec's HWC output (``DecodeParams`` rules).
+
+``color``: ``"unchanged"`` keeps the stored samples (planes interleaved); ``"srgb"`` gives 3 channels
+(gray replicated, MINISWHITE inverted, palette looked up, CMYK and YCbCr converted, alpha and extra
+samples dropped); ``"gray"`` gives 1 channel (RGB by luma 0.299 R + 0.587 G + 0.114 B).
+``any_depth=False`` scales to uint8: unsigned ``v * 255 / (2**bits - 1)``, signed from 0 up to
+``2**(bits-1) - 1``, floats from [0, 1], all rounded to nearest and clipped; ``True`` keeps the dtype.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from ..errors import UnsupportedTiffError
+
+if TYPE_CHECKING:
+    from ..plan import DecodePlan
+
+__all__ = ["ColorMode", "convert", "to_hwc"]
+
+ColorMode = Literal["unchanged", "srgb", "gray"]
+_LUMA = np.array([0.299, 0.587, 0.114])
+
+
+def to_hwc(array: np.ndarray, plan: DecodePlan) -> np.ndarray:
+    """tifffile's page layout -> ``(height, width, samples)`` (planar-separate planes are interleaved)."""
+    if array.ndim == 2:
+        return array[:, :, np.newaxis]
+    if plan.planar_config == 2 and plan.samples_per_pixel > 1:
+        return np.ascontiguousarray(np.moveaxis(array, 0, -1))
+    return array
+
+
+def _max_value(plan: DecodePlan, dtype: np.dtype) -> float:
+    if dtype.kind == "b":
+        return 1
+    if dtype.kind == "u":
+        return float(2 ** min(plan.bits_per_sample[0], dtype.itemsize * 8) - 1)
+    if dtype.kind == "i":
+        return float(2 ** (min(plan.bits_per_sample[0], dtype.itemsize * 8) - 1) - 1)
+    return 1.0
+
+
+def _invert(array: np.ndarray, maximum: float) -> np.ndarray:
+    if array.dtype.kind == "b":
+        return ~array
+    if array.dtype.kind == "u":
+        return (np.asarray(maximum, dtype=array.dtype) - array).astype(array.dtype)
+    return (maximum - array).astype(array.dtype)
+
+
+def _rgb(hwc: np.ndarray, plan: DecodePlan) -> tuple[np.ndarray, float]:
+    """Three channels and their maximum value, from any supported photometric interpretation."""
+    photometric = plan.photometric
+    maximum = _max_value(plan, hwc.dtype)
+    if photometric in (0, 1) or (photometric == 4):
+        gray = hwc[:, :, :1]
+        if photometric == 0:
+            gray = _invert(gray, maximum)
+        return np.repeat(gray, 3, axis=2), maximum
+    if photometric == 2 or (photometric == 6 and plan.compression in (6, 7, 33007)):
+        if hwc.shape[2] < 3:
+            raise UnsupportedTiffError(f"an RGB image with {hwc.shape[2]} samples", path=plan.source_name)
+        return hwc[:, :, :3], maximum
+    if photometric == 3:
+        if plan.colormap is None:
+            raise UnsupportedTiffError("a palette image without a ColorMap", path=plan.source_name)
+        colormap = np.asarray(plan.colormap)
+        index = np.clip(hwc[:, :, 0].astype(np.intp), 0, colormap.shape[1] - 1)
+        return np.ascontiguousarray(colormap[:, index].transpose(1, 2, 0)), 65535.0
+    if photometric == 5 and hwc.shape[2] >= 4 and hwc.dtype.kind == "u":
+        cmyk = hwc[:, :, :4].astype(np.uint64)
+        top = int(maximum)
+        key = top - cmyk[:, :, 3:4]
+        rgb = (top - cmyk[:, :, :3]) * key // top
+        return rgb.astype(hwc.dtype), maximum
+    if photometric == 6 and hwc.shape[2] >= 3 and hwc.dtype == np.uint8:
+        if plan.ycbcr_subsampling != (1, 1):
+            raise UnsupportedTiffError("subsampled YCbCr without JPEG", path=plan.source_name)
+        y, cb, cr = (hwc[:, :, i].astype(np.float64) for i in range(3))
+        rgb = np.stack([y + 1.402 * (cr - 128), y - 0.344136 * (cb - 128) - 0.714136 * (cr - 128), y + 1.772 * (cb - 128)], -1)
+        return np.clip(np.rint(rgb), 0, 255).astype(np.uint8), 255.0
+    raise UnsupportedTiffError(
+        f"no RGB conversion for photometric {photometric} with {hwc.shape[2]} {hwc.dtype} samples",
+        path=plan.source_name,
+    )
+
+
+def _to_uint8(array: np.ndarray, maximum: float) -> np.ndarray:
+    if array.dtype == np.uint8 and maximum == 255:
+        return array
+    if array.dtype.kind == "b":
+        return array.astype(np.uint8) * np.uint8(255)
+    values = array.astype(np.float64)
+    if array.dtype.kind == "f":
+        values = np.nan_to_num(values, nan=0.0)
+    scaled = np.rint(np.clip(values, 0, maximum) * (255.0 / maximum)) if maximum else np.zeros_like(values)
+    return scaled.astype(np.uint8)
+
+
+def convert(
+    array: np.ndarray, plan: DecodePlan, *, color: ColorMode = "srgb", any_depth: bool = False
+) -> tuple[np.ndarray, int]:
+    """Decoded page samples -> ``(HWC array, precision)`` following the module's rules."""
+    hwc = to_hwc(array, plan)
+    maximum = _max_value(plan, hwc.dtype)
+    if color == "srgb":
+        hwc, maximum = _rgb(hwc, plan)
+    elif color == "gray":
+        if plan.photometric in (0, 1, 4) or (plan.photometric == 5 and hwc.shape[2] == 1):
+            hwc = _invert(hwc[:, :, :1], maximum) if plan.photometric == 0 else hwc[:, :, :1]
+        else:
+            rgb, maximum = _rgb(hwc, plan)
+            luma = rgb.astype(np.float64) @ _LUMA
+            dtype = rgb.dtype
+            luma = np.rint(luma) if dtype.kind in "iu" else luma
+            hwc = luma.astype(dtype)[:, :, np.newaxis]
+    elif color != "unchanged":
+        raise ValueError(f"unknown colour mode {color!r}")
+    if not any_depth:
+        return np.ascontiguousarray(_to_uint8(hwc, maximum)), 0
+    if hwc.dtype.kind == "b":
+        hwc = hwc.astype(np.uint8)
+    bits = int(np.log2(maximum + 1)) if hwc.dtype.kind == "u" and maximum >= 1 else 0
+    precision = 0 if bits in (0, hwc.dtype.itemsize * 8) else bits
+    return np.ascontiguousarray(hwc), precision

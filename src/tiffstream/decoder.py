@@ -1,0 +1,272 @@
+"""Decoder, DecodeParams, ColorSpec, BackendKind, Backend: nvImageCodec's decoding API, on our backends.
+
+The CPU backend is built in. A request for a GPU backend that cannot run here falls back to the
+CPU with one ``BackendFallbackWarning`` (a ``RuntimeWarning``), unless ``TIFFSTREAM_STRICT_BACKENDS=1``,
+in which case ``BackendUnavailableError`` is raised.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+import weakref
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .codestream import CodeStream
+from .cpu.backend import prepare, run_tasks
+from .cpu.color import convert
+from .errors import BackendUnavailableError, DecodeError, TiffError, TiffstreamWarning
+from .image import Image
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .source import SourceLike
+
+__all__ = ["Backend", "BackendFallbackWarning", "BackendKind", "ColorSpec", "DecodeParams", "Decoder"]
+
+
+class BackendFallbackWarning(TiffstreamWarning, RuntimeWarning):
+    """A requested backend cannot run here; decoding happens on the CPU instead."""
+
+
+class BackendKind(Enum):
+    """nvImageCodec's backend kinds."""
+
+    CPU_ONLY = 1
+    GPU_ONLY = 2
+    HYBRID_CPU_GPU = 3
+    HW_GPU_ONLY = 4
+
+
+class Backend:
+    """A backend choice with its options (nvImageCodec's ``Backend``)."""
+
+    def __init__(self, backend_kind: BackendKind = BackendKind.GPU_ONLY, load_hint: float = 1.0, **_: Any) -> None:
+        if not isinstance(backend_kind, BackendKind):
+            raise TypeError(f"backend_kind must be a BackendKind, got {backend_kind!r}")
+        self.backend_kind = backend_kind
+        self.load_hint = load_hint
+
+    def __repr__(self) -> str:
+        return f"Backend({self.backend_kind})"
+
+
+class ColorSpec(Enum):
+    """Output colour of a decode: see ``DecodeParams``."""
+
+    UNCHANGED = 0
+    YCC = 1
+    GRAY = 2
+    SRGB = 3
+    UNSUPPORTED = -1
+    SYCC = 4
+
+
+_COLOR_MODES = {ColorSpec.UNCHANGED: "unchanged", ColorSpec.SRGB: "srgb", ColorSpec.GRAY: "gray"}
+
+
+@dataclass(frozen=True)
+class DecodeParams:
+    """How to decode (nvImageCodec's meaning).
+
+    Parameters
+    ----------
+    color_spec
+        ``UNCHANGED``: the stored samples, interleaved HWC (palette images give their indices).
+        ``SRGB`` (default): 3 channels RGB; gray is replicated, MINISWHITE inverted, palettes looked up,
+        CMYK converted as libtiff does (``(max-C)(max-K)/max``), YCbCr to RGB (JPEG YCbCr decodes to
+        RGB), alpha and extra samples dropped. ``GRAY``: 1 channel; colour by 0.299 R + 0.587 G + 0.114 B.
+    allow_any_depth
+        ``False`` (default): scale to uint8, ``v * 255 / (2**bits - 1)`` for unsigned samples (signed: from 0
+        to their positive maximum; floats: from [0, 1]; palettes: from 16-bit colour map values), rounded and
+        clipped. ``True``: keep the stored dtype.
+    apply_exif_orientation
+        Accepted for compatibility; TIFF Orientation is not applied (as tifffile does not).
+    """
+
+    color_spec: ColorSpec = ColorSpec.SRGB
+    allow_any_depth: bool = False
+    apply_exif_orientation: bool = True
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.color_spec, ColorSpec):
+            raise TypeError(f"color_spec must be a ColorSpec, got {self.color_spec!r}")
+        if self.color_spec not in _COLOR_MODES:
+            raise BackendUnavailableError(f"ColorSpec.{self.color_spec.name} output is not supported")
+
+
+def _strict_backends() -> bool:
+    return os.environ.get("TIFFSTREAM_STRICT_BACKENDS", "") not in ("", "0")
+
+
+class Decoder:
+    """Decodes code streams to ``Image`` objects, one at a time or as a batch.
+
+    Parameters
+    ----------
+    device_id
+        GPU to use (GPU backends only).
+    max_num_cpu_threads
+        Threads decoding chunks on the CPU; 0 means one per core.
+    backends
+        ``BackendKind`` values or ``Backend`` objects; default: every backend available.
+    options
+        nvImageCodec option string; accepted and ignored.
+    """
+
+    def __init__(
+        self,
+        device_id: int = 0,
+        max_num_cpu_threads: int = 0,
+        backends: Sequence[Backend | BackendKind] | None = None,
+        options: str = "",
+        *,
+        backend_kinds: Sequence[BackendKind] | None = None,
+    ) -> None:
+        if max_num_cpu_threads < 0:
+            raise ValueError(f"max_num_cpu_threads must be >= 0, got {max_num_cpu_threads}")
+        kinds = [b.backend_kind if isinstance(b, Backend) else b for b in (backends or backend_kinds or [])]
+        for kind in kinds:
+            if not isinstance(kind, BackendKind):
+                raise TypeError(f"backends takes BackendKind values or Backend objects, got {kind!r}")
+        self.device_id = device_id
+        self.backends = tuple(kinds) or tuple(BackendKind)
+        self.max_num_cpu_threads = max_num_cpu_threads or os.cpu_count() or 1
+        self._pool: ThreadPoolExecutor | None = None
+        self._finalizer: weakref.finalize | None = None
+        if not any(kind in (BackendKind.CPU_ONLY, BackendKind.HYBRID_CPU_GPU) for kind in self.backends):
+            missing = ", ".join(kind.name for kind in self.backends)
+            message = f"the GPU backend ({missing}) is not available in this build; decoding on the CPU"
+            if _strict_backends():
+                raise BackendUnavailableError(message + " is refused (TIFFSTREAM_STRICT_BACKENDS=1)")
+            warnings.warn(message, BackendFallbackWarning, stacklevel=2)
+
+    def _executor(self) -> ThreadPoolExecutor | None:
+        if self.max_num_cpu_threads <= 1:
+            return None
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.max_num_cpu_threads, thread_name_prefix="tiffstream-decoder")
+            self._finalizer = weakref.finalize(self, self._pool.shutdown, wait=False)
+        return self._pool
+
+    def close(self) -> None:
+        """Stop the decoder's worker threads."""
+        if self._finalizer is not None:
+            self._finalizer()
+        self._pool = None
+
+    def __enter__(self) -> Decoder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def decode(
+        self,
+        data: CodeStream | bytes | Sequence[CodeStream | bytes],
+        params: DecodeParams | None = None,
+        cuda_stream: int = 0,
+    ) -> Image | list[Image]:
+        """Decode one code stream (its current image, or region) to an ``Image``, or a list to a list.
+
+        All chunks of all images of a list are decoded together on the decoder's thread pool. A failure
+        raises a ``TiffError`` naming the file, the image and the chunk.
+        """
+        if isinstance(data, (list, tuple)):
+            return self._decode_batch([self._as_stream(item) for item in data], params or DecodeParams())
+        return self._decode_batch([self._as_stream(data)], params or DecodeParams())[0]  # type: ignore[arg-type]
+
+    def read(self, path: SourceLike | Sequence[SourceLike], params: DecodeParams | None = None) -> Image | list[Image]:
+        """Open and decode a file (image 0), or a list of files."""
+        if isinstance(path, (list, tuple)):
+            return self.decode([CodeStream(p) for p in path], params)
+        return self.decode(CodeStream(path), params)
+
+    @staticmethod
+    def _as_stream(item: object) -> CodeStream:
+        if isinstance(item, CodeStream):
+            return item
+        if isinstance(item, (bytes, bytearray, memoryview, np.ndarray)):
+            return CodeStream(item)
+        raise TypeError(f"decode takes CodeStream objects or encoded bytes, got {type(item).__name__}")
+
+    def _decode_batch(self, streams: list[CodeStream], params: DecodeParams) -> list[Image]:
+        pool = self._executor()
+        jobs = []
+        tasks = []
+        for number, stream in enumerate(streams):
+            try:
+                plain = stream.plain_image
+                if plain is not None:
+                    jobs.append((stream, None, plain.decode()))
+                    continue
+                region = stream.region
+                bounds = None if region is None else (region.start_y, region.start_x, region.end_y, region.end_x)
+                plan = stream.plan
+                out, image_tasks = prepare(plan, stream.source, region=bounds, workers=self.max_num_cpu_threads)
+            except TiffError as exc:
+                raise _in_image(exc, number, stream) from exc
+            jobs.append((stream, plan, out))
+            tasks += [(number, stream, task) for task in image_tasks]
+        try:
+            run_tasks([_labelled(number, stream, task) for number, stream, task in tasks], pool)
+        except _ImageFailure as failure:
+            raise failure.error from failure.error.__cause__
+        images = []
+        mode = _COLOR_MODES[params.color_spec]
+        for number, (stream, plan, out) in enumerate(jobs):
+            try:
+                if plan is None:
+                    array, precision = convert_plain(out, mode, params.allow_any_depth)
+                else:
+                    array, precision = convert(out, plan, color=mode, any_depth=params.allow_any_depth)  # type: ignore[arg-type]
+            except TiffError as exc:
+                raise _in_image(exc, number, stream) from exc
+            images.append(Image(array, precision=precision))
+        return images
+
+
+class _ImageFailure(Exception):
+    def __init__(self, error: TiffError) -> None:
+        self.error = error
+
+
+def _in_image(exc: TiffError, number: int, stream: CodeStream) -> TiffError:
+    """The same kind of error, its message saying which image of the call failed."""
+    error = type(exc)(f"image {number} (index {stream.image_idx} of its stream): {exc.message}", path=exc.path, offset=exc.offset)
+    return error
+
+
+def _labelled(number: int, stream: CodeStream, task: Any) -> Any:
+    def run() -> None:
+        try:
+            task()
+        except TiffError as exc:
+            raise _ImageFailure(_in_image(exc, number, stream)) from exc
+        except Exception as exc:  # noqa: BLE001  # an unexpected failure still names the image
+            error = DecodeError(f"image {number}: {type(exc).__name__}: {exc}", path=stream.source.name)
+            raise _ImageFailure(error) from exc
+
+    return run
+
+
+def convert_plain(array: np.ndarray, mode: str, any_depth: bool) -> tuple[np.ndarray, int]:
+    """Colour/depth rules for a plain (non-TIFF) image: RGB(A) or gray samples as decoded."""
+    hwc = array[:, :, np.newaxis] if array.ndim == 2 else array
+    if mode == "srgb":
+        hwc = np.repeat(hwc[:, :, :1], 3, axis=2) if hwc.shape[2] < 3 else hwc[:, :, :3]
+    elif mode == "gray" and hwc.shape[2] >= 3:
+        luma = hwc[:, :, :3].astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+        hwc = (np.rint(luma) if hwc.dtype.kind in "iu" else luma).astype(hwc.dtype)[:, :, np.newaxis]
+    elif mode == "gray":
+        hwc = hwc[:, :, :1]
+    if not any_depth and hwc.dtype != np.uint8:
+        maximum = float(np.iinfo(hwc.dtype).max) if hwc.dtype.kind in "iu" else 1.0
+        hwc = np.rint(np.clip(hwc.astype(np.float64), 0, maximum) * (255.0 / maximum)).astype(np.uint8)
+    return np.ascontiguousarray(hwc), 0

@@ -1,0 +1,113 @@
+"""Image: a decoded image in host (or, with the GPU backend, device) memory, HWC, zero-copy to numpy.
+
+nvImageCodec's ``Image``: ``shape`` (height, width, channels), ``dtype``, ``strides``, ``buffer_kind``,
+``precision``, ``cpu()``, ``cuda()``, the array interface and DLPack.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+import numpy as np
+
+from .errors import BackendUnavailableError
+
+__all__ = ["Image", "ImageBufferKind"]
+
+
+class ImageBufferKind(Enum):
+    """Where an image's buffer lives."""
+
+    STRIDED_DEVICE = 1
+    STRIDED_HOST = 2
+
+
+class Image:
+    """A decoded image in host memory: a thin, zero-copy wrapper around a ``(height, width, channels)`` array."""
+
+    __slots__ = ("_array", "_precision")
+
+    def __init__(self, array: np.ndarray, *, precision: int = 0) -> None:
+        if array.ndim == 2:
+            array = array[:, :, np.newaxis]
+        if array.ndim != 3:
+            raise ValueError(f"an Image is (height, width, channels), got shape {array.shape}")
+        self._array = array
+        self._precision = precision
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return self._array.shape  # type: ignore[return-value]
+
+    @property
+    def height(self) -> int:
+        return int(self._array.shape[0])
+
+    @property
+    def width(self) -> int:
+        return int(self._array.shape[1])
+
+    @property
+    def num_channels(self) -> int:
+        return int(self._array.shape[2])
+
+    @property
+    def ndim(self) -> int:
+        return 3
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._array.dtype
+
+    @property
+    def strides(self) -> tuple[int, ...]:
+        return self._array.strides
+
+    @property
+    def size(self) -> int:
+        """Bytes of pixel data."""
+        return int(self._array.nbytes)
+
+    @property
+    def precision(self) -> int:
+        """Significant bits per sample; 0 when that is the full width of ``dtype``."""
+        return self._precision
+
+    @property
+    def buffer_kind(self) -> ImageBufferKind:
+        return ImageBufferKind.STRIDED_HOST
+
+    def cpu(self) -> Image:
+        """This image in host memory (itself, for a host image)."""
+        return self
+
+    def cuda(self, synchronize: bool = True) -> Any:
+        """This image in device memory; needs the GPU backend (``pip install tiffstream[gpu]``)."""
+        raise BackendUnavailableError("copying an image to the GPU needs the GPU backend, which is not installed")
+
+    def numpy(self) -> np.ndarray:
+        """The pixels as a numpy array (no copy)."""
+        return self._array
+
+    @property
+    def __array_interface__(self) -> dict[str, Any]:
+        return self._array.__array_interface__
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if copy:
+            return np.array(self._array, dtype=dtype, copy=True)
+        if dtype is not None and np.dtype(dtype) != self._array.dtype:
+            if copy is False:
+                raise ValueError("a dtype conversion needs a copy")
+            return self._array.astype(dtype)
+        return self._array
+
+    def __dlpack__(self, *, stream: Any = None, **kwargs: Any) -> Any:
+        return self._array.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        return self._array.__dlpack_device__()  # type: ignore[no-any-return]
+
+    def __repr__(self) -> str:
+        return f"Image(shape={self.shape}, dtype={self.dtype}, buffer_kind={self.buffer_kind.name})"
