@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .cpu.backend import decode_plan
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from .cpu.backend import check_allocation, decode_plan, prepare, run_tasks
 from .region import Region
 from .tiff.file import TiffFile
 from .tiff.page import TiffPage
 
 if TYPE_CHECKING:
-    import numpy as np
+    from collections.abc import Sequence
 
     from .source import SourceLike
 
@@ -49,16 +54,64 @@ class TiffReader(TiffFile):
 
     page_type = Page
 
+    def asarray(
+        self,
+        key: int | slice | Sequence[int] | None = None,
+        *,
+        out: np.ndarray | None = None,
+        max_workers: int | None = None,
+    ) -> np.ndarray:
+        """Decode one page (``key`` an int) or stack several (a slice, range or list; None: all pages).
+
+        All chunks of all pages are decoded together on one thread pool. Stacked pages must share
+        shape and dtype; the result is ``(pages, *page.shape)``.
+        """
+        if isinstance(key, int):
+            return self.pages[key].asarray(out=out, max_workers=max_workers)  # type: ignore[attr-defined, no-any-return]
+        indices = range(len(self.pages)) if key is None else (
+            range(*key.indices(len(self.pages))) if isinstance(key, slice) else list(key)
+        )
+        pages = [self.pages[i] for i in indices]
+        if not pages:
+            raise IndexError("no pages selected")
+        shape, dtype = pages[0].shape, pages[0].dtype
+        for page in pages:
+            if page.shape != shape or page.dtype != dtype:
+                raise ValueError(f"page {page.index} is {page.shape} {page.dtype}, not {shape} {dtype}: cannot stack")
+        stacked_shape = (len(pages), *shape)
+        if out is None:
+            check_allocation(pages[0].plan, self.source, stacked_shape, np.dtype(dtype))
+            out = np.empty(stacked_shape, dtype)
+        elif out.shape != stacked_shape or out.dtype != dtype:
+            raise ValueError(f"out must be a {stacked_shape} {dtype} array, got {out.shape} {out.dtype}")
+        workers = max_workers or os.cpu_count() or 1
+        tasks = []
+        for index, page in enumerate(pages):
+            tasks += prepare(page.plan, self.source, out=out[index], workers=workers)[1]
+        if workers == 1 or len(tasks) <= 1:
+            run_tasks(tasks, None)
+        else:
+            with ThreadPoolExecutor(workers, thread_name_prefix="tiffstream") as pool:
+                run_tasks(tasks, pool)
+        return out
+
 
 def imread(
     source: SourceLike,
-    page: int = 0,
+    page: int | slice | Sequence[int] = 0,
     level: int = 0,
     region: Region | tuple[int, int, int, int] | None = None,
     out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Decode page ``page`` (``level`` > 0: its ``level``-th SubIFD, a pyramid level) of a TIFF on the CPU."""
+    """Decode page ``page`` (``level`` > 0: its ``level``-th SubIFD, a pyramid level) of a TIFF on the CPU.
+
+    ``page`` may also be a slice, range or list of pages (level 0, whole pages): they are stacked.
+    """
     with TiffReader(source) as tif:
+        if not isinstance(page, int):
+            if level or region is not None:
+                raise ValueError("stacking pages reads whole level-0 pages: no level or region")
+            return tif.asarray(page, out=out)
         target = tif.pages[page]
         if level:
             subifds = target.subifds

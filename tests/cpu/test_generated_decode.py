@@ -138,3 +138,43 @@ def test_corrupt_chunk_data_raises_decode_error(tmp_path: pathlib.Path, compress
         assert f"chunk {chunk.index}" in str(exc) and exc.offset == chunk.offset
     else:  # some codecs decode garbage without complaint (PackBits); the image must still be whole
         assert array.shape == data.shape
+
+
+IMAGE_CODECS = [
+    ("jpeg", "uint8", 3), ("jpeg", "uint8", 1), ("png", "uint8", 3), ("png", "uint16", 1), ("webp", "uint8", 3),
+    ("webp", "uint8", 4), ("jpeg2000", "uint8", 3), ("jpeg2000", "uint16", 1), ("jpegxl", "uint8", 3),
+    ("jpegxl", "uint16", 1), ("lerc", "float32", 1), ("lerc", "uint16", 1), ("jpegxr", "uint8", 3),
+    ("zstd", "float16", 1), ("deflate", "float16", 1),
+]
+
+
+@pytest.mark.parametrize(("compression", "dtype", "samples"), IMAGE_CODECS, ids=lambda v: str(v))
+@pytest.mark.parametrize("layout", [{"tile": (32, 32)}, {"rowsperstrip": 16}], ids=["tiles", "strips"])
+def test_image_codecs_match_tifffile(tmp_path: pathlib.Path, compression: str, dtype: str, samples: int, layout) -> None:
+    import imagecodecs
+
+    flag = {"jpeg2000": "JPEG2K", "deflate": "ZLIB", "jpeg": "JPEG8"}.get(compression, compression.upper())
+    if not getattr(imagecodecs, flag).available:
+        pytest.skip(f"imagecodecs lacks {compression}")  # same skip tifffile's tests make
+    rng = np.random.default_rng(11)
+    shape = (50, 70, samples) if samples > 1 else (50, 70)
+    if np.dtype(dtype).kind == "f":
+        data = rng.random(shape).astype(dtype)
+    else:
+        data = (rng.random(shape) * np.iinfo(dtype).max * 0.6).astype(dtype)
+    path = tmp_path / "image_codec.tif"
+    photometric = "rgb" if samples >= 3 else "minisblack"
+    extrasamples = {"extrasamples": ("unassalpha",)} if samples == 4 else {}
+    predictor = {"predictor": True} if compression in ("zstd", "deflate") else {}
+    tifffile.imwrite(path, data, compression=compression, photometric=photometric, **layout, **extrasamples, **predictor)
+    expected = tifffile.imread(path)
+    np.testing.assert_array_equal(tiffstream.imread(path), expected)
+
+
+def test_stacked_pages(seed_like_file: pathlib.Path) -> None:
+    expected = tifffile.imread(seed_like_file, key=range(192))
+    np.testing.assert_array_equal(tiffstream.imread(seed_like_file, page=range(192)), expected)
+    np.testing.assert_array_equal(tiffstream.imread(seed_like_file, page=slice(10, 20)), expected[10:20])
+    with tiffstream.open(seed_like_file) as tif:
+        np.testing.assert_array_equal(tif.asarray([3, 1], max_workers=1), expected[[3, 1]])
+        np.testing.assert_array_equal(tif.asarray(5), expected[5])

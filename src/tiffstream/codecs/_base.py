@@ -4,6 +4,8 @@ A codec module defines ``CODES`` (TIFF Compression values), ``NAME``, ``KIND`` a
 
 - ``KIND = "bytes"``: ``decode(data, /, *, context) -> bytes`` returns the uncompressed byte stream;
   the CPU backend then applies fill order, bit unpacking, byte order and predictors.
+  A bytes codec may also define ``decode_into(data, out, /) -> int``: decode straight into ``out``
+  (1-D uint8, the chunk's place in the output array) and return the bytes written.
 - ``KIND = "image"``: ``decode(data, /, *, context) -> ndarray`` returns decoded samples, shaped
   ``(rows, columns[, samples])``; predictors and fill order do not apply (as in tifffile).
 """

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import imagecodecs
+import numpy as np
 
 if TYPE_CHECKING:
     from ._base import ChunkContext
@@ -20,3 +21,8 @@ def available() -> bool:
 
 def decode(data: bytes, /, *, context: ChunkContext) -> bytes:
     return bytes(imagecodecs.lzw_decode(data, out=context.nbytes))
+
+
+def decode_into(data: bytes, out: np.ndarray, /) -> int:
+    """Decode straight into out (1-D uint8, the chunk's place in the output); returns bytes written."""
+    return int(imagecodecs.lzw_decode(data, out=out).nbytes)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 if TYPE_CHECKING:
     from ._base import ChunkContext
 
@@ -18,3 +20,10 @@ def available() -> bool:
 
 def decode(data: bytes, /, *, context: ChunkContext) -> bytes:
     return data
+
+
+def decode_into(data: bytes, out: np.ndarray, /) -> int:
+    """Copy straight into ``out`` (1-D uint8); returns bytes written."""
+    count = min(len(data), out.size)
+    out[:count] = np.frombuffer(data, np.uint8, count)
+    return count

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import TiffFormatError, UnsupportedTiffError
-from .chunks import decode_chunk
+from .chunks import can_decode_into, decode_chunk, decode_chunk_into
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -55,10 +55,10 @@ def _groups(chunks: Sequence[Chunk]) -> list[list[Chunk]]:
     return groups
 
 
-def _read_group(source: ByteSource, group: list[Chunk]) -> list[tuple[Chunk, bytes]]:
+def _read_group(source: ByteSource, group: list[Chunk]) -> list[tuple[Chunk, memoryview]]:
     start = group[0].offset
     stop = max(c.offset + c.nbytes for c in group)
-    blob = source.read_at_most(start, stop - start)
+    blob = memoryview(source.read_at_most(start, stop - start))  # slices below share it: no copies
     return [(c, blob[c.offset - start : c.offset - start + c.nbytes]) for c in group]
 
 
@@ -95,6 +95,8 @@ def prepare(
     target = out.reshape(planes, y1 - y0, x1 - x0, spc)  # a view of out
     chunks = plan.chunks_in(y0, x0, y1, x1)
     fill = plan.fill_value
+    # whole rows of the output, a chunk at a time: decode straight into place (strips, full-width reads)
+    direct = x0 == 0 and x1 == plan.width and not plan.tiled and can_decode_into(plan)
 
     def place(chunk: Chunk, data: bytes | None) -> None:
         cy0, cx0 = max(chunk.y, y0), max(chunk.x, x0)
@@ -102,6 +104,11 @@ def prepare(
         view = target[chunk.plane, cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
         if data is None:
             view[...] = fill
+            return
+        if direct and cy0 == chunk.y and cy1 == chunk.y + chunk.height:
+            rows = decode_chunk_into(plan, chunk, data, view)
+            if rows < view.shape[0]:
+                view[rows:] = fill
             return
         pixels = decode_chunk(plan, chunk, data)
         part = pixels[cy0 - chunk.y : cy1 - chunk.y, cx0 - chunk.x : cx1 - chunk.x, :spc]

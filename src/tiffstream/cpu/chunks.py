@@ -17,7 +17,7 @@ from ..errors import DecodeError, UnsupportedTiffError
 if TYPE_CHECKING:
     from ..plan import Chunk, DecodePlan
 
-__all__ = ["decode_chunk"]
+__all__ = ["can_decode_into", "decode_chunk", "decode_chunk_into"]
 
 _FLOAT_PREDICTORS = {3: 1, 34894: 2, 34895: 4}
 _INT_PREDICTORS = {2: 1, 34892: 2, 34893: 4}
@@ -99,3 +99,42 @@ def _shape_image(array: np.ndarray, plan: DecodePlan, chunk: Chunk, samples: int
     if array.dtype != dtype and dtype != np.bool_:
         array = array.astype(dtype)
     return array
+
+
+def can_decode_into(plan: DecodePlan) -> bool:
+    """True when chunks can be decoded straight into a contiguous part of the output (no unpacking, no
+    byte swapping, no bit reversal, no floating-point predictor)."""
+    dtype = np.dtype(plan.dtype)
+    return (
+        hasattr(get_codec(plan.compression), "decode_into")
+        and len(set(plan.bits_per_sample)) == 1
+        and plan.bits_per_sample[0] == dtype.itemsize * 8
+        and dtype.kind in "uif"
+        and (dtype.itemsize == 1 or plan.byteorder == ("<" if np.little_endian else ">"))
+        and plan.fill_order == 1
+        and plan.predictor in (1, 2)
+    )
+
+
+def decode_chunk_into(plan: DecodePlan, chunk: Chunk, data: bytes, view: np.ndarray) -> int:
+    """Decode ``data`` into ``view`` (a C-contiguous ``(rows, width, samples)`` part of the output).
+
+    Returns the number of whole rows decoded (fewer than ``view`` holds for a truncated chunk).
+    Only for plans where ``can_decode_into(plan)`` is true.
+    """
+    codec = get_codec(plan.compression)
+    flat = view.reshape(-1).view(np.uint8)
+    try:
+        written = codec.decode_into(data, flat)
+    except Exception as exc:  # noqa: BLE001  # any codec failure becomes a DecodeError naming the chunk
+        raise DecodeError(
+            f"chunk {chunk.index} ({compression_name(plan.compression)}, {chunk.nbytes} bytes) could not be decoded: {exc}",
+            path=plan.source_name,
+            offset=chunk.offset,
+        ) from exc
+    row_bytes = view.shape[1] * view.shape[2] * view.itemsize
+    rows = min(view.shape[0], written // row_bytes)
+    if plan.predictor == 2 and rows:
+        part = view[:rows]
+        imagecodecs.delta_decode(part, axis=-2, out=part)
+    return rows
