@@ -135,6 +135,12 @@ def timed(func, *args) -> tuple[float, object]:
 
 def _peak_child(queue, func, args) -> None:
     func(*args)
+    # VmHWM belongs to this process's own address space (ru_maxrss would carry the parent's over exec)
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                queue.put(int(line.split()[1]) * 1024)
+                return
     queue.put(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
 
 
