@@ -110,10 +110,14 @@ def prepare(
             if rows < view.shape[0]:
                 view[rows:] = fill
             return
-        pixels = decode_chunk(plan, chunk, data)
-        part = pixels[cy0 - chunk.y : cy1 - chunk.y, cx0 - chunk.x : cx1 - chunk.x, :spc]
-        got_rows, got_cols = part.shape[0], part.shape[1]
-        view[:got_rows, :got_cols] = part
+        at_origin = cy0 == chunk.y and cx0 == chunk.x
+        pixels = decode_chunk(plan, chunk, data, window=view if at_origin else None, scratch=True)
+        if np.may_share_memory(pixels, view):
+            got_rows, got_cols = pixels.shape[0], pixels.shape[1]  # already in place
+        else:
+            part = pixels[cy0 - chunk.y : cy1 - chunk.y, cx0 - chunk.x : cx1 - chunk.x, :spc]
+            got_rows, got_cols = part.shape[0], part.shape[1]
+            view[:got_rows, :got_cols] = part
         if got_rows < view.shape[0]:
             view[got_rows:] = fill
         if got_cols < view.shape[1]:

@@ -6,6 +6,7 @@ The result is a native-byte-order array shaped ``(rows, width, samples)`` for th
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 import imagecodecs
@@ -23,8 +24,16 @@ _FLOAT_PREDICTORS = {3: 1, 34894: 2, 34895: 4}
 _INT_PREDICTORS = {2: 1, 34892: 2, 34893: 4}
 
 
-def decode_chunk(plan: DecodePlan, chunk: Chunk, data: bytes) -> np.ndarray:
-    """Decode ``data`` (the chunk's compressed bytes) to a ``(rows, width, samples)`` array."""
+def decode_chunk(
+    plan: DecodePlan, chunk: Chunk, data: bytes, *, window: np.ndarray | None = None, scratch: bool = False
+) -> np.ndarray:
+    """Decode ``data`` (the chunk's compressed bytes) to a ``(rows, width, samples)`` array.
+
+    ``window``: where the chunk's top-left part lands in the output. When the last step (an integer
+    predictor) can write there directly, it does, and the result is a view of ``window``.
+    ``scratch``: decompress into this thread's reusable buffer (no allocation, no page faults); the
+    result may then be a view of that buffer, valid only until this thread decodes the next chunk.
+    """
     samples = plan.samples_per_chunk
     context = ChunkContext(plan, chunk.height, chunk.width, samples)
     codec = get_codec(plan.compression)
@@ -33,8 +42,12 @@ def decode_chunk(plan: DecodePlan, chunk: Chunk, data: bytes) -> np.ndarray:
             return _shape_image(np.asarray(codec.decode(data, context=context)), plan, chunk, samples)
         if plan.fill_order == 2:
             data = imagecodecs.bitorder_decode(data)
-        raw = codec.decode(data, context=context)
-        return _from_bytes(raw, plan, chunk, samples)
+        if scratch and hasattr(codec, "decode_into"):
+            buffer = _scratch_buffer(context.nbytes)
+            raw = buffer[: codec.decode_into(data, buffer)]
+        else:
+            raw = codec.decode(data, context=context)
+        return _from_bytes(raw, plan, chunk, samples, window)
     except (UnsupportedTiffError, DecodeError):
         raise
     except Exception as exc:  # noqa: BLE001  # any codec failure becomes a DecodeError naming the chunk
@@ -45,11 +58,23 @@ def decode_chunk(plan: DecodePlan, chunk: Chunk, data: bytes) -> np.ndarray:
         ) from exc
 
 
+_SCRATCH = threading.local()
+
+
+def _scratch_buffer(nbytes: int) -> np.ndarray:
+    """This thread's reusable decompression buffer, at least ``nbytes`` long."""
+    buffer = getattr(_SCRATCH, "buffer", None)
+    if buffer is None or buffer.size < nbytes:
+        buffer = np.empty(max(nbytes, 1 << 16), np.uint8)
+        _SCRATCH.buffer = buffer
+    return buffer[:nbytes]
+
+
 def _rows_available(count: int, per_row: int, rows: int) -> int:
     return min(rows, count // per_row) if per_row else 0
 
 
-def _from_bytes(raw: bytes, plan: DecodePlan, chunk: Chunk, samples: int) -> np.ndarray:
+def _from_bytes(raw: bytes, plan: DecodePlan, chunk: Chunk, samples: int, window: np.ndarray | None) -> np.ndarray:
     bits = plan.bits_per_sample
     dtype = np.dtype(plan.dtype)
     width, rows = chunk.width, chunk.height
@@ -77,6 +102,12 @@ def _from_bytes(raw: bytes, plan: DecodePlan, chunk: Chunk, samples: int) -> np.
             offset=chunk.offset,
         )
     array = values[: rows_here * per_row].reshape(rows_here, width, samples)
+    if plan.predictor in _INT_PREDICTORS and window is not None and array.dtype.isnative:
+        # undo the predictor straight into the output (a prefix of each row's running sum is its own sum)
+        rows, cols = min(rows_here, window.shape[0]), window.shape[1]
+        target = window[:rows]
+        imagecodecs.delta_decode(array[:rows, :cols, : window.shape[2]], axis=-2, dist=_INT_PREDICTORS[plan.predictor], out=target)
+        return target
     if plan.predictor in _INT_PREDICTORS:
         array = array.astype(dtype.newbyteorder("="), copy=True)
         imagecodecs.delta_decode(array, axis=-2, dist=_INT_PREDICTORS[plan.predictor], out=array)
@@ -95,6 +126,12 @@ def _shape_image(array: np.ndarray, plan: DecodePlan, chunk: Chunk, samples: int
         array = array.reshape(array.shape[0], array.shape[1], -1)
     if array.shape[2] != samples and array.size == chunk.height * chunk.width * samples:
         array = array.reshape(chunk.height, chunk.width, samples)
+    if array.shape[2] < samples:
+        raise DecodeError(
+            f"chunk {chunk.index} decoded to {array.shape[2]} samples per pixel, the IFD says {samples}",
+            path=plan.source_name,
+            offset=chunk.offset,
+        )
     dtype = np.dtype(plan.dtype)
     if array.dtype != dtype and dtype != np.bool_:
         array = array.astype(dtype)
