@@ -178,3 +178,21 @@ def test_stacked_pages(seed_like_file: pathlib.Path) -> None:
     with tiffstream.open(seed_like_file) as tif:
         np.testing.assert_array_equal(tif.asarray([3, 1], max_workers=1), expected[[3, 1]])
         np.testing.assert_array_equal(tif.asarray(5), expected[5])
+
+
+def test_huge_claimed_image_is_refused_before_allocating() -> None:
+    from _tiffbuild import Entry, IfdSpec, build_tiff
+
+    entries = [
+        Entry(256, 4, (200_000,)), Entry(257, 4, (200_000,)), Entry(258, 3, (16,)), Entry(259, 3, (8,)),
+        Entry(262, 3, (1,)), Entry(273, 4, (0xFFFFFFFF,)), Entry(277, 3, (1,)), Entry(278, 4, (200_000,)),
+        Entry(279, 4, (64,)),
+    ]
+    data, _ = build_tiff([IfdSpec(entries, data=bytes(64))])
+    with tiffstream.open(data) as tif:
+        assert tif.pages[0].shape == (200_000, 200_000)
+        with pytest.raises(tiffstream.TiffFormatError, match="refusing an allocation"):
+            tif.pages[0].asarray()
+        # a region of it is a small allocation and is allowed to try (and fails on the bad data)
+        with pytest.raises(tiffstream.TiffError):
+            tif.pages[0].asarray(region=(0, 0, 4, 4))

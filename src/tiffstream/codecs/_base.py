@@ -7,7 +7,9 @@ A codec module defines ``CODES`` (TIFF Compression values), ``NAME``, ``KIND`` a
   A bytes codec may also define ``decode_into(data, out, /) -> int``: decode straight into ``out``
   (1-D uint8, the chunk's place in the output array) and return the bytes written.
 - ``KIND = "image"``: ``decode(data, /, *, context) -> ndarray`` returns decoded samples, shaped
-  ``(rows, columns[, samples])``; predictors and fill order do not apply (as in tifffile).
+  ``(rows, columns[, samples])``; predictors and fill order do not apply (as in tifffile). An image
+  codec that sets ``ACCEPTS_OUT = True`` also takes ``out=``: a reusable full-chunk buffer it fills
+  when the stream has exactly that size.
 """
 
 from __future__ import annotations

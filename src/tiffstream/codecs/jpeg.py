@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 CODES = (6, 7, 33007, 34892)
 NAME = "jpeg"
 KIND = "image"
+ACCEPTS_OUT = True
 
 
 def available() -> bool:
@@ -46,16 +47,22 @@ def colorspaces(photometric: int, planar: int, extra_samples: tuple[int, ...], j
     return colorspace, out
 
 
-def decode(data: bytes, /, *, context: ChunkContext) -> np.ndarray:
+def decode(data: bytes, /, *, context: ChunkContext, out: np.ndarray | None = None) -> np.ndarray:
+    """Decode one JPEG chunk; ``out`` (a full-chunk buffer) is used when the stream fills it exactly."""
     plan = context.plan
     if plan.compression == 34892:
         return imagecodecs.jpeg8_decode(data)
-    colorspace, out = colorspaces(plan.photometric, plan.planar_config, plan.extra_samples, data[6:10] == b"JFIF")
-    return imagecodecs.jpeg_decode(
-        data,
-        bitspersample=plan.bits_per_sample[0],
-        tables=plan.jpeg_tables,
-        colorspace=colorspace,
-        outcolorspace=out,
-        shape=(context.rows, context.width),
-    )
+    colorspace, outspace = colorspaces(plan.photometric, plan.planar_config, plan.extra_samples, data[6:10] == b"JFIF")
+    options = {
+        "bitspersample": plan.bits_per_sample[0],
+        "tables": plan.jpeg_tables,
+        "colorspace": colorspace,
+        "outcolorspace": outspace,
+        "shape": (context.rows, context.width),
+    }
+    if out is not None:
+        try:
+            return imagecodecs.jpeg_decode(data, out=out, **options)
+        except ValueError:  # the stream is not the full chunk size (e.g. a cropped edge tile)
+            pass
+    return imagecodecs.jpeg_decode(data, **options)

@@ -14,13 +14,19 @@ if TYPE_CHECKING:
 CODES = (50001, 34927)
 NAME = "webp"
 KIND = "image"
+ACCEPTS_OUT = True
 
 
 def available() -> bool:
     return bool(imagecodecs.WEBP.available)
 
 
-def decode(data: bytes, /, *, context: ChunkContext) -> np.ndarray:
-    if context.plan.samples_per_pixel == 4:
-        return imagecodecs.webp_decode(data, hasalpha=True)
-    return imagecodecs.webp_decode(data)
+def decode(data: bytes, /, *, context: ChunkContext, out: np.ndarray | None = None) -> np.ndarray:
+    """Decode one WebP chunk; ``out`` (a full-chunk buffer) is used when the stream fills it exactly."""
+    options = {"hasalpha": True} if context.plan.samples_per_pixel == 4 else {}
+    if out is not None:
+        try:
+            return imagecodecs.webp_decode(data, out=out, **options)
+        except ValueError:  # not the full chunk size
+            pass
+    return imagecodecs.webp_decode(data, **options)

@@ -39,7 +39,14 @@ def decode_chunk(
     codec = get_codec(plan.compression)
     try:
         if codec.KIND == "image":
-            return _shape_image(np.asarray(codec.decode(data, context=context)), plan, chunk, samples)
+            if scratch and getattr(codec, "ACCEPTS_OUT", False):
+                shape = (chunk.height, chunk.width, samples) if samples > 1 else (chunk.height, chunk.width)
+                dtype = np.dtype(plan.dtype)
+                buffer = _scratch_buffer(int(np.prod(shape)) * dtype.itemsize).view(dtype).reshape(shape)
+                decoded = codec.decode(data, context=context, out=buffer)
+            else:
+                decoded = codec.decode(data, context=context)
+            return _shape_image(np.asarray(decoded), plan, chunk, samples)
         if plan.fill_order == 2:
             data = imagecodecs.bitorder_decode(data)
         if scratch and hasattr(codec, "decode_into"):
