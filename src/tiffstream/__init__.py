@@ -26,6 +26,7 @@ from .errors import (
     TiffFormatError,
     TiffstreamWarning,
     TiffTruncatedError,
+    TiffWriteError,
     UnsupportedError,
     UnsupportedTiffError,
 )
@@ -33,6 +34,7 @@ from .image import Image, ImageBufferKind
 from .region import Region
 from .reader import TiffReader, imread
 from .tiff.file import TiffFile
+from .write import TiffWriter, imwrite
 
 if TYPE_CHECKING:
     from .source import SourceLike
@@ -63,11 +65,14 @@ __all__ = [
     "TiffFile",
     "TiffFormatError",
     "TiffTruncatedError",
+    "TiffWriteError",
+    "TiffWriter",
     "TiffstreamWarning",
     "UnsupportedError",
     "UnsupportedTiffError",
     "__version__",
     "imread",
+    "imwrite",
     "open",
     "sample_path",
 ]

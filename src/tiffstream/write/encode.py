@@ -38,7 +38,9 @@ COMPRESSIONS: dict[str, Compressor] = {
     "zstd": Compressor("zstd", 50000, lambda chunk, level: imagecodecs.zstd_encode(chunk.tobytes(), level=level or 5)),
     "lzw": Compressor("lzw", 5, lambda chunk, level: imagecodecs.lzw_encode(chunk.tobytes())),
     "packbits": Compressor("packbits", 32773, _packbits),
-    "jpeg": Compressor("jpeg", 7, lambda chunk, level: imagecodecs.jpeg8_encode(chunk, level=level or 90), True, ("uint8",)),
+    # 4:4:4, as libtiff requires of JPEG in an RGB or gray TIFF (subsampled JPEG needs photometric YCbCr)
+    "jpeg": Compressor("jpeg", 7, lambda chunk, level: imagecodecs.jpeg8_encode(chunk, level=level or 90, subsampling="444"),
+                       True, ("uint8",)),
     "webp": Compressor("webp", 50001, lambda chunk, level: imagecodecs.webp_encode(chunk, level=level or 90, lossless=level is None),
                        True, ("uint8",)),
     "jpeg2000": Compressor("jpeg2000", 34712, lambda chunk, level: imagecodecs.jpeg2k_encode(chunk, level=level or 0), True,

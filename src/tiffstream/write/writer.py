@@ -200,7 +200,7 @@ class TiffWriter:
         assert written == offset
         return (offset, serialized) if keep else offset
 
-    def _chunk_grid(self, image: np.ndarray, options: dict[str, Any]) -> list[np.ndarray]:
+    def _chunk_grid(self, image: np.ndarray, options: dict[str, Any], rows: int) -> list[np.ndarray]:
         height, width, samples = image.shape
         planes = [image[:, :, s : s + 1] for s in range(samples)] if options["planar"] == 2 else [image]
         chunks = []
@@ -217,18 +217,19 @@ class TiffWriter:
                             part = padded
                         chunks.append(part)
             else:
-                rows = options["rowsperstrip_resolved"]
                 chunks += [plane[y : y + rows] for y in range(0, height, rows)]
         return chunks
 
-    def _write_chunks(self, image: np.ndarray, options: dict[str, Any]) -> tuple[list[int], list[int]]:
+    def _write_chunks(self, image: np.ndarray, options: dict[str, Any]) -> tuple[list[int], list[int], int]:
+        """Encode and append the chunks of ``image``: (offsets, byte counts, rows per strip)."""
         tile = options["tile"]
         if tile and (tile[0] % 16 or tile[1] % 16 or tile[0] <= 0 or tile[1] <= 0):
             raise TiffWriteError(f"tile sizes must be positive multiples of 16, got {tile}", path=self.path)
-        if not tile:
+        rows = image.shape[0]
+        if not tile:  # strips of about 64 KiB unless told
             row_bytes = image.shape[1] * (image.shape[2] if options["planar"] == 1 else 1) * image.dtype.itemsize
-            options["rowsperstrip_resolved"] = max(1, min(image.shape[0], options["rowsperstrip"] or max(1, 65536 // row_bytes)))
-        chunks = self._chunk_grid(image, options)
+            rows = max(1, min(image.shape[0], options["rowsperstrip"] or max(1, 65536 // row_bytes)))
+        chunks = self._chunk_grid(image, options, rows)
         scheme: Compressor = options["scheme"]
         encoded = self._pool.map(
             lambda chunk: encode_chunk(chunk, scheme, options["predictor"], self.byteorder, options["level"]), chunks
@@ -237,10 +238,10 @@ class TiffWriter:
         for data in encoded:
             offsets.append(self._append(data))
             counts.append(len(data))
-        return offsets, counts
+        return offsets, counts, rows
 
     def _page_ifd(
-        self, image: np.ndarray, options: dict[str, Any], chunks: tuple[list[int], list[int]], *, subfiletype: int,
+        self, image: np.ndarray, options: dict[str, Any], chunks: tuple[list[int], list[int], int], *, subfiletype: int,
         extratags: Iterable[tuple[int, int, Any]],
     ) -> IfdBuilder:
         height, width, samples = image.shape
@@ -268,7 +269,7 @@ class TiffWriter:
             ifd.add(282, 5, _rational(x))
             ifd.add(283, 5, _rational(y))
             ifd.add(296, 3, [{"none": 1, "inch": 2, "centimeter": 3, "cm": 3}.get(str(unit).lower(), 1)])
-        offsets, counts = chunks
+        offsets, counts, rows = chunks
         offset_type = 16 if self.bigtiff else 4
         if options["tile"]:
             ifd.add(322, 4, [options["tile"][1]])
@@ -277,7 +278,7 @@ class TiffWriter:
             ifd.add(325, offset_type, counts)
         else:
             ifd.add(273, offset_type, offsets)
-            ifd.add(278, 4, [options["rowsperstrip_resolved"]])
+            ifd.add(278, 4, [rows])
             ifd.add(279, offset_type, counts)
         for code, dtype, value in extratags:
             ifd.add(code, dtype, value)
@@ -351,7 +352,7 @@ def _rational(value: float) -> list[int]:
 
 
 def _predictor_code(predictor: bool | int, dtype: np.dtype, scheme: Compressor) -> int:
-    if not predictor or predictor == 1:
+    if predictor is False or (predictor is not True and predictor == 1):  # True == 1 in Python: test it apart
         return 1
     if scheme.image or scheme.name == "none":
         raise TiffWriteError(f"a predictor cannot be used with {scheme.name} compression")
