@@ -1,4 +1,4 @@
-"""The command line, in-process and as a subprocess."""
+"""The command line: every command, in-process and through a subprocess."""
 
 from __future__ import annotations
 
@@ -7,7 +7,12 @@ import pathlib
 import subprocess
 import sys
 
+import numpy as np
+import pytest
+import tifffile
+
 import tiffstream
+from conftest import Recipe
 from tiffstream.cli import main
 
 
@@ -36,12 +41,60 @@ def test_info_tags(capsys) -> None:
     assert "ImageWidth: 256" in out and "TileOffsets" in out
 
 
-def test_bad_input_exits_2_without_traceback(tmp_path: pathlib.Path) -> None:
+@pytest.mark.parametrize("suffix", [".npy", ".png", ".tif"])
+def test_decode(tmp_path: pathlib.Path, seed_like_file: pathlib.Path, suffix: str, capsys) -> None:
+    out = tmp_path / f"level{suffix}"
+    assert main(["decode", str(seed_like_file), "--page", "31", "--subifd", "1", "--region", "2:12,3:15", "-o", str(out)]) == 0
+    with tifffile.TiffFile(seed_like_file) as reference:
+        expected = reference.pages[31].pages[0].asarray()[2:12, 3:15]
+    if suffix == ".npy":
+        actual = np.load(out)
+    elif suffix == ".png":
+        import imagecodecs
+
+        actual = imagecodecs.png_decode(out.read_bytes())
+    else:
+        actual = tifffile.imread(out)
+    np.testing.assert_array_equal(actual, expected)
+
+
+def test_thumbnail_picks_smallest_level_big_enough(tmp_path: pathlib.Path, tiff_factory, capsys) -> None:
+    path = tiff_factory(Recipe(shape=(64, 80, 3), photometric="rgb", subifds=2, compression="zlib"))
+    out = tmp_path / "thumb.png"
+    assert main(["thumbnail", str(path), "-o", str(out), "--size", "30"]) == 0
+    import imagecodecs
+
+    thumb = imagecodecs.png_decode(out.read_bytes())
+    assert thumb.shape == (32, 40, 3)  # level 1; level 2 (16x20) is smaller than 30
+    with tifffile.TiffFile(path) as reference:
+        np.testing.assert_array_equal(thumb, reference.pages[0].pages[0].asarray())
+
+
+def test_convert(tmp_path: pathlib.Path, tiff_factory, capsys) -> None:
+    source = tiff_factory(Recipe(shape=(3, 70, 90), dtype="uint16", compression="lzw", rowsperstrip=9))
+    out = tmp_path / "converted.ome.tif"
+    assert main(["convert", str(source), str(out), "--tile", "32", "--levels", "2", "--compression", "zstd"]) == 0
+    with tifffile.TiffFile(out) as converted:
+        assert converted.is_ome and len(converted.pages) == 3 and converted.pages[0].is_tiled
+        assert [p.shape for p in converted.pages[0].pages] == [(35, 45), (17, 22)]
+        np.testing.assert_array_equal(converted.series[0].asarray(), tifffile.imread(source, key=range(3)))
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["info", "{bad}"], ["decode", "{bad}", "-o", "x.npy"], ["decode", "{good}", "--region", "nonsense", "-o", "x.npy"],
+     ["decode", "{good}", "--page", "999", "-o", "x.npy"], ["decode", "{good}", "-o", "x.bmp"],
+     ["thumbnail", "{missing}", "-o", "x.png"], ["convert", "{bad}", "out.tif"], ["bogus-command"]],
+)
+def test_bad_input_exits_2_without_traceback(tmp_path: pathlib.Path, argv: list[str]) -> None:
     bad = tmp_path / "bad.tif"
     bad.write_bytes(b"not a tiff at all")
-    result = subprocess.run(
-        [sys.executable, "-m", "tiffstream.cli", "info", str(bad)], capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 2
-    assert result.stderr.startswith("tiffstream: error:") and "Traceback" not in result.stderr
-    assert "not a TIFF" in result.stderr
+    good = tmp_path / "good.tif"
+    tifffile.imwrite(good, np.zeros((4, 4), np.uint8))
+    names = {"bad": str(bad), "good": str(good), "missing": str(tmp_path / "missing.tif")}
+    argv = [arg.format(**names) for arg in argv]
+    result = subprocess.run([sys.executable, "-m", "tiffstream.cli", *argv], capture_output=True, text=True,
+                            cwd=tmp_path, check=False)
+    assert result.returncode == 2, result.stderr
+    assert "error:" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 2  # argparse prints its usage line first

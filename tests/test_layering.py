@@ -21,7 +21,10 @@ ALLOWED = {
     "image": set(),
     "decoder": {"codestream", "cpu", "image", "source"},
     "reader": {"cpu", "tiff", "region", "source"},
-    "cli": {"__init__"},
+    "cli": {"__init__", "cli", "demo"},
+    "write": {"write"},
+    "samples": {"write"},
+    "demo": {"demo", "samples"},
 }
 OPEN_TO_ALL = {"errors", "plan"}
 

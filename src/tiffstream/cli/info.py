@@ -1,8 +1,4 @@
-"""The ``tiffstream`` command line: a thin client of the public API.
-
-``tiffstream info [FILE]`` prints the tree of pages and SubIFDs (FILE defaults to the sample shipped
-in the package). Bad input prints one line and exits with status 2, never a traceback.
-"""
+"""``tiffstream info [FILE]``: the tree of pages and SubIFDs (FILE defaults to the sample in the package)."""
 
 from __future__ import annotations
 
@@ -11,17 +7,14 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from . import __version__, sample_path
-from . import open as open_tiff
-from .errors import TiffError
+from .. import open as open_tiff
+from .. import sample_path
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from ..tiff.file import TiffFile
+    from ..tiff.page import TiffPage
 
-    from .tiff.file import TiffFile
-    from .tiff.page import TiffPage
-
-__all__ = ["main"]
+__all__ = ["add_parser", "describe", "run"]
 
 
 def _name(value: int) -> str:
@@ -126,7 +119,8 @@ def _print_tree(summary: dict[str, Any], out: Any) -> None:
         )
 
 
-def _cmd_info(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
+    """``tiffstream info``: print the tree (or JSON) of a file's pages and SubIFDs."""
     path = args.file or sample_path()
     with open_tiff(path) as tif:
         summary = describe(tif, max_pages=args.max_pages, with_tags=args.tags)
@@ -138,29 +132,10 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tiffstream", description="Inspect and decode TIFF / OME-TIFF files.")
-    parser.add_argument("--version", action="version", version=f"tiffstream {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
+def add_parser(commands: Any) -> None:
     info = commands.add_parser("info", help="print the tree of pages and SubIFDs of a TIFF")
     info.add_argument("file", nargs="?", help="TIFF file (default: the sample shipped with tiffstream)")
     info.add_argument("--json", action="store_true", help="print JSON instead of text")
     info.add_argument("--tags", action="store_true", help="list every tag of every page shown")
     info.add_argument("--max-pages", type=int, default=20, help="pages to show (default 20)")
-    info.set_defaults(run=_cmd_info)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit status (2 for bad input files or arguments)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        return int(args.run(args))
-    except (TiffError, OSError) as exc:
-        print(f"tiffstream: error: {exc}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    info.set_defaults(run=run)

@@ -1,0 +1,1 @@
+../src/tiffstream/demo/subifds_and_pagination.py

@@ -1,0 +1,7 @@
+"""``python -m tiffstream.cli``."""
+
+import sys
+
+from . import main
+
+sys.exit(main())

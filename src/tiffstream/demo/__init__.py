@@ -1,0 +1,1 @@
+"""The demo: sample files plus the seed notebook's walkthrough (``tiffstream demo``)."""
