@@ -19,7 +19,7 @@ import numpy as np
 
 from .codestream import CodeStream
 from .cpu.backend import prepare, run_tasks
-from .cpu.color import convert
+from .color import convert
 from .errors import BackendUnavailableError, DecodeError, TiffError, TiffstreamWarning
 from .image import Image
 

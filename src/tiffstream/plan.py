@@ -92,6 +92,16 @@ class DecodePlan:
         """Total compressed bytes of all chunks."""
         return sum(c.nbytes for c in self.chunks)
 
+    def output_shape(self, region: tuple[int, int, int, int] | None = None) -> tuple[int, ...]:
+        """Shape of the decoded array: tifffile's page shape, with the height and width of ``region``."""
+        y0, x0, y1, x1 = region or (0, 0, self.height, self.width)
+        rows, cols = y1 - y0, x1 - x0
+        if self.samples_per_pixel == 1:
+            return (rows, cols)
+        if self.planar_config == 2:
+            return (self.samples_per_pixel, rows, cols)
+        return (rows, cols, self.samples_per_pixel)
+
     def chunks_in(self, y0: int, x0: int, y1: int, x1: int) -> list[Chunk]:
         """Chunks that overlap the rectangle rows ``y0:y1``, columns ``x0:x1`` (all planes)."""
         return [c for c in self.chunks if c.y < y1 and c.y + c.height > y0 and c.x < x1 and c.x + c.width > x0]

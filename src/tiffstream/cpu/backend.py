@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import TiffFormatError, UnsupportedTiffError
+from ..chunkio import group_chunks, read_group
 from .chunks import can_decode_into, decode_chunk, decode_chunk_into
 
 if TYPE_CHECKING:
@@ -20,46 +21,10 @@ if TYPE_CHECKING:
     from ..plan import Chunk, DecodePlan
     from ..source import ByteSource
 
-__all__ = ["check_allocation", "decode_plan", "output_shape", "prepare", "run_tasks"]
+__all__ = ["check_allocation", "decode_plan", "prepare", "run_tasks"]
 
-_MAX_GAP = 4096  # bytes between two chunks that one read may span
-_MAX_READ = 16 << 20  # bytes one coalesced read may hold
 _MIN_ALLOCATION_LIMIT = 1 << 30  # outputs up to 1 GiB are always allowed
 _MAX_EXPANSION = 2048  # beyond that, at most this many output bytes per stored byte
-
-
-def output_shape(plan: DecodePlan, region: tuple[int, int, int, int] | None = None) -> tuple[int, ...]:
-    """Shape of the decoded array: tifffile's page shape, with height and width of ``region`` if given."""
-    y0, x0, y1, x1 = region or (0, 0, plan.height, plan.width)
-    rows, cols = y1 - y0, x1 - x0
-    if plan.samples_per_pixel == 1:
-        return (rows, cols)
-    if plan.planar_config == 2:
-        return (plan.samples_per_pixel, rows, cols)
-    return (rows, cols, plan.samples_per_pixel)
-
-
-def _groups(chunks: Sequence[Chunk]) -> list[list[Chunk]]:
-    """Chunks with data, in file order, grouped so that each group is one positioned read."""
-    groups: list[list[Chunk]] = []
-    end = -1
-    size = 0
-    for chunk in sorted((c for c in chunks if not c.is_missing), key=lambda c: c.offset):
-        if groups and 0 <= chunk.offset - end <= _MAX_GAP and size + chunk.nbytes <= _MAX_READ:
-            groups[-1].append(chunk)
-            size += chunk.nbytes
-        else:
-            groups.append([chunk])
-            size = chunk.nbytes
-        end = max(end, chunk.offset + chunk.nbytes)
-    return groups
-
-
-def _read_group(source: ByteSource, group: list[Chunk]) -> list[tuple[Chunk, memoryview]]:
-    start = group[0].offset
-    stop = max(c.offset + c.nbytes for c in group)
-    blob = memoryview(source.read_at_most(start, stop - start))  # slices below share it: no copies
-    return [(c, blob[c.offset - start : c.offset - start + c.nbytes]) for c in group]
 
 
 def prepare(
@@ -74,7 +39,7 @@ def prepare(
     y0, x0, y1, x1 = region or (0, 0, plan.height, plan.width)
     if not (0 <= y0 <= y1 <= plan.height and 0 <= x0 <= x1 <= plan.width):
         raise ValueError(f"region {(y0, x0, y1, x1)} is outside the {plan.height}x{plan.width} image")
-    shape = output_shape(plan, (y0, x0, y1, x1))
+    shape = plan.output_shape((y0, x0, y1, x1))
     dtype = np.dtype(plan.dtype)
     if out is None:
         check_allocation(plan, source, shape, dtype)
@@ -125,13 +90,13 @@ def prepare(
 
     def task(group: list[Chunk]) -> Callable[[], None]:
         def run() -> None:
-            for chunk, data in _read_group(source, group):
+            for chunk, data in read_group(source, group):
                 place(chunk, data)
 
         return run
 
     tasks: list[Callable[[], None]] = [partial(place, chunk, None) for chunk in chunks if chunk.is_missing]
-    for group in _groups(chunks):
+    for group in group_chunks(chunks):
         step = max(1, -(-len(group) // max(workers, 1)))  # split big reads so every worker has work
         tasks += [task(group[i : i + step]) for i in range(0, len(group), step)]
     return out, tasks

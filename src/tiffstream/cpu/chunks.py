@@ -58,11 +58,16 @@ def decode_chunk(
     except (UnsupportedTiffError, DecodeError):
         raise
     except Exception as exc:  # noqa: BLE001  # any codec failure becomes a DecodeError naming the chunk
-        raise DecodeError(
-            f"chunk {chunk.index} ({compression_name(plan.compression)}, {chunk.nbytes} bytes) could not be decoded: {exc}",
-            path=plan.source_name,
-            offset=chunk.offset,
-        ) from exc
+        raise _codec_failure(plan, chunk, exc) from exc
+
+
+def _codec_failure(plan: DecodePlan, chunk: Chunk, exc: Exception) -> DecodeError:
+    """A codec's own exception as a DecodeError naming the chunk, its compression and its offset."""
+    return DecodeError(
+        f"chunk {chunk.index} ({compression_name(plan.compression)}, {chunk.nbytes} bytes) could not be decoded: {exc}",
+        path=plan.source_name,
+        offset=chunk.offset,
+    )
 
 
 _SCRATCH = threading.local()
@@ -171,11 +176,7 @@ def decode_chunk_into(plan: DecodePlan, chunk: Chunk, data: bytes, view: np.ndar
     try:
         written = codec.decode_into(data, flat)
     except Exception as exc:  # noqa: BLE001  # any codec failure becomes a DecodeError naming the chunk
-        raise DecodeError(
-            f"chunk {chunk.index} ({compression_name(plan.compression)}, {chunk.nbytes} bytes) could not be decoded: {exc}",
-            path=plan.source_name,
-            offset=chunk.offset,
-        ) from exc
+        raise _codec_failure(plan, chunk, exc) from exc
     row_bytes = view.shape[1] * view.shape[2] * view.itemsize
     rows = min(view.shape[0], written // row_bytes)
     if plan.predictor == 2 and rows:

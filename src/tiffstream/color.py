@@ -1,5 +1,7 @@
 """Colour and depth conversion of decoded samples into nvImageCodec's HWC output (``DecodeParams`` rules).
 
+Works on numpy or CuPy arrays alike: the caller passes the array module as ``xp``.
+
 ``color``: ``"unchanged"`` keeps the stored samples (planes interleaved); ``"srgb"`` gives 3 channels
 (gray replicated, MINISWHITE inverted, palette looked up, CMYK and YCbCr converted, alpha and extra
 samples dropped); ``"gray"`` gives 1 channel (RGB by luma 0.299 R + 0.587 G + 0.114 B).
@@ -13,10 +15,12 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from ..errors import UnsupportedTiffError
+from .errors import UnsupportedTiffError
 
 if TYPE_CHECKING:
-    from ..plan import DecodePlan
+    from types import ModuleType
+
+    from .plan import DecodePlan
 
 __all__ = ["ColorMode", "convert", "to_hwc"]
 
@@ -24,12 +28,12 @@ ColorMode = Literal["unchanged", "srgb", "gray"]
 _LUMA = np.array([0.299, 0.587, 0.114])
 
 
-def to_hwc(array: np.ndarray, plan: DecodePlan) -> np.ndarray:
+def to_hwc(array: np.ndarray, plan: DecodePlan, xp: ModuleType = np) -> np.ndarray:
     """tifffile's page layout -> ``(height, width, samples)`` (planar-separate planes are interleaved)."""
     if array.ndim == 2:
-        return array[:, :, np.newaxis]
+        return array[:, :, None]
     if plan.planar_config == 2 and plan.samples_per_pixel > 1:
-        return np.ascontiguousarray(np.moveaxis(array, 0, -1))
+        return xp.ascontiguousarray(xp.moveaxis(array, 0, -1))
     return array
 
 
@@ -43,23 +47,23 @@ def _max_value(plan: DecodePlan, dtype: np.dtype) -> float:
     return 1.0
 
 
-def _invert(array: np.ndarray, maximum: float) -> np.ndarray:
+def _invert(array: np.ndarray, maximum: float, xp: ModuleType) -> np.ndarray:
     if array.dtype.kind == "b":
         return ~array
     if array.dtype.kind == "u":
-        return (np.asarray(maximum, dtype=array.dtype) - array).astype(array.dtype)
+        return (xp.asarray(maximum, dtype=array.dtype) - array).astype(array.dtype)
     return (maximum - array).astype(array.dtype)
 
 
-def _rgb(hwc: np.ndarray, plan: DecodePlan) -> tuple[np.ndarray, float]:
+def _rgb(hwc: np.ndarray, plan: DecodePlan, xp: ModuleType) -> tuple[np.ndarray, float]:
     """Three channels and their maximum value, from any supported photometric interpretation."""
     photometric = plan.photometric
     maximum = _max_value(plan, hwc.dtype)
     if photometric in (0, 1) or (photometric == 4):
         gray = hwc[:, :, :1]
         if photometric == 0:
-            gray = _invert(gray, maximum)
-        return np.repeat(gray, 3, axis=2), maximum
+            gray = _invert(gray, maximum, xp)
+        return xp.repeat(gray, 3, axis=2), maximum
     if photometric == 2 or (photometric == 6 and plan.compression in (6, 7, 33007)):
         if hwc.shape[2] < 3:
             raise UnsupportedTiffError(f"an RGB image with {hwc.shape[2]} samples", path=plan.source_name)
@@ -67,11 +71,11 @@ def _rgb(hwc: np.ndarray, plan: DecodePlan) -> tuple[np.ndarray, float]:
     if photometric == 3:
         if plan.colormap is None:
             raise UnsupportedTiffError("a palette image without a ColorMap", path=plan.source_name)
-        colormap = np.asarray(plan.colormap)
-        index = np.clip(hwc[:, :, 0].astype(np.intp), 0, colormap.shape[1] - 1)
-        return np.ascontiguousarray(colormap[:, index].transpose(1, 2, 0)), 65535.0
+        colormap = xp.asarray(plan.colormap)
+        index = xp.clip(hwc[:, :, 0].astype(xp.intp), 0, colormap.shape[1] - 1)
+        return xp.ascontiguousarray(colormap[:, index].transpose(1, 2, 0)), 65535.0
     if photometric == 5 and hwc.shape[2] >= 4 and hwc.dtype.kind == "u":
-        cmyk = hwc[:, :, :4].astype(np.uint64)
+        cmyk = hwc[:, :, :4].astype(xp.uint64)
         top = int(maximum)
         key = top - cmyk[:, :, 3:4]
         rgb = (top - cmyk[:, :, :3]) * key // top
@@ -79,50 +83,50 @@ def _rgb(hwc: np.ndarray, plan: DecodePlan) -> tuple[np.ndarray, float]:
     if photometric == 6 and hwc.shape[2] >= 3 and hwc.dtype == np.uint8:
         if plan.ycbcr_subsampling != (1, 1):
             raise UnsupportedTiffError("subsampled YCbCr without JPEG", path=plan.source_name)
-        y, cb, cr = (hwc[:, :, i].astype(np.float64) for i in range(3))
-        rgb = np.stack([y + 1.402 * (cr - 128), y - 0.344136 * (cb - 128) - 0.714136 * (cr - 128), y + 1.772 * (cb - 128)], -1)
-        return np.clip(np.rint(rgb), 0, 255).astype(np.uint8), 255.0
+        y, cb, cr = (hwc[:, :, i].astype(xp.float64) for i in range(3))
+        rgb = xp.stack([y + 1.402 * (cr - 128), y - 0.344136 * (cb - 128) - 0.714136 * (cr - 128), y + 1.772 * (cb - 128)], -1)
+        return xp.clip(xp.rint(rgb), 0, 255).astype(xp.uint8), 255.0
     raise UnsupportedTiffError(
         f"no RGB conversion for photometric {photometric} with {hwc.shape[2]} {hwc.dtype} samples",
         path=plan.source_name,
     )
 
 
-def _to_uint8(array: np.ndarray, maximum: float) -> np.ndarray:
+def _to_uint8(array: np.ndarray, maximum: float, xp: ModuleType) -> np.ndarray:
     if array.dtype == np.uint8 and maximum == 255:
         return array
     if array.dtype.kind == "b":
-        return array.astype(np.uint8) * np.uint8(255)
-    values = array.astype(np.float64)
+        return array.astype(xp.uint8) * xp.uint8(255)
+    values = array.astype(xp.float64)
     if array.dtype.kind == "f":
-        values = np.nan_to_num(values, nan=0.0)
-    scaled = np.rint(np.clip(values, 0, maximum) * (255.0 / maximum)) if maximum else np.zeros_like(values)
-    return scaled.astype(np.uint8)
+        values = xp.nan_to_num(values, nan=0.0)
+    scaled = xp.rint(xp.clip(values, 0, maximum) * (255.0 / maximum)) if maximum else xp.zeros_like(values)
+    return scaled.astype(xp.uint8)
 
 
 def convert(
-    array: np.ndarray, plan: DecodePlan, *, color: ColorMode = "srgb", any_depth: bool = False
+    array: np.ndarray, plan: DecodePlan, *, color: ColorMode = "srgb", any_depth: bool = False, xp: ModuleType = np
 ) -> tuple[np.ndarray, int]:
     """Decoded page samples -> ``(HWC array, precision)`` following the module's rules."""
-    hwc = to_hwc(array, plan)
+    hwc = to_hwc(array, plan, xp)
     maximum = _max_value(plan, hwc.dtype)
     if color == "srgb":
-        hwc, maximum = _rgb(hwc, plan)
+        hwc, maximum = _rgb(hwc, plan, xp)
     elif color == "gray":
         if plan.photometric in (0, 1, 4) or (plan.photometric == 5 and hwc.shape[2] == 1):
-            hwc = _invert(hwc[:, :, :1], maximum) if plan.photometric == 0 else hwc[:, :, :1]
+            hwc = _invert(hwc[:, :, :1], maximum, xp) if plan.photometric == 0 else hwc[:, :, :1]
         else:
-            rgb, maximum = _rgb(hwc, plan)
-            luma = rgb.astype(np.float64) @ _LUMA
+            rgb, maximum = _rgb(hwc, plan, xp)
+            luma = rgb.astype(xp.float64) @ xp.asarray(_LUMA)
             dtype = rgb.dtype
-            luma = np.rint(luma) if dtype.kind in "iu" else luma
-            hwc = luma.astype(dtype)[:, :, np.newaxis]
+            luma = xp.rint(luma) if dtype.kind in "iu" else luma
+            hwc = luma.astype(dtype)[:, :, None]
     elif color != "unchanged":
         raise ValueError(f"unknown colour mode {color!r}")
     if not any_depth:
-        return np.ascontiguousarray(_to_uint8(hwc, maximum)), 0
+        return xp.ascontiguousarray(_to_uint8(hwc, maximum, xp)), 0
     if hwc.dtype.kind == "b":
-        hwc = hwc.astype(np.uint8)
+        hwc = hwc.astype(xp.uint8)
     bits = int(np.log2(maximum + 1)) if hwc.dtype.kind == "u" and maximum >= 1 else 0
     precision = 0 if bits in (0, hwc.dtype.itemsize * 8) else bits
-    return np.ascontiguousarray(hwc), precision
+    return xp.ascontiguousarray(hwc), precision
