@@ -49,7 +49,13 @@ def _imports(path: pathlib.Path) -> set[str]:
         if isinstance(node, ast.ImportFrom) and node.level:
             base = list(package[:-1])[: len(package) - node.level]
             parts = base + (node.module.split(".") if node.module else [])
-            found.add(parts[0] if parts else "__init__")
+            if parts:
+                found.add(parts[0])
+            elif package[:-1]:
+                found.add(package[0])
+            else:  # `from . import name` at the top level: the submodule, or the package itself
+                names = {alias.name for alias in node.names}
+                found.update(n if (SRC / n).exists() or (SRC / f"{n}.py").exists() else "__init__" for n in names)
         elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tiffstream"):
             found.add((node.module.split(".") + ["__init__"])[1])
     return found

@@ -20,7 +20,7 @@ import numpy as np
 from .codestream import CodeStream
 from .cpu.backend import prepare, run_tasks
 from .color import convert
-from .errors import BackendUnavailableError, DecodeError, TiffError, TiffstreamWarning
+from .errors import BackendUnavailableError, DecodeError, TiffError, TiffstreamWarning, UnsupportedTiffError
 from .image import Image
 
 if TYPE_CHECKING:
@@ -138,14 +138,19 @@ class Decoder:
         self.device_id = device_id
         self.backends = tuple(kinds) or tuple(BackendKind)
         self.max_num_cpu_threads = max_num_cpu_threads or os.cpu_count() or 1
+        self._cuda_stream = 0
         self._pool: ThreadPoolExecutor | None = None
         self._finalizer: weakref.finalize | None = None
-        if not any(kind in (BackendKind.CPU_ONLY, BackendKind.HYBRID_CPU_GPU) for kind in self.backends):
-            missing = ", ".join(kind.name for kind in self.backends)
-            message = f"the GPU backend ({missing}) is not available in this build; decoding on the CPU"
-            if _strict_backends():
-                raise BackendUnavailableError(message + " is refused (TIFFSTREAM_STRICT_BACKENDS=1)")
-            warnings.warn(message, BackendFallbackWarning, stacklevel=2)
+        self._cpu_allowed = any(kind in (BackendKind.CPU_ONLY, BackendKind.HYBRID_CPU_GPU) for kind in self.backends)
+        self._gpu = False
+        if any(kind != BackendKind.CPU_ONLY for kind in self.backends):
+            self._gpu, why = _gpu_available()
+            if not self._gpu and not self._cpu_allowed:
+                missing = ", ".join(kind.name for kind in self.backends)
+                message = f"the GPU backend ({missing}) cannot run here ({why}); decoding on the CPU"
+                if _strict_backends():
+                    raise BackendUnavailableError(message + " is refused (TIFFSTREAM_STRICT_BACKENDS=1)")
+                warnings.warn(message, BackendFallbackWarning, stacklevel=2)
 
     def _executor(self) -> ThreadPoolExecutor | None:
         if self.max_num_cpu_threads <= 1:
@@ -179,7 +184,9 @@ class Decoder:
         raises a ``TiffError`` naming the file, the image and the chunk.
         """
         if isinstance(data, (list, tuple)):
+            self._cuda_stream = cuda_stream
             return self._decode_batch([self._as_stream(item) for item in data], params or DecodeParams())
+        self._cuda_stream = cuda_stream
         return self._decode_batch([self._as_stream(data)], params or DecodeParams())[0]  # type: ignore[arg-type]
 
     def read(self, path: SourceLike | Sequence[SourceLike], params: DecodeParams | None = None) -> Image | list[Image]:
@@ -198,8 +205,9 @@ class Decoder:
 
     def _decode_batch(self, streams: list[CodeStream], params: DecodeParams) -> list[Image]:
         pool = self._executor()
-        jobs = []
+        jobs: list[tuple[CodeStream, Any, Any]] = []  # (stream, plan or None, array or GPU job index)
         tasks = []
+        gpu_jobs: list[Any] = []
         for number, stream in enumerate(streams):
             try:
                 plain = stream.plain_image
@@ -209,11 +217,24 @@ class Decoder:
                 region = stream.region
                 bounds = None if region is None else (region.start_y, region.start_x, region.end_y, region.end_x)
                 plan = stream.plan
+                if self._gpu:
+                    gpu = _gpu_module()
+                    why = gpu.supports(plan)
+                    if why is None:
+                        gpu_jobs.append(gpu.backend.GpuJob(plan, stream.source, bounds))
+                        jobs.append((stream, plan, len(gpu_jobs) - 1))
+                        continue
+                    if not self._cpu_allowed:
+                        raise UnsupportedTiffError(
+                            f"the GPU backend cannot decode {why} (use HYBRID_CPU_GPU or CPU_ONLY)",
+                            path=plan.source_name, offset=plan.ifd_offset,
+                        )
                 out, image_tasks = prepare(plan, stream.source, region=bounds, workers=self.max_num_cpu_threads)
             except TiffError as exc:
                 raise _in_image(exc, number, stream) from exc
             jobs.append((stream, plan, out))
             tasks += [(number, stream, task) for task in image_tasks]
+        device_outputs = self._run_gpu(gpu_jobs) if gpu_jobs else []
         try:
             run_tasks([_labelled(number, stream, task) for number, stream, task in tasks], pool)
         except _ImageFailure as failure:
@@ -224,12 +245,42 @@ class Decoder:
             try:
                 if plan is None:
                     array, precision = convert_plain(out, mode, params.allow_any_depth)
+                elif isinstance(out, int):
+                    import cupy
+
+                    array, precision = convert(device_outputs[out], plan, color=mode, any_depth=params.allow_any_depth, xp=cupy)  # type: ignore[arg-type]
                 else:
                     array, precision = convert(out, plan, color=mode, any_depth=params.allow_any_depth)  # type: ignore[arg-type]
             except TiffError as exc:
                 raise _in_image(exc, number, stream) from exc
-            images.append(Image(array, precision=precision))
+            image = Image(array, precision=precision)
+            images.append(image.cuda() if self._gpu and not image.on_device else image)  # hybrid: uploaded
         return images
+
+    def _run_gpu(self, gpu_jobs: list[Any]) -> list[Any]:
+        import cupy
+
+        gpu = _gpu_module()
+        with cupy.cuda.Device(self.device_id):
+            stream = cupy.cuda.ExternalStream(self._cuda_stream) if self._cuda_stream else cupy.cuda.get_current_stream()
+            with stream:
+                return gpu.backend.decode_batch_split(gpu_jobs)  # type: ignore[no-any-return]
+
+
+def _gpu_available() -> tuple[bool, str]:
+    """Whether the GPU backend can run here; the backend is imported only now, on request."""
+    try:
+        from . import gpu
+    except ImportError as exc:  # pragma: no cover - the package always ships gpu/
+        return False, str(exc)
+    return gpu.available()
+
+
+def _gpu_module() -> Any:
+    from . import gpu
+    from .gpu import backend  # noqa: F401  # loads CuPy and the kernels
+
+    return gpu
 
 
 class _ImageFailure(Exception):

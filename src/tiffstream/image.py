@@ -24,11 +24,12 @@ class ImageBufferKind(Enum):
 
 
 class Image:
-    """A decoded image in host memory: a thin, zero-copy wrapper around a ``(height, width, channels)`` array."""
+    """A decoded image: a thin, zero-copy wrapper around a ``(height, width, channels)`` numpy (host) or
+    CuPy (device) array."""
 
     __slots__ = ("_array", "_precision")
 
-    def __init__(self, array: np.ndarray, *, precision: int = 0) -> None:
+    def __init__(self, array: Any, *, precision: int = 0) -> None:
         if array.ndim == 2:
             array = array[:, :, np.newaxis]
         if array.ndim != 3:
@@ -75,26 +76,54 @@ class Image:
         return self._precision
 
     @property
+    def on_device(self) -> bool:
+        return hasattr(self._array, "__cuda_array_interface__")
+
+    @property
     def buffer_kind(self) -> ImageBufferKind:
-        return ImageBufferKind.STRIDED_HOST
+        return ImageBufferKind.STRIDED_DEVICE if self.on_device else ImageBufferKind.STRIDED_HOST
 
     def cpu(self) -> Image:
-        """This image in host memory (itself, for a host image)."""
-        return self
+        """This image in host memory (itself, for a host image; a copy of a device image)."""
+        if not self.on_device:
+            return self
+        return Image(self._array.get(), precision=self._precision)
 
-    def cuda(self, synchronize: bool = True) -> Any:
-        """This image in device memory; needs the GPU backend (``pip install tiffstream[gpu]``)."""
-        raise BackendUnavailableError("copying an image to the GPU needs the GPU backend, which is not installed")
+    def cuda(self, synchronize: bool = True) -> Image:
+        """This image in device memory (itself, for a device image); needs CuPy."""
+        if self.on_device:
+            return self
+        try:
+            import cupy
+        except ImportError as exc:
+            raise BackendUnavailableError("copying an image to the GPU needs CuPy: pip install 'tiffstream[gpu]'") from exc
+        image = Image(cupy.asarray(self._array), precision=self._precision)
+        if synchronize:
+            cupy.cuda.get_current_stream().synchronize()
+        return image
 
     def numpy(self) -> np.ndarray:
-        """The pixels as a numpy array (no copy)."""
-        return self._array
+        """The pixels as a numpy array (no copy for a host image)."""
+        return self._array.get() if self.on_device else self._array
 
     @property
     def __array_interface__(self) -> dict[str, Any]:
-        return self._array.__array_interface__
+        if self.on_device:
+            raise AttributeError("a device image has no __array_interface__: use .cpu()")
+        return self._array.__array_interface__  # type: ignore[no-any-return]
+
+    @property
+    def __cuda_array_interface__(self) -> dict[str, Any]:
+        if not self.on_device:
+            raise AttributeError("a host image has no __cuda_array_interface__: use .cuda()")
+        return self._array.__cuda_array_interface__  # type: ignore[no-any-return]
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if self.on_device:
+            if copy is False:
+                raise ValueError("a device image reaches numpy only by a copy: use .cpu()")
+            host = self._array.get()
+            return host if dtype is None else host.astype(dtype)
         if copy:
             return np.array(self._array, dtype=dtype, copy=True)
         if dtype is not None and np.dtype(dtype) != self._array.dtype:
@@ -104,6 +133,8 @@ class Image:
         return self._array
 
     def __dlpack__(self, *, stream: Any = None, **kwargs: Any) -> Any:
+        if self.on_device:
+            return self._array.__dlpack__(stream=stream, **kwargs)
         return self._array.__dlpack__(**kwargs)
 
     def __dlpack_device__(self) -> tuple[int, int]:

@@ -56,22 +56,23 @@ extern "C" __global__ void undo_float_predictor(const u64* src, const u64* dst, 
         for (int b = 0; b < itemsize; ++b) out[(long long)k * itemsize + (itemsize - 1 - b)] = in[(long long)b * row_items + k];
 }
 
-// Place decoded chunks into the output: rows [0, copy_rows) of copy_bytes bytes each, starting
-// src_skip bytes into each source row, at dst + dst_offset with the output's row pitch. Rows past
-// what a chunk decoded (src_rows) are left alone (the caller fills them).
+// Place decoded chunks into their outputs: rows [0, copy_rows) of copy_bytes bytes each, starting
+// src_skip bytes into the chunk, to the absolute address dst with that output's row pitch. Rows past
+// what a chunk decoded (src_rows) are left alone (the caller filled them).
 extern "C" __global__ void scatter(const u64* src, const i64* src_row_bytes, const i64* src_rows, const i64* src_skip,
-                                   u8* dst, const i64* dst_offset, i64 dst_row_bytes, const i64* copy_rows,
+                                   const u64* dst, const i64* dst_row_bytes, const i64* copy_rows,
                                    const i64* copy_bytes, long long nchunks) {
     long long c = chunk_index();
     if (c >= nchunks) return;
     long long rows = copy_rows[c] < src_rows[c] ? copy_rows[c] : src_rows[c];
     long long width = copy_bytes[c];
     const u8* base = (const u8*)src[c] + src_skip[c];
-    u8* out = dst + dst_offset[c];
-    bool aligned = ((((u64)base) | ((u64)out) | (u64)width | (u64)src_row_bytes[c] | (u64)dst_row_bytes) & 3) == 0;
+    u8* out = (u8*)dst[c];
+    long long pitch = dst_row_bytes[c], src_pitch = src_row_bytes[c];
+    bool aligned = ((((u64)base) | ((u64)out) | (u64)width | (u64)src_pitch | (u64)pitch) & 3) == 0;
     for (long long r = blockIdx.x; r < rows; r += gridDim.x) {
-        const u8* s = base + r * src_row_bytes[c];
-        u8* d = out + r * dst_row_bytes;
+        const u8* s = base + r * src_pitch;
+        u8* d = out + r * pitch;
         if (aligned) {
             for (long long i = threadIdx.x; i < width / 4; i += blockDim.x) ((u32*)d)[i] = ((const u32*)s)[i];
         } else {

@@ -1,0 +1,142 @@
+"""The GPU backend against tifffile, exactly: generated matrix, regions, corpus files, device images, leaks.
+
+Marked ``gpu``: skipped without CuPy, nvcomp and a CUDA device (CI has none; run on the device machine).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import pathlib
+import warnings
+
+import numpy as np
+import pytest
+import tifffile
+
+import tiffstream
+from conftest import CORPUS, Recipe, corpus_rows
+
+cp = pytest.importorskip("cupy")
+pytestmark = pytest.mark.gpu
+
+from tiffstream import gpu  # noqa: E402
+
+if not gpu.available()[0]:
+    pytest.skip(f"GPU backend unavailable: {gpu.available()[1]}", allow_module_level=True)
+
+from tiffstream.gpu.backend import GpuJob, decode_batch  # noqa: E402
+
+
+def gpu_decode(path, page: int = 0, region=None) -> np.ndarray:
+    with tiffstream.open(path) as tif:
+        job = GpuJob(tif.pages[page].plan, tif.source, region)
+        return decode_batch([job])[0].get()
+
+
+COMPRESSIONS = [None, "zlib", "lzw", "packbits", "zstd"]
+DTYPES = ["uint8", "int16", "uint16", "int32", "uint32", "float32", "float64", "int64"]
+MATRIX = []
+for compression, dtype, layout, byteorder in itertools.product(
+    COMPRESSIONS, DTYPES, [{"rowsperstrip": 5}, {"tile": (16, 32)}], ["<", ">"]
+):
+    predictors = [False] if compression in (None, "packbits") or dtype == "int64" else [False, True]
+    for predictor in predictors:
+        MATRIX.append(Recipe(shape=(2, 37, 45), dtype=dtype, compression=compression, predictor=predictor,
+                             byteorder=byteorder, **layout))
+for compression in COMPRESSIONS:
+    for planar in ("separate", "contig"):
+        MATRIX.append(Recipe(shape=(29, 31, 3), dtype="uint16", compression=compression, planar=planar,
+                             tile=(16, 16), predictor=compression not in (None, "packbits")))
+        MATRIX.append(Recipe(shape=(29, 31, 3), dtype="uint8", compression=compression, planar=planar, rowsperstrip=7,
+                             bigtiff=True))
+
+
+@pytest.mark.parametrize("recipe", MATRIX, ids=lambda r: r.id)
+def test_matrix_matches_tifffile(tiff_factory, recipe: Recipe) -> None:
+    path = tiff_factory(recipe)
+    with tifffile.TiffFile(path) as reference:
+        for index in range(len(reference.pages)):
+            np.testing.assert_array_equal(gpu_decode(path, index), reference.pages[index].asarray())
+
+
+@pytest.mark.parametrize("recipe", [r for r in MATRIX if r.dtype == "uint16"][:10], ids=lambda r: r.id)
+def test_regions(tiff_factory, recipe: Recipe) -> None:
+    path = tiff_factory(recipe)
+    full = tifffile.imread(path, key=0)
+    rng = np.random.default_rng(3)
+    with tiffstream.open(path) as tif:
+        page = tif.pages[0]
+        planar = page.planar_config == 2 and page.samples_per_pixel > 1
+        for _ in range(10):
+            y0, y1 = sorted(int(v) for v in rng.choice(page.height + 1, 2, replace=False))
+            x0, x1 = sorted(int(v) for v in rng.choice(page.width + 1, 2, replace=False))
+            got = decode_batch([GpuJob(page.plan, tif.source, (y0, x0, y1, x1))])[0].get()
+            np.testing.assert_array_equal(got, full[:, y0:y1, x0:x1] if planar else full[y0:y1, x0:x1])
+
+
+def test_batch_through_decoder(seed_like_file: pathlib.Path) -> None:
+    with tiffstream.Decoder(backends=[tiffstream.BackendKind.GPU_ONLY]) as decoder:
+        stream = tiffstream.CodeStream(str(seed_like_file))
+        params = tiffstream.DecodeParams(color_spec=tiffstream.ColorSpec.UNCHANGED, allow_any_depth=True)
+        images = decoder.decode([stream.get_sub_code_stream(image_idx=i) for i in range(192)], params=params)
+    expected = tifffile.imread(seed_like_file, key=range(192))
+    assert all(image.buffer_kind == tiffstream.ImageBufferKind.STRIDED_DEVICE for image in images)
+    for image, page in zip(images, expected):
+        np.testing.assert_array_equal(cp.asarray(image)[:, :, 0].get(), page)
+        np.testing.assert_array_equal(np.asarray(image.cpu())[:, :, 0], page)
+
+
+def test_device_image_interfaces(seed_like_file: pathlib.Path) -> None:
+    with tiffstream.Decoder(backends=[tiffstream.BackendKind.GPU_ONLY]) as decoder:
+        image = decoder.decode(tiffstream.CodeStream(str(seed_like_file)))
+    assert "data" in image.__cuda_array_interface__
+    assert image.cuda() is image and image.cpu().buffer_kind == tiffstream.ImageBufferKind.STRIDED_HOST
+    np.testing.assert_array_equal(cp.from_dlpack(image).get(), np.asarray(image.cpu()))
+    torch = pytest.importorskip("torch")
+    assert torch.from_dlpack(image).is_cuda
+
+
+def test_gpu_only_unsupported_compression_names_it(tiff_factory) -> None:
+    path = tiff_factory(Recipe(shape=(30, 20, 3), photometric="rgb", compression="jpeg"))
+    with tiffstream.Decoder(backends=[tiffstream.BackendKind.GPU_ONLY]) as decoder:
+        with pytest.raises(tiffstream.UnsupportedTiffError, match="compression 7"):
+            decoder.decode(tiffstream.CodeStream(str(path)))
+    with tiffstream.Decoder(backends=[tiffstream.BackendKind.HYBRID_CPU_GPU]) as decoder:
+        image = decoder.decode(tiffstream.CodeStream(str(path)))
+        assert image.buffer_kind == tiffstream.ImageBufferKind.STRIDED_DEVICE
+        np.testing.assert_array_equal(np.asarray(image.cpu()), tifffile.imread(path))
+
+
+def test_no_leak(seed_like_file: pathlib.Path) -> None:
+    with tiffstream.open(seed_like_file) as tif:
+        jobs = [GpuJob(tif.pages[i].plan, tif.source) for i in range(20)]
+        pool = cp.get_default_memory_pool()
+        decode_batch(jobs)
+        cp.cuda.Device().synchronize()
+        before = pool.used_bytes()
+        for _ in range(1000):
+            decode_batch(jobs)
+        cp.cuda.Device().synchronize()
+        assert pool.used_bytes() <= before
+
+
+GPU_ROWS = [r for r in corpus_rows() if r["tifffile_ok"] == "1" and r["compression"] in
+            ("NONE", "LZW", "ADOBE_DEFLATE", "DEFLATE", "PACKBITS", "ZSTD")]
+
+
+@pytest.mark.parametrize("row", GPU_ROWS, ids=[r["path"] for r in GPU_ROWS])
+def test_corpus(row) -> None:
+    if not CORPUS.exists():
+        pytest.skip("no corpus here")
+    logging.getLogger("tifffile").setLevel(logging.CRITICAL)
+    path = CORPUS / row["path"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", tiffstream.TiffstreamWarning)
+        with tiffstream.open(path) as tif:
+            plan = tif.pages[0].plan
+            why = gpu.supports(plan)
+            if why is not None:
+                pytest.skip(f"not a GPU case: {why}")
+            got = decode_batch([GpuJob(plan, tif.source)])[0].get()
+    np.testing.assert_array_equal(got, tifffile.imread(path, key=0))
