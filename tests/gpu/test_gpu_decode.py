@@ -50,6 +50,9 @@ for compression in COMPRESSIONS:
                              tile=(16, 16), predictor=compression not in (None, "packbits")))
         MATRIX.append(Recipe(shape=(29, 31, 3), dtype="uint8", compression=compression, planar=planar, rowsperstrip=7,
                              bigtiff=True))
+        if compression not in (None, "packbits"):
+            MATRIX.append(Recipe(shape=(29, 31, 3), dtype="float32", compression=compression, planar=planar,
+                                 tile=(16, 16), predictor=True, byteorder=">"))
 
 
 @pytest.mark.parametrize("recipe", MATRIX, ids=lambda r: r.id)

@@ -158,7 +158,7 @@ def _post_process(jobs: list[GpuJob], pieces: list[_Piece]) -> list[cp.ndarray]:
             dst = [scratch.data.ptr + int(o) for o in offsets[:-1]]
             launch_per_chunk("undo_float_predictor", len(group), max(rows),
                              (_ptrs([p.decoded for p in group]), _ptrs(dst), _i64(rows), np.int32(width * spc),
-                              np.int32(itemsize), count), threads=64)
+                              np.int32(itemsize), np.int32(spc), count), threads=64)
             for piece, pointer in zip(group, dst):
                 piece.decoded = pointer
             keep.append(scratch)

@@ -40,10 +40,10 @@ extern "C" __global__ void undo_horizontal_2(const u64* p, const i64* r, int w, 
 extern "C" __global__ void undo_horizontal_4(const u64* p, const i64* r, int w, int s, long long n) { undo_horizontal<u32>(p, r, w, s, n); }
 extern "C" __global__ void undo_horizontal_8(const u64* p, const i64* r, int w, int s, long long n) { undo_horizontal<u64>(p, r, w, s, n); }
 
-// Predictor 3 (floating point): per row, byte differences, then byte planes (most significant first)
+// Predictor 3 (floating point): per row, byte differences one pixel apart, then byte planes (most significant first)
 // back into native little-endian items. Reads src, writes dst (both per-chunk buffers).
 extern "C" __global__ void undo_float_predictor(const u64* src, const u64* dst, const i64* rows, int row_items,
-                                                int itemsize, long long nchunks) {
+                                                int itemsize, int samples, long long nchunks) {
     long long c = chunk_index();
     if (c >= nchunks) return;
     long long row = blockIdx.x * (long long)blockDim.x + threadIdx.x;
@@ -51,7 +51,7 @@ extern "C" __global__ void undo_float_predictor(const u64* src, const u64* dst, 
     long long row_bytes = (long long)row_items * itemsize;
     u8* in = (u8*)src[c] + row * row_bytes;
     u8* out = (u8*)dst[c] + row * row_bytes;
-    for (long long i = 1; i < row_bytes; ++i) in[i] = (u8)(in[i] + in[i - 1]);
+    for (long long i = samples; i < row_bytes; ++i) in[i] = (u8)(in[i] + in[i - samples]);  // differences span a pixel
     for (int k = 0; k < row_items; ++k)
         for (int b = 0; b < itemsize; ++b) out[(long long)k * itemsize + (itemsize - 1 - b)] = in[(long long)b * row_items + k];
 }
