@@ -37,6 +37,12 @@ class ByteSource:
             )
         return self._read(offset, min(nbytes, self.size - offset))
 
+    def read_into(self, offset: int, buffer: memoryview) -> int:
+        """Fill ``buffer`` with the bytes at ``offset`` (fewer at the end of the source); returns the count."""
+        data = self.read_at_most(offset, len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
     def _check_range(self, offset: int, nbytes: int) -> None:
         if offset < 0 or nbytes < 0 or offset + nbytes > self.size:
             raise TiffTruncatedError(
@@ -112,6 +118,19 @@ class PathSource(ByteSource):
             if len(data) != nbytes:
                 raise TiffTruncatedError(f"short read of {nbytes} bytes", path=self.name, offset=offset)
             return data
+
+    if hasattr(os, "preadv"):
+
+        def read_into(self, offset: int, buffer: memoryview) -> int:
+            """Positioned read straight into ``buffer`` (no intermediate bytes object)."""
+            fd = self._descriptor()
+            got = 0
+            while got < len(buffer):
+                count = os.preadv(fd, [buffer[got:]], offset + got)
+                if count == 0:
+                    break
+                got += count
+            return got
 
     def close(self) -> None:
         with self._lock:

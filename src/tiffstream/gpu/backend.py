@@ -1,27 +1,31 @@
-"""Decode a batch of plans on the GPU: read chunk bytes on the host (coalesced), one upload, batched
-decompression (nvcomp for Deflate/Zstd, our kernels for LZW/PackBits), byte order and predictors in
-place, then one scatter of every chunk into its output array. Outputs have the CPU backend's layout.
+"""Decode a batch of plans on the GPU: chunk bytes read on the host straight into one pinned buffer
+(adjacent chunks of a file in one read), one upload, batched decompression (nvcomp for Deflate/Zstd, our
+kernels for LZW/PackBits), byte order and predictors in place, then one scatter of every chunk into its
+output array. Per-chunk bookkeeping is done on numpy columns, not Python objects. Outputs have the CPU
+backend's layout (tifffile's page shape, or the region).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import cupy as cp
 import numpy as np
 
-from ..chunkio import group_chunks, read_group
-from ..errors import DecodeError, TiffError
+from ..errors import DecodeError, TiffError, UnsupportedTiffError
 from . import GPU_COMPRESSIONS
 from .kernels import kernel, launch_per_chunk
-from .nvcomp import decompress, strip_zlib
+from .nvcomp import decompress
 
 if TYPE_CHECKING:
-    from ..plan import Chunk, DecodePlan
+    from ..plan import DecodePlan
     from ..source import ByteSource
 
-__all__ = ["GpuJob", "decode_batch"]
+__all__ = ["GpuJob", "decode_batch", "decode_batch_split"]
+
+_MAX_GAP = 1 << 16  # bytes between chunks that one read may span
+_ALIGN = 16
 
 
 @dataclass
@@ -32,187 +36,235 @@ class GpuJob:
     source: ByteSource
     region: tuple[int, int, int, int] | None = None
     out: cp.ndarray | None = None
-    chunks: list[Chunk] = field(default_factory=list)
+
+    @property
+    def bounds(self) -> tuple[int, int, int, int]:
+        return self.region or (0, 0, self.plan.height, self.plan.width)
 
 
-@dataclass
-class _Piece:
-    job: int
-    chunk: Chunk
-    start: int  # offset of its (stripped) bytes in the upload buffer
-    size: int
-    decoded: object = None  # device pointer (int) of its decoded bytes
-    decoded_size: int = 0
+def _u64(values: Any) -> cp.ndarray:
+    return cp.asarray(np.ascontiguousarray(values, dtype=np.uint64))
 
 
-def _ptrs(values: list[int]) -> cp.ndarray:
-    return cp.asarray(np.asarray(values, dtype=np.uint64))
+def _i64(values: Any) -> cp.ndarray:
+    return cp.asarray(np.ascontiguousarray(values, dtype=np.int64))
 
 
-def _i64(values: list[int]) -> cp.ndarray:
-    return cp.asarray(np.asarray(values, dtype=np.int64))
+def _aligned(sizes: np.ndarray) -> tuple[np.ndarray, int]:
+    """Start of each block of ``sizes`` in one buffer, each aligned; and the buffer's size."""
+    padded = sizes + (-sizes % _ALIGN)
+    starts = np.concatenate([[0], np.cumsum(padded)[:-1]]).astype(np.int64) if len(sizes) else np.zeros(0, np.int64)
+    return starts, int(padded.sum()) if len(sizes) else 0
 
 
-def _expected_size(plan: DecodePlan, chunk: Chunk) -> int:
-    return chunk.height * chunk.width * plan.samples_per_chunk * np.dtype(plan.dtype).itemsize
+def _columns(jobs: list[GpuJob]) -> dict[str, np.ndarray]:
+    """Every chunk with data that overlaps its job's region, as int64 columns; allocates the outputs."""
+    rows = []
+    for number, job in enumerate(jobs):
+        plan = job.plan
+        chunks = plan.chunks_in(*job.bounds)
+        missing = any(c.is_missing for c in chunks)
+        dtype = np.dtype(plan.dtype)
+        shape = plan.output_shape(job.region)
+        job.out = cp.full(shape, plan.fill_value, dtype) if missing else cp.empty(shape, dtype)
+        rows += [(number, c.index, c.offset, c.nbytes, c.plane, c.y, c.x, c.height, c.width) for c in chunks
+                 if not c.is_missing]
+    table = np.array(rows, dtype=np.int64).reshape(-1, 9)
+    names = ("job", "index", "offset", "nbytes", "plane", "y", "x", "height", "width")
+    return {name: table[:, i] for i, name in enumerate(names)}
+
+
+def _stage(jobs: list[GpuJob], col: dict[str, np.ndarray]) -> cp.ndarray:
+    """Read every chunk into one pinned buffer (one read per run of nearby chunks of a file); upload it.
+
+    Sets ``col["start"]``: where each chunk's bytes begin in the uploaded buffer.
+    """
+    count = len(col["job"])
+    col["start"] = np.zeros(count, np.int64)
+    reads: list[tuple[ByteSource, int, int, int]] = []  # (source, file offset, nbytes, buffer position)
+    position = 0
+    sources: dict[int, list[int]] = {}
+    for number, job in enumerate(jobs):
+        sources.setdefault(id(job.source), []).append(number)
+    for numbers in sources.values():
+        source = jobs[numbers[0]].source
+        select = np.flatnonzero(np.isin(col["job"], numbers))
+        order = select[np.argsort(col["offset"][select], kind="stable")]
+        offsets, ends = col["offset"][order], col["offset"][order] + col["nbytes"][order]
+        if not len(order):
+            continue
+        reach = np.maximum.accumulate(ends)
+        breaks = np.flatnonzero(offsets[1:] - reach[:-1] > _MAX_GAP) + 1
+        group_first = np.concatenate([[0], breaks])
+        group_last = np.concatenate([breaks, [len(order)]])
+        for first, last in zip(group_first, group_last):
+            begin, stop = int(offsets[first]), int(reach[last - 1])
+            stop = min(stop, source.size)
+            reads.append((source, begin, stop - begin, position))
+            col["start"][order[first:last]] = position + offsets[first:last] - begin
+            position += stop - begin + (-(stop - begin) % _ALIGN)
+    pinned = cp.cuda.alloc_pinned_memory(max(position, 1))
+    staging = np.frombuffer(pinned, np.uint8, max(position, 1))
+    for source, begin, nbytes, at in reads:
+        got = source.read_into(begin, memoryview(staging)[at : at + nbytes])
+        if got < nbytes:
+            staging[at + got : at + nbytes] = 0  # chunks cut off by the end of the file: decoded as truncated
+    col["nbytes"] = np.minimum(col["nbytes"], np.maximum(position - col["start"], 0))
+    col["_staging"] = staging  # type: ignore[assignment]  # zlib headers are checked on the host copy
+    return cp.asarray(staging)
+
+
+def _expected(jobs: list[GpuJob], col: dict[str, np.ndarray]) -> np.ndarray:
+    item = np.array([np.dtype(j.plan.dtype).itemsize * j.plan.samples_per_chunk for j in jobs], np.int64)
+    return col["height"] * col["width"] * item[col["job"]]
+
+
+def _decompress(jobs: list[GpuJob], col: dict[str, np.ndarray], device: cp.ndarray) -> list[cp.ndarray]:
+    """Set ``col["decoded"]`` (device pointers) and ``col["decoded_size"]``; returns buffers to keep alive."""
+    count = len(col["job"])
+    kinds = np.array([GPU_COMPRESSIONS[j.plan.compression] for j in jobs] or ["none"])[col["job"]] if count else np.array([])
+    base = device.data.ptr
+    col["decoded"] = np.zeros(count, np.uint64)
+    col["decoded_size"] = np.zeros(count, np.int64)
+    expected = _expected(jobs, col)
+    keep: list[cp.ndarray] = []
+    for kind in np.unique(kinds):
+        select = np.flatnonzero(kinds == kind)
+        start, size = col["start"][select], col["nbytes"][select]
+        if kind == "none":
+            col["decoded"][select] = (base + start).astype(np.uint64)
+            col["decoded_size"][select] = size
+            continue
+        if kind == "deflate":
+            staging = col["_staging"]
+            b0, b1 = staging[start].astype(np.int64), staging[start + 1].astype(np.int64)
+            zlib = (size >= 6) & ((b0 & 0x0F) == 8) & ((b0 * 256 + b1) % 31 == 0) & ((b1 & 0x20) == 0)
+            if not zlib.all():
+                bad = select[np.argmin(zlib)]
+                raise UnsupportedTiffError(
+                    "a Deflate chunk is not a plain zlib stream", path=jobs[col["job"][bad]].plan.source_name,
+                    offset=int(col["offset"][bad]))
+            start, size = start + 2, size - 6  # raw Deflate for nvcomp: no zlib header, no Adler-32
+        capacity = expected[select]
+        out_starts, total = _aligned(capacity)
+        out = cp.empty(max(total, 1), cp.uint8)
+        keep.append(out)
+        if kind in ("deflate", "zstd"):
+            inputs = [device[int(s) : int(s + n)] for s, n in zip(start, size)]
+            outputs = [out[int(s) : int(s + c)] for s, c in zip(out_starts, capacity)]
+            try:
+                written = decompress("Deflate" if kind == "deflate" else "Zstd", inputs, outputs)
+            except Exception as exc:  # noqa: BLE001  # nvcomp names no chunk: say which batch failed
+                first = select[0]
+                raise DecodeError(f"GPU {kind} decompression of {len(select)} chunks failed: {exc}",
+                                  path=jobs[col["job"][first]].plan.source_name, offset=int(col["offset"][first])) from exc
+        else:
+            result = cp.zeros(len(select), cp.int64)
+            args = (_u64(base + start), _i64(size), _u64(out.data.ptr + out_starts), _i64(capacity), result)
+            threads = 64
+            blocks = -(-len(select) // threads)
+            if kind == "lzw":
+                tables = cp.empty(len(select) * 4096 * 6, cp.uint8)
+                kernel("lzw_decode")((blocks,), (threads,), (*args, tables, np.int64(len(select))))
+            else:
+                kernel("packbits_decode")((blocks,), (threads,), (*args, np.int64(len(select))))
+            written = result.get()
+            if (written < 0).any():
+                bad = select[np.argmin(written)]
+                raise DecodeError(f"chunk {col['index'][bad]} (LZW) holds an invalid code",
+                                  path=jobs[col["job"][bad]].plan.source_name, offset=int(col["offset"][bad]))
+        col["decoded"][select] = (out.data.ptr + out_starts).astype(np.uint64)
+        col["decoded_size"][select] = written
+    return keep
+
+
+def _decoded_rows(jobs: list[GpuJob], col: dict[str, np.ndarray]) -> np.ndarray:
+    item = np.array([np.dtype(j.plan.dtype).itemsize * j.plan.samples_per_chunk for j in jobs], np.int64)
+    row_bytes = col["width"] * item[col["job"]]
+    return np.minimum(col["height"], col["decoded_size"] // np.maximum(row_bytes, 1))
+
+
+def _post_process(jobs: list[GpuJob], col: dict[str, np.ndarray]) -> list[cp.ndarray]:
+    """Byte order and predictors, in place on the decoded chunks, one launch per image."""
+    keep: list[cp.ndarray] = []
+    rows = _decoded_rows(jobs, col)
+    for number, job in enumerate(jobs):
+        plan = job.plan
+        select = np.flatnonzero(col["job"] == number)
+        if not len(select) or (plan.predictor == 1 and (plan.byteorder != ">" or plan.dtype[-1] == "1")):
+            continue
+        itemsize = np.dtype(plan.dtype).itemsize
+        spc, width, count = plan.samples_per_chunk, plan.chunk_width, np.int64(len(select))
+        pointers, sizes, chunk_rows = col["decoded"][select], col["decoded_size"][select], rows[select]
+        if itemsize > 1 and (pointers % itemsize).any():  # an unaligned uncompressed chunk: copy it aligned first
+            starts, total = _aligned(sizes)
+            aligned = cp.empty(max(total, 1), cp.uint8)
+            keep.append(aligned)
+            targets = aligned.data.ptr + starts
+            launch_per_chunk("scatter", len(select), 1, (
+                _u64(pointers), _i64(sizes), _i64(np.ones(len(select))), _i64(np.zeros(len(select))), _u64(targets),
+                _i64(sizes), _i64(np.ones(len(select))), _i64(sizes), count), threads=256)
+            pointers = targets.astype(np.uint64)
+            col["decoded"][select] = pointers
+        if plan.predictor == 3:
+            starts, total = _aligned(sizes)
+            scratch = cp.empty(max(total, 1), cp.uint8)
+            keep.append(scratch)
+            targets = (scratch.data.ptr + starts).astype(np.uint64)
+            launch_per_chunk("undo_float_predictor", len(select), int(chunk_rows.max()),
+                             (_u64(pointers), _u64(targets), _i64(chunk_rows), np.int32(width * spc),
+                              np.int32(itemsize), np.int32(spc), count), threads=64)
+            col["decoded"][select] = targets
+            continue
+        if plan.byteorder == ">" and itemsize > 1:
+            launch_per_chunk("byteswap", len(select), int(sizes.max()) // itemsize,
+                             (_u64(pointers), _i64(sizes), np.int32(itemsize), count))
+        if plan.predictor == 2:
+            launch_per_chunk(f"undo_horizontal_{itemsize}", len(select), int(chunk_rows.max()) * spc,
+                             (_u64(pointers), _i64(chunk_rows), np.int32(width), np.int32(spc), count), threads=64)
+    return keep
+
+
+def _scatter(jobs: list[GpuJob], col: dict[str, np.ndarray]) -> None:
+    """Copy every decoded chunk's visible window into its output: one launch for the whole batch."""
+    if not len(col["job"]):
+        return
+    bounds = np.array([j.bounds for j in jobs], np.int64)
+    item = np.array([np.dtype(j.plan.dtype).itemsize * j.plan.samples_per_chunk for j in jobs], np.int64)
+    out_ptr = np.array([j.out.data.ptr for j in jobs], np.uint64)  # type: ignore[union-attr]
+    job = col["job"]
+    y0, x0, y1, x1 = (bounds[job, k] for k in range(4))
+    size = item[job]
+    cy0, cx0 = np.maximum(col["y"], y0), np.maximum(col["x"], x0)
+    cy1 = np.minimum(col["y"] + col["height"], y1)
+    cx1 = np.minimum(col["x"] + col["width"], x1)
+    rows_out, cols_out = y1 - y0, x1 - x0
+    got = _decoded_rows(jobs, col) - (cy0 - col["y"])
+    skip = ((cy0 - col["y"]) * col["width"] + (cx0 - col["x"])) * size
+    dst = out_ptr[job] + (((col["plane"] * rows_out + (cy0 - y0)) * cols_out + (cx0 - x0)) * size).astype(np.uint64)
+    copy_rows = cy1 - cy0
+    launch_per_chunk(
+        "scatter", len(job), int(min(copy_rows.max(), 65535)),
+        (_u64(col["decoded"]), _i64(col["width"] * size), _i64(np.maximum(got, 0)), _i64(skip), _u64(dst),
+         _i64(cols_out * size), _i64(copy_rows), _i64((cx1 - cx0) * size), np.int64(len(job))),
+        threads=128,
+    )
+    for k in np.flatnonzero(got < copy_rows):  # rows a truncated chunk lacks get the fill value, as on the CPU
+        j = jobs[job[k]]
+        plan = j.plan
+        view = j.out.reshape(plan.num_planes, rows_out[k], cols_out[k], plan.samples_per_chunk)  # type: ignore[union-attr]
+        view[col["plane"][k], cy0[k] - y0[k] + max(got[k], 0) : cy1[k] - y0[k], cx0[k] - x0[k] : cx1[k] - x0[k]] = plan.fill_value
 
 
 def decode_batch(jobs: list[GpuJob]) -> list[cp.ndarray]:
-    """Decode every job; returns one device array per job (tifffile's page layout, or the region)."""
-    pieces: list[_Piece] = []
-    blobs: list[memoryview] = []
-    position = 0
-    for number, job in enumerate(jobs):
-        plan = job.plan
-        y0, x0, y1, x1 = job.region or (0, 0, plan.height, plan.width)
-        job.chunks = plan.chunks_in(y0, x0, y1, x1)
-        fill = any(c.is_missing for c in job.chunks)
-        job.out = (cp.full if fill else cp.empty)(plan.output_shape(job.region), dtype=np.dtype(plan.dtype), **(
-            {"fill_value": plan.fill_value} if fill else {}))
-        kind = GPU_COMPRESSIONS[plan.compression]
-        for group in group_chunks(job.chunks):
-            for chunk, data in read_group(job.source, group):
-                if kind == "deflate":
-                    data = strip_zlib(data, path=plan.source_name, offset=chunk.offset)
-                pieces.append(_Piece(number, chunk, position, len(data)))
-                blobs.append(data)
-                position += len(data) + (-len(data) % 8)  # keep every chunk 8-byte aligned
-    host = cp.cuda.alloc_pinned_memory(max(position, 1))
-    staging = np.frombuffer(host, np.uint8, max(position, 1))
-    for piece, blob in zip(pieces, blobs):
-        staging[piece.start : piece.start + piece.size] = np.frombuffer(blob, np.uint8)
-    device = cp.asarray(staging)  # one host-to-device copy
-    # decoded buffers stay referenced until the scatter is queued; CuPy's pool reuses memory in stream order
-    buffers = _decompress(jobs, pieces, device)
-    buffers += _post_process(jobs, pieces)
-    _scatter(jobs, pieces)
+    """Decode every job; returns one device array per job."""
+    col = _columns(jobs)
+    device = _stage(jobs, col)
+    # buffers stay referenced until the scatter is queued; CuPy's pool reuses memory in stream order
+    keep = _decompress(jobs, col, device)
+    keep += _post_process(jobs, col)
+    _scatter(jobs, col)
     return [job.out for job in jobs]  # type: ignore[misc]
-
-
-def _decompress(jobs: list[GpuJob], pieces: list[_Piece], device: cp.ndarray) -> list[cp.ndarray]:
-    by_kind: dict[str, list[_Piece]] = {}
-    for piece in pieces:
-        by_kind.setdefault(GPU_COMPRESSIONS[jobs[piece.job].plan.compression], []).append(piece)
-    keep: list[cp.ndarray] = []
-    for kind, group in by_kind.items():
-        if kind == "none":
-            for piece in group:
-                piece.decoded = device.data.ptr + piece.start
-                piece.decoded_size = piece.size
-        elif kind in ("deflate", "zstd"):
-            inputs = [device[p.start : p.start + p.size] for p in group]
-            try:
-                outputs = decompress("Deflate" if kind == "deflate" else "Zstd", inputs)
-            except Exception as exc:  # noqa: BLE001  # nvcomp's errors name no chunk: say which batch failed
-                first = group[0]
-                raise DecodeError(f"GPU {kind} decompression of {len(group)} chunks failed: {exc}",
-                                  path=jobs[first.job].plan.source_name, offset=first.chunk.offset) from exc
-            for piece, output in zip(group, outputs):
-                piece.decoded, piece.decoded_size = output.data.ptr, output.size
-            keep += outputs
-        else:
-            capacities = [_expected_size(jobs[p.job].plan, p.chunk) for p in group]
-            starts = np.concatenate([[0], np.cumsum([c + (-c % 8) for c in capacities])]).astype(np.int64)
-            out = cp.empty(int(starts[-1]) or 1, cp.uint8)
-            written = cp.zeros(len(group), cp.int64)
-            args_common = (_ptrs([device.data.ptr + p.start for p in group]), _i64([p.size for p in group]),
-                           _ptrs([out.data.ptr + int(s) for s in starts[:-1]]), _i64(capacities), written)
-            threads = 64
-            blocks = -(-len(group) // threads)
-            if kind == "lzw":
-                tables = cp.empty(len(group) * 4096 * 6, cp.uint8)
-                kernel("lzw_decode")((blocks,), (threads,), (*args_common, tables, np.int64(len(group))))
-            else:
-                kernel("packbits_decode")((blocks,), (threads,), (*args_common, np.int64(len(group))))
-            sizes = written.get()
-            for piece, start, size in zip(group, starts, sizes):
-                if size < 0:
-                    raise DecodeError(f"chunk {piece.chunk.index} (LZW) holds an invalid code",
-                                      path=jobs[piece.job].plan.source_name, offset=piece.chunk.offset)
-                piece.decoded, piece.decoded_size = out.data.ptr + int(start), int(size)
-            keep.append(out)
-    return keep
-
-
-def _rows(piece: _Piece, plan: DecodePlan) -> int:
-    row_bytes = piece.chunk.width * plan.samples_per_chunk * np.dtype(plan.dtype).itemsize
-    return min(piece.chunk.height, piece.decoded_size // row_bytes)
-
-
-def _post_process(jobs: list[GpuJob], pieces: list[_Piece]) -> list[cp.ndarray]:
-    """Byte order and predictors, in place on the decoded chunks, one launch per image."""
-    keep: list[cp.ndarray] = []
-    by_job: dict[int, list[_Piece]] = {}
-    for piece in pieces:
-        by_job.setdefault(piece.job, []).append(piece)
-    for number, group in by_job.items():
-        plan = jobs[number].plan
-        itemsize = np.dtype(plan.dtype).itemsize
-        spc = plan.samples_per_chunk
-        width = plan.chunk_width
-        count = np.int64(len(group))
-        rows = [_rows(p, plan) for p in group]
-        if plan.predictor == 3:
-            scratch = cp.empty(sum(p.decoded_size + (-p.decoded_size % 8) for p in group) or 1, cp.uint8)
-            offsets = np.concatenate([[0], np.cumsum([p.decoded_size + (-p.decoded_size % 8) for p in group])])
-            dst = [scratch.data.ptr + int(o) for o in offsets[:-1]]
-            launch_per_chunk("undo_float_predictor", len(group), max(rows),
-                             (_ptrs([p.decoded for p in group]), _ptrs(dst), _i64(rows), np.int32(width * spc),
-                              np.int32(itemsize), np.int32(spc), count), threads=64)
-            for piece, pointer in zip(group, dst):
-                piece.decoded = pointer
-            keep.append(scratch)
-            continue
-        if plan.byteorder == ">" and itemsize > 1:
-            launch_per_chunk("byteswap", len(group), max(p.decoded_size for p in group) // itemsize,
-                             (_ptrs([p.decoded for p in group]), _i64([p.decoded_size for p in group]),
-                              np.int32(itemsize), count))
-        if plan.predictor == 2:
-            launch_per_chunk(f"undo_horizontal_{itemsize}", len(group), max(rows) * spc,
-                             (_ptrs([p.decoded for p in group]), _i64(rows), np.int32(width), np.int32(spc), count),
-                             threads=64)
-    return keep
-
-
-def _scatter(jobs: list[GpuJob], pieces: list[_Piece]) -> None:
-    """Copy every decoded chunk's visible window into its output, one launch for the whole batch."""
-    columns: dict[str, list[int]] = {k: [] for k in ("src", "src_pitch", "src_rows", "skip", "dst", "pitch", "rows", "bytes")}
-    short: list[tuple[GpuJob, _Piece, int]] = []
-    for piece in pieces:
-        job = jobs[piece.job]
-        plan, chunk, out = job.plan, piece.chunk, job.out
-        assert out is not None
-        y0, x0, y1, x1 = job.region or (0, 0, plan.height, plan.width)
-        item = np.dtype(plan.dtype).itemsize * plan.samples_per_chunk
-        cy0, cx0 = max(chunk.y, y0), max(chunk.x, x0)
-        cy1, cx1 = min(chunk.y + chunk.height, y1), min(chunk.x + chunk.width, x1)
-        rows_out, cols_out = y1 - y0, x1 - x0
-        decoded_rows = _rows(piece, plan) - (cy0 - chunk.y)
-        columns["src"].append(piece.decoded)  # type: ignore[arg-type]
-        columns["src_pitch"].append(chunk.width * item)
-        columns["src_rows"].append(max(decoded_rows, 0))
-        columns["skip"].append(((cy0 - chunk.y) * chunk.width + (cx0 - chunk.x)) * item)
-        columns["dst"].append(out.data.ptr + ((chunk.plane * rows_out + (cy0 - y0)) * cols_out + (cx0 - x0)) * item)
-        columns["pitch"].append(cols_out * item)
-        columns["rows"].append(cy1 - cy0)
-        columns["bytes"].append((cx1 - cx0) * item)
-        if decoded_rows < cy1 - cy0:
-            short.append((job, piece, max(decoded_rows, 0)))
-    if pieces:
-        launch_per_chunk(
-            "scatter", len(pieces), min(max(columns["rows"]), 65535),
-            (_ptrs(columns["src"]), _i64(columns["src_pitch"]), _i64(columns["src_rows"]), _i64(columns["skip"]),
-             _ptrs(columns["dst"]), _i64(columns["pitch"]), _i64(columns["rows"]), _i64(columns["bytes"]),
-             np.int64(len(pieces))),
-            threads=128,
-        )
-    for job, piece, got in short:  # rows a truncated chunk lacks get the fill value, as on the CPU
-        plan, chunk = job.plan, piece.chunk
-        y0, x0, y1, x1 = job.region or (0, 0, plan.height, plan.width)
-        view = job.out.reshape(plan.num_planes, y1 - y0, x1 - x0, plan.samples_per_chunk)  # type: ignore[union-attr]
-        cy0, cx0 = max(chunk.y, y0), max(chunk.x, x0)
-        cy1, cx1 = min(chunk.y + chunk.height, y1), min(chunk.x + chunk.width, x1)
-        view[chunk.plane, cy0 - y0 + got : cy1 - y0, cx0 - x0 : cx1 - x0] = plan.fill_value
 
 
 def decode_batch_split(jobs: list[GpuJob]) -> list[cp.ndarray]:

@@ -11,9 +11,9 @@ from typing import Any
 
 import cupy as cp
 
-from ..errors import BackendUnavailableError, UnsupportedTiffError
+from ..errors import BackendUnavailableError
 
-__all__ = ["decompress", "strip_zlib"]
+__all__ = ["decompress"]
 
 
 @functools.lru_cache(maxsize=None)
@@ -25,20 +25,13 @@ def _codec(algorithm: str, device: int, stream: int) -> Any:
     return nvcomp.Codec(algorithm=algorithm, bitstream_kind=nvcomp.BitstreamKind.RAW, device_id=device, cuda_stream=stream)
 
 
-def strip_zlib(data: memoryview, *, path: str, offset: int) -> memoryview:
-    """The raw Deflate stream inside a zlib chunk; raises UnsupportedTiffError if it is not zlib."""
-    if len(data) < 6 or (data[0] & 0x0F) != 8 or (data[0] << 8 | data[1]) % 31 or data[1] & 0x20:
-        raise UnsupportedTiffError("a Deflate chunk is not a plain zlib stream", path=path, offset=offset)
-    return data[2:-4]
-
-
-def decompress(algorithm: str, chunks: list[cp.ndarray]) -> list[cp.ndarray]:
-    """Decompress device buffers (uint8) with nvcomp; returns one uint8 device array per chunk."""
+def decompress(algorithm: str, chunks: list[cp.ndarray], outputs: list[cp.ndarray]) -> list[int]:
+    """Decompress device buffers (uint8) into preallocated ``outputs``; returns the bytes each decoded to."""
     from nvidia import nvcomp
 
     if not chunks:
         return []
     stream = cp.cuda.get_current_stream()
     codec = _codec(algorithm, cp.cuda.Device().id, stream.ptr)
-    decoded = codec.decode([nvcomp.as_array(chunk) for chunk in chunks])
-    return [cp.asarray(array).view(cp.uint8).reshape(-1) for array in decoded]
+    decoded = codec.decode([nvcomp.as_array(chunk) for chunk in chunks], out=outputs)
+    return [int(array.buffer_size) if hasattr(array, "buffer_size") else int(cp.asarray(array).nbytes) for array in decoded]
