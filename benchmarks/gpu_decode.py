@@ -89,6 +89,7 @@ def main() -> None:
     parser.add_argument("--dir", type=pathlib.Path, default=pathlib.Path(tempfile.gettempdir()) / "tiffstream-gpu-bench")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="24 pages instead of 192")
+    parser.add_argument("--profile", type=pathlib.Path, help="write a cProfile of one batch of (b) and (c) here")
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
     try:
@@ -139,6 +140,22 @@ def main() -> None:
     print(f"{'case':<26} {'ours batch':>11} {'ours 1-by-1':>12} {'nvImageCodec batch':>28} {'ratio':>6} {'tifffile16':>10} equal")
     for case, batch_rate, single_rate, nv, ratio, tf_rate, ok in rows:
         print(f"{case:<26} {batch_rate:8.0f} MP/s {single_rate:8.0f} MP/s {nv:>28} {ratio:5.2f}x {tf_rate:7.0f} MP/s {ok}")
+    if args.profile:
+        import cProfile
+        import pstats
+
+        for key in ("(b) deflate strips", "(c) deflate 256 tiles"):
+            path = files(args.dir, args.quick)[key]
+            opened = tiffstream.CodeStream(str(path))
+            subs = [opened.get_sub_code_stream(image_idx=i) for i in range(opened.num_images)]
+            profiler = cProfile.Profile()
+            profiler.enable()
+            ours.decode(subs, params=params)
+            sync()
+            profiler.disable()
+            with open(args.profile, "a") as handle:
+                handle.write(f"== {key}\n")
+                pstats.Stats(profiler, stream=handle).sort_stats("cumulative").print_stats(25)
     # page 31's levels and random regions of the deflate-tiles file
     path = files(args.dir, args.quick)["(c) deflate 256 tiles"]
     stream = tiffstream.CodeStream(str(path))

@@ -146,33 +146,35 @@ def _decompress(jobs: list[GpuJob], col: dict[str, np.ndarray], device: cp.ndarr
                     offset=int(col["offset"][bad]))
             start, size = start + 2, size - 6  # raw Deflate for nvcomp: no zlib header, no Adler-32
         capacity = expected[select]
-        out_starts, total = _aligned(capacity)
-        out = cp.empty(max(total, 1), cp.uint8)
-        keep.append(out)
         if kind in ("deflate", "zstd"):
             inputs = [device[int(s) : int(s + n)] for s, n in zip(start, size)]
-            outputs = [out[int(s) : int(s + c)] for s, c in zip(out_starts, capacity)]
             try:
-                written = decompress("Deflate" if kind == "deflate" else "Zstd", inputs, outputs)
+                outputs = decompress("Deflate" if kind == "deflate" else "Zstd", inputs)
             except Exception as exc:  # noqa: BLE001  # nvcomp names no chunk: say which batch failed
                 first = select[0]
                 raise DecodeError(f"GPU {kind} decompression of {len(select)} chunks failed: {exc}",
                                   path=jobs[col["job"][first]].plan.source_name, offset=int(col["offset"][first])) from exc
+            keep += outputs
+            col["decoded"][select] = np.array([o.data.ptr for o in outputs], np.uint64)
+            col["decoded_size"][select] = np.array([o.size for o in outputs], np.int64)
+            continue
+        out_starts, total = _aligned(capacity)
+        out = cp.empty(max(total, 1), cp.uint8)
+        keep.append(out)
+        result = cp.zeros(len(select), cp.int64)
+        args = (_u64(base + start), _i64(size), _u64(out.data.ptr + out_starts), _i64(capacity), result)
+        threads = 64
+        blocks = -(-len(select) // threads)
+        if kind == "lzw":
+            tables = cp.empty(len(select) * 4096 * 6, cp.uint8)
+            kernel("lzw_decode")((blocks,), (threads,), (*args, tables, np.int64(len(select))))
         else:
-            result = cp.zeros(len(select), cp.int64)
-            args = (_u64(base + start), _i64(size), _u64(out.data.ptr + out_starts), _i64(capacity), result)
-            threads = 64
-            blocks = -(-len(select) // threads)
-            if kind == "lzw":
-                tables = cp.empty(len(select) * 4096 * 6, cp.uint8)
-                kernel("lzw_decode")((blocks,), (threads,), (*args, tables, np.int64(len(select))))
-            else:
-                kernel("packbits_decode")((blocks,), (threads,), (*args, np.int64(len(select))))
-            written = result.get()
-            if (written < 0).any():
-                bad = select[np.argmin(written)]
-                raise DecodeError(f"chunk {col['index'][bad]} (LZW) holds an invalid code",
-                                  path=jobs[col["job"][bad]].plan.source_name, offset=int(col["offset"][bad]))
+            kernel("packbits_decode")((blocks,), (threads,), (*args, np.int64(len(select))))
+        written = result.get()
+        if (written < 0).any():
+            bad = select[np.argmin(written)]
+            raise DecodeError(f"chunk {col['index'][bad]} (LZW) holds an invalid code",
+                              path=jobs[col["job"][bad]].plan.source_name, offset=int(col["offset"][bad]))
         col["decoded"][select] = (out.data.ptr + out_starts).astype(np.uint64)
         col["decoded_size"][select] = written
     return keep

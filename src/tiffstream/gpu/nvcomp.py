@@ -25,13 +25,17 @@ def _codec(algorithm: str, device: int, stream: int) -> Any:
     return nvcomp.Codec(algorithm=algorithm, bitstream_kind=nvcomp.BitstreamKind.RAW, device_id=device, cuda_stream=stream)
 
 
-def decompress(algorithm: str, chunks: list[cp.ndarray], outputs: list[cp.ndarray]) -> list[int]:
-    """Decompress device buffers (uint8) into preallocated ``outputs``; returns the bytes each decoded to."""
+def decompress(algorithm: str, chunks: list[cp.ndarray]) -> list[cp.ndarray]:
+    """Decompress device buffers (uint8) with nvcomp; returns one uint8 device array per chunk.
+
+    (Passing preallocated CuPy outputs through ``out=`` crashed nvcomp 5.3's Python API on an H100,
+    2026-11-25, so nvcomp allocates the outputs.)
+    """
     from nvidia import nvcomp
 
     if not chunks:
         return []
     stream = cp.cuda.get_current_stream()
     codec = _codec(algorithm, cp.cuda.Device().id, stream.ptr)
-    decoded = codec.decode([nvcomp.as_array(chunk) for chunk in chunks], out=outputs)
-    return [int(array.buffer_size) if hasattr(array, "buffer_size") else int(cp.asarray(array).nbytes) for array in decoded]
+    decoded = codec.decode([nvcomp.as_array(chunk) for chunk in chunks])
+    return [cp.asarray(array).view(cp.uint8).reshape(-1) for array in decoded]
