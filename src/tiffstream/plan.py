@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Chunk", "DecodePlan"]
+__all__ = ["TABLE_COLUMNS", "Chunk", "DecodePlan"]
+
+TABLE_COLUMNS = ("index", "offset", "nbytes", "plane", "y", "x", "height", "width")  # == Chunk's fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +57,7 @@ class DecodePlan:
     tiled: bool
     chunk_height: int
     chunk_width: int
-    chunks: tuple[Chunk, ...]
+    table: np.ndarray = field(repr=False, compare=False)  # one row per chunk: Chunk's fields, int64
     extra_samples: tuple[int, ...] = ()
     ycbcr_subsampling: tuple[int, int] = (1, 1)
     t4_options: int = 0
@@ -68,6 +70,13 @@ class DecodePlan:
             raise ValueError(f"invalid image size {self.width}x{self.height}x{self.samples_per_pixel}")
         if self.chunk_height <= 0 or self.chunk_width <= 0:
             raise ValueError(f"invalid chunk size {self.chunk_height}x{self.chunk_width}")
+        if self.table.ndim != 2 or self.table.shape[1] != len(TABLE_COLUMNS):
+            raise ValueError(f"the chunk table must have {len(TABLE_COLUMNS)} columns, got shape {self.table.shape}")
+
+    @property
+    def chunks(self) -> tuple[Chunk, ...]:
+        """Every strip or tile, in file order of the offsets tag (built from ``table`` on each call)."""
+        return tuple(Chunk(*row) for row in self.table.tolist())
 
     @property
     def samples_per_chunk(self) -> int:
@@ -90,7 +99,7 @@ class DecodePlan:
     @property
     def compressed_nbytes(self) -> int:
         """Total compressed bytes of all chunks."""
-        return sum(c.nbytes for c in self.chunks)
+        return int(self.table[:, 2].sum())
 
     def output_shape(self, region: tuple[int, int, int, int] | None = None) -> tuple[int, ...]:
         """Shape of the decoded array: tifffile's page shape, with the height and width of ``region``."""

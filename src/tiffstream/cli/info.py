@@ -32,7 +32,7 @@ def _page_summary(page: TiffPage, with_tags: bool) -> dict[str, Any]:
         planar=_name(page.planar_config),
         layout="tiles" if page.is_tiled else "strips",
         chunk_shape=list(page.chunk_shape),
-        chunks=len(page.plan.chunks),
+        chunks=len(page.plan.table),
     )
     if page.is_reduced:
         info["reduced"] = True

@@ -105,7 +105,8 @@ def prepare(
 def check_allocation(plan: DecodePlan, source: ByteSource, shape: tuple[int, ...], dtype: np.dtype) -> None:
     """Refuse an output the file cannot plausibly hold (a tiny file claiming a huge image)."""
     nbytes = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
-    stored = sum(c.nbytes for c in plan.chunks if not c.is_missing)
+    table = plan.table
+    stored = int(table[(table[:, 1] > 0) & (table[:, 2] > 0), 2].sum())
     limit = max(_MIN_ALLOCATION_LIMIT, _MAX_EXPANSION * min(stored, source.size))
     if nbytes > limit:
         raise TiffFormatError(

@@ -1,41 +1,100 @@
-"""Batched Deflate and Zstd decompression of TIFF chunks on the GPU through nvcomp's Python API.
+"""Batched Deflate and Zstd decompression of TIFF chunks on the GPU: nvcomp's C API through ctypes.
 
+One call decompresses every chunk of a batch from device pointer arrays (no Python object per chunk).
 TIFF Deflate chunks are zlib streams: nvcomp's raw Deflate takes them without the 2-byte header and
-the 4-byte Adler-32 trailer (see shared GPU notes). Zstd chunks go as they are.
+the 4-byte Adler-32 trailer (see the shared GPU notes).
 """
 
 from __future__ import annotations
 
+import ctypes
 import functools
-from typing import Any
+import pathlib
 
 import cupy as cp
+import numpy as np
 
 from ..errors import BackendUnavailableError
 
-__all__ = ["decompress"]
+__all__ = ["Batched", "batched"]
+
+
+class _DeflateOpts(ctypes.Structure):
+    _fields_ = [("backend", ctypes.c_int), ("sort_before_hw_decompress", ctypes.c_int), ("reserved", ctypes.c_char * 56)]
+
+
+class _ZstdOpts(ctypes.Structure):
+    _fields_ = [("backend", ctypes.c_int), ("reserved", ctypes.c_char * 60)]
+
+
+class _Alignments(ctypes.Structure):
+    _fields_ = [("input", ctypes.c_size_t), ("output", ctypes.c_size_t), ("temp", ctypes.c_size_t)]
 
 
 @functools.lru_cache(maxsize=None)
-def _codec(algorithm: str, device: int, stream: int) -> Any:
+def _library() -> ctypes.CDLL:
     try:
-        from nvidia import nvcomp
+        import nvidia.libnvcomp as package
     except ImportError as exc:
         raise BackendUnavailableError("nvcomp is not installed: pip install 'tiffstream[gpu]'") from exc
-    return nvcomp.Codec(algorithm=algorithm, bitstream_kind=nvcomp.BitstreamKind.RAW, device_id=device, cuda_stream=stream)
+    for folder in package.__path__:
+        for candidate in sorted(pathlib.Path(folder).glob("lib*/libnvcomp.so*")):
+            return ctypes.CDLL(str(candidate))
+    raise BackendUnavailableError("libnvcomp.so was not found in the nvidia-libnvcomp package")
 
 
-def decompress(algorithm: str, chunks: list[cp.ndarray]) -> list[cp.ndarray]:
-    """Decompress device buffers (uint8) with nvcomp; returns one uint8 device array per chunk.
+class Batched:
+    """nvcomp's batched decompressor for one algorithm ("Deflate" or "Zstd")."""
 
-    (Passing preallocated CuPy outputs through ``out=`` crashed nvcomp 5.3's Python API on an H100,
-    2026-11-25, so nvcomp allocates the outputs.)
-    """
-    from nvidia import nvcomp
+    def __init__(self, algorithm: str) -> None:
+        lib = _library()
+        self.name = algorithm
+        self.opts = _DeflateOpts() if algorithm == "Deflate" else _ZstdOpts()
+        opts_type = type(self.opts)
+        prefix = f"nvcompBatched{algorithm}Decompress"
+        self._align = getattr(lib, prefix + "GetRequiredAlignments")
+        self._align.argtypes = [opts_type, ctypes.POINTER(_Alignments)]
+        self._temp = getattr(lib, prefix + "GetTempSizeAsync")
+        self._temp.argtypes = [ctypes.c_size_t, ctypes.c_size_t, opts_type, ctypes.POINTER(ctypes.c_size_t), ctypes.c_size_t]
+        self._run = getattr(lib, prefix + "Async")
+        self._run.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t,
+                              ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, opts_type, ctypes.c_void_p, ctypes.c_void_p]
+        for function in (self._align, self._temp, self._run):
+            function.restype = ctypes.c_int
+        alignments = _Alignments()
+        self._check(self._align(self.opts, ctypes.byref(alignments)), "GetRequiredAlignments")
+        self.input_alignment, self.output_alignment = int(alignments.input), int(alignments.output)
+        self.temp_alignment = max(1, int(alignments.temp))
 
-    if not chunks:
-        return []
-    stream = cp.cuda.get_current_stream()
-    codec = _codec(algorithm, cp.cuda.Device().id, stream.ptr)
-    decoded = codec.decode([nvcomp.as_array(chunk) for chunk in chunks])
-    return [cp.asarray(array).view(cp.uint8).reshape(-1) for array in decoded]
+    def _check(self, status: int, what: str) -> None:
+        if status != 0:
+            raise RuntimeError(f"nvcomp {self.name} {what} failed with status {status}")
+
+    def decompress(
+        self, in_ptrs: np.ndarray, in_sizes: np.ndarray, out_ptrs: np.ndarray, out_capacity: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Decompress ``len(in_ptrs)`` chunks on the current stream; returns (actual sizes, statuses) on the host."""
+        count = len(in_ptrs)
+        temp_bytes = ctypes.c_size_t(0)
+        self._check(self._temp(count, int(out_capacity.max()), self.opts, ctypes.byref(temp_bytes),
+                               int(out_capacity.sum())), "GetTempSizeAsync")
+        temp = cp.empty(max(int(temp_bytes.value), 1) + self.temp_alignment, cp.uint8)
+        temp_ptr = temp.data.ptr + (-temp.data.ptr % self.temp_alignment)
+        d_in = cp.asarray(in_ptrs.astype(np.uint64))
+        d_in_sizes = cp.asarray(in_sizes.astype(np.uint64))
+        d_out = cp.asarray(out_ptrs.astype(np.uint64))
+        d_capacity = cp.asarray(out_capacity.astype(np.uint64))
+        d_actual = cp.zeros(count, cp.uint64)
+        d_status = cp.zeros(count, cp.int32)
+        stream = cp.cuda.get_current_stream()
+        self._check(self._run(d_in.data.ptr, d_in_sizes.data.ptr, d_capacity.data.ptr, d_actual.data.ptr, count,
+                              temp_ptr, int(temp_bytes.value), d_out.data.ptr, self.opts, d_status.data.ptr, stream.ptr),
+                    "DecompressAsync")
+        return d_actual.get().astype(np.int64), d_status.get()
+
+
+@functools.lru_cache(maxsize=None)
+def batched(algorithm: str, device: int) -> Batched:
+    """The (cached) batched decompressor for ``algorithm`` on ``device``."""
+    with cp.cuda.Device(device):
+        return Batched(algorithm)

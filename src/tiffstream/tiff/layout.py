@@ -254,26 +254,14 @@ def plan_image(ifd: Ifd, info: ImageInfo | None = None) -> DecodePlan:
         down = across = 0  # an empty image has no chunks
     expected = planes * down * across
     offsets, counts = _chunk_arrays(ifd, info, expected)
-    chunks = []
-    index = 0
-    for plane in range(planes):
-        for row in range(down):
-            y = row * info.chunk_height
-            height = info.chunk_height if info.tiled else min(info.chunk_height, info.height - y)
-            for col in range(across):
-                chunks.append(
-                    Chunk(
-                        index,
-                        int(offsets[index]),
-                        int(counts[index]),
-                        plane,
-                        y,
-                        col * info.chunk_width,
-                        height,
-                        info.chunk_width,
-                    )
-                )
-                index += 1
+    per_plane = down * across
+    index = np.arange(expected, dtype=np.int64)
+    plane = index // max(per_plane, 1)
+    y = (index % max(per_plane, 1)) // max(across, 1) * info.chunk_height
+    x = index % max(across, 1) * info.chunk_width
+    height = np.full(expected, info.chunk_height, np.int64) if info.tiled else np.minimum(info.chunk_height, info.height - y)
+    width = np.full(expected, info.chunk_width, np.int64)
+    table = np.stack([index, offsets, counts, plane, y, x, height, width], axis=1).astype(np.int64).reshape(-1, 8)
     colormap = None
     if 320 in ifd.tags:
         cmap = ifd.tags[320].array()
@@ -302,7 +290,7 @@ def plan_image(ifd: Ifd, info: ImageInfo | None = None) -> DecodePlan:
         tiled=info.tiled,
         chunk_height=info.chunk_height,
         chunk_width=info.chunk_width,
-        chunks=tuple(chunks),
+        table=table,
         extra_samples=info.extra_samples,
         ycbcr_subsampling=(subsampling[0], subsampling[1]),
         t4_options=_int_tag(ifd, 292, 0),
