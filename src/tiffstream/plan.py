@@ -111,6 +111,12 @@ class DecodePlan:
             return (self.samples_per_pixel, rows, cols)
         return (rows, cols, self.samples_per_pixel)
 
+    def table_in(self, y0: int, x0: int, y1: int, x1: int) -> np.ndarray:
+        """Rows of ``table`` for the chunks that overlap rows ``y0:y1``, columns ``x0:x1`` (all planes)."""
+        t = self.table
+        y, x, h, w = t[:, 4], t[:, 5], t[:, 6], t[:, 7]
+        return t[(y < y1) & (y + h > y0) & (x < x1) & (x + w > x0)]
+
     def chunks_in(self, y0: int, x0: int, y1: int, x1: int) -> list[Chunk]:
         """Chunks that overlap the rectangle rows ``y0:y1``, columns ``x0:x1`` (all planes)."""
-        return [c for c in self.chunks if c.y < y1 and c.y + c.height > y0 and c.x < x1 and c.x + c.width > x0]
+        return [Chunk(*row) for row in self.table_in(y0, x0, y1, x1).tolist()]
