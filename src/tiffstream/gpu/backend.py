@@ -7,6 +7,7 @@ backend's layout (tifffile's page shape, or the region).
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,8 @@ __all__ = ["GpuJob", "decode_batch", "decode_batch_split"]
 
 _MAX_GAP = 1 << 16  # bytes between chunks that one read may span
 _ALIGN = 16
+_READ_THREADS = 8  # parallel positioned reads into the staging buffer
+_READ_PIECE = 8 << 20
 
 
 @dataclass
@@ -108,15 +111,31 @@ def _stage(jobs: list[GpuJob], col: dict[str, np.ndarray]) -> cp.ndarray:
             reads.append((source, begin, stop - begin, position))
             col["start"][order[first:last]] = position + offsets[first:last] - begin
             position += stop - begin + (-(stop - begin) % _ALIGN)
-    pinned = cp.cuda.alloc_pinned_memory(max(position, 1))
+    pinned = cp.cuda.alloc_pinned_memory(max(position, 1))  # from CuPy's pinned pool: reused across calls
     staging = np.frombuffer(pinned, np.uint8, max(position, 1))
-    for source, begin, nbytes, at in reads:
+
+    def read(entry: tuple[ByteSource, int, int, int]) -> None:
+        source, begin, nbytes, at = entry
         got = source.read_into(begin, memoryview(staging)[at : at + nbytes])
         if got < nbytes:
             staging[at + got : at + nbytes] = 0  # chunks cut off by the end of the file: decoded as truncated
+
+    pieces = [piece for entry in reads for piece in _split(entry)]
+    if len(pieces) > 1:
+        with ThreadPoolExecutor(min(len(pieces), _READ_THREADS), thread_name_prefix="tiffstream-read") as pool:
+            list(pool.map(read, pieces))  # positioned reads release the GIL
+    else:
+        for piece in pieces:
+            read(piece)
     col["nbytes"] = np.minimum(col["nbytes"], np.maximum(position - col["start"], 0))
     col["_staging"] = staging  # type: ignore[assignment]  # zlib headers are checked on the host copy
     return cp.asarray(staging)
+
+
+def _split(entry: tuple[ByteSource, int, int, int]) -> list[tuple[ByteSource, int, int, int]]:
+    """One big read as several of at most _READ_PIECE bytes, so that threads can share it."""
+    source, begin, nbytes, at = entry
+    return [(source, begin + k, min(_READ_PIECE, nbytes - k), at + k) for k in range(0, max(nbytes, 1), _READ_PIECE)]
 
 
 def _expected(jobs: list[GpuJob], col: dict[str, np.ndarray]) -> np.ndarray:
@@ -185,9 +204,8 @@ def _decompress(jobs: list[GpuJob], col: dict[str, np.ndarray], device: cp.ndarr
         args = (_u64(base + start), _i64(size), _u64(out.data.ptr + out_starts), _i64(capacity), result)
         threads = 64
         blocks = -(-len(select) // threads)
-        if kind == "lzw":
-            tables = cp.empty(len(select) * 4096 * 6, cp.uint8)
-            kernel("lzw_decode")((blocks,), (threads,), (*args, tables, np.int64(len(select))))
+        if kind == "lzw":  # one single-thread block per chunk, its table in 24 KiB of shared memory
+            kernel("lzw_decode")((len(select),), (1,), (*args, np.int64(len(select))), shared_mem=4096 * 6)
         else:
             kernel("packbits_decode")((blocks,), (threads,), (*args, np.int64(len(select))))
         written = result.get()

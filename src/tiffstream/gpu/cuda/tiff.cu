@@ -81,17 +81,18 @@ extern "C" __global__ void scatter(const u64* src, const i64* src_row_bytes, con
     }
 }
 
-// TIFF LZW (MSB-first codes of 9 to 12 bits, Clear 256, EOI 257, "early change"), one thread per
-// chunk. tables: per chunk 4096 x (u16 prefix, u16 length, u8 suffix, u8 first) = 24 KiB.
+// TIFF LZW (MSB-first codes of 9 to 12 bits, Clear 256, EOI 257, "early change"): one block of one
+// thread per chunk, its string table (4096 x (u16 prefix, u16 length, u8 suffix, u8 first) = 24 KiB)
+// in shared memory, where lookups are cheap.
 extern "C" __global__ void lzw_decode(const u64* src, const i64* src_size, const u64* dst, const i64* dst_capacity,
-                                      i64* written, u8* tables, long long nchunks) {
-    long long c = blockIdx.x * (long long)blockDim.x + threadIdx.x;
-    if (c >= nchunks) return;
+                                      i64* written, long long nchunks) {
+    extern __shared__ u8 table[];
+    long long c = blockIdx.x;
+    if (c >= nchunks || threadIdx.x != 0) return;
     const u8* in = (const u8*)src[c];
     long long in_bits = src_size[c] * 8;
     u8* out = (u8*)dst[c];
     long long capacity = dst_capacity[c];
-    u8* table = tables + c * 4096LL * 6;
     u16* prefix = (u16*)table;
     u16* length = prefix + 4096;
     u8* suffix = (u8*)(length + 4096);
