@@ -29,7 +29,7 @@ def available() -> tuple[bool, str]:
     if count == 0:
         return False, "no CUDA device"
     try:
-        from nvidia import nvcomp  # noqa: F401
+        import nvidia.libnvcomp  # noqa: F401
     except ImportError:
         return False, "nvcomp is not installed (pip install 'tiffstream[gpu]')"
     return True, ""
