@@ -130,16 +130,27 @@ GPU_ROWS = [r for r in corpus_rows() if r["tifffile_ok"] == "1" and r["compressi
 
 @pytest.mark.parametrize("row", GPU_ROWS, ids=[r["path"] for r in GPU_ROWS])
 def test_corpus(row) -> None:
+    """GPU path where it applies; elsewhere GPU_ONLY names what it lacks and HYBRID decodes on the CPU."""
     if not CORPUS.exists():
         pytest.skip("no corpus here")
     logging.getLogger("tifffile").setLevel(logging.CRITICAL)
     path = CORPUS / row["path"]
+    expected = tifffile.imread(path, key=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", tiffstream.TiffstreamWarning)
         with tiffstream.open(path) as tif:
             plan = tif.pages[0].plan
             why = gpu.supports(plan)
-            if why is not None:
-                pytest.skip(f"not a GPU case: {why}")
-            got = decode_batch([GpuJob(plan, tif.source)])[0].get()
-    np.testing.assert_array_equal(got, tifffile.imread(path, key=0))
+            if why is None:
+                np.testing.assert_array_equal(decode_batch([GpuJob(plan, tif.source)])[0].get(), expected)
+                return
+        params = tiffstream.DecodeParams(color_spec=tiffstream.ColorSpec.UNCHANGED, allow_any_depth=True)
+        with tiffstream.Decoder(backends=[tiffstream.BackendKind.GPU_ONLY]) as decoder:
+            with pytest.raises(tiffstream.UnsupportedTiffError, match="GPU backend cannot decode"):
+                decoder.decode(tiffstream.CodeStream(str(path)), params=params)
+        with tiffstream.Decoder(backends=[tiffstream.BackendKind.HYBRID_CPU_GPU]) as decoder:
+            image = decoder.decode(tiffstream.CodeStream(str(path)), params=params)
+    assert image.buffer_kind == tiffstream.ImageBufferKind.STRIDED_DEVICE
+    hwc = expected[:, :, None] if expected.ndim == 2 else (
+        np.moveaxis(expected, 0, -1) if plan.planar_config == 2 else expected)
+    np.testing.assert_array_equal(np.asarray(image.cpu()), hwc.astype(np.uint8) if hwc.dtype == bool else hwc)
