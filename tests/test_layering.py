@@ -77,3 +77,12 @@ def test_import_is_cheap() -> None:
         "assert not heavy, heavy; assert threading.active_count() == 1"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_package_data_is_installed() -> None:
+    """The installed package carries its non-Python files: the sample, the CUDA sources, the walkthrough."""
+    from importlib.resources import files
+
+    root = files("tiffstream")
+    for name in ("data/sample_pyramid.ome.tif", "gpu/cuda/tiff.cu", "demo/subifds_and_pagination.py", "py.typed"):
+        assert root.joinpath(name).is_file(), name
