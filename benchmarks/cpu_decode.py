@@ -25,9 +25,9 @@ import numpy as np
 import tifffile
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from _timing import machine  # noqa: E402
+from _timing import machine
 
-import tiffstream  # noqa: E402
+import tiffstream
 
 
 def synthetic_rgb(size: int) -> np.ndarray:
@@ -55,7 +55,14 @@ def write_files(folder: pathlib.Path, size: int) -> dict[str, pathlib.Path]:
         path = folder / f"rgb{size}_{name}.tif"
         if not path.exists():
             rgb = synthetic_rgb(size) if rgb is None else rgb
-            tifffile.imwrite(path.with_suffix(".partial"), rgb, tile=(256, 256), photometric="rgb", maxworkers=os.cpu_count(), **options)
+            tifffile.imwrite(
+                path.with_suffix(".partial"),
+                rgb,
+                tile=(256, 256),
+                photometric="rgb",
+                maxworkers=os.cpu_count(),
+                **options,
+            )
             path.with_suffix(".partial").rename(path)
         files[f"{size}x{size} RGB tiles {name}"] = path
     seed = folder / "seed_like_deflate.ome.tif"
@@ -63,10 +70,19 @@ def write_files(folder: pathlib.Path, size: int) -> dict[str, pathlib.Path]:
         page = (np.hypot(*np.mgrid[0:1567, 0:2048] - 800) % 200).astype(np.uint8)
         with tifffile.TiffWriter(seed.with_suffix(".partial"), ome=True) as writer:
             options = {"compression": "zlib", "photometric": "minisblack", "rowsperstrip": 16}
-            writer.write((page for _ in range(192)), shape=(192, 1567, 2048), dtype=np.uint8, subifds=2, metadata={"axes": "ZYX"}, **options)
+            writer.write(
+                (page for _ in range(192)),
+                shape=(192, 1567, 2048),
+                dtype=np.uint8,
+                subifds=2,
+                metadata={"axes": "ZYX"},
+                **options,
+            )
             for factor in (2, 4):
                 level = page[::factor, ::factor]
-                writer.write((level for _ in range(192)), shape=(192, *level.shape), dtype=np.uint8, subfiletype=1, **options)
+                writer.write(
+                    (level for _ in range(192)), shape=(192, *level.shape), dtype=np.uint8, subfiletype=1, **options
+                )
         seed.with_suffix(".partial").rename(seed)
     files["seed-like 192 pages deflate strips"] = seed
     stack16 = folder / "stack16_deflate_tiles.tif"
@@ -76,7 +92,9 @@ def write_files(folder: pathlib.Path, size: int) -> dict[str, pathlib.Path]:
         with tifffile.TiffWriter(stack16.with_suffix(".partial")) as writer:
             for z in range(16):
                 data = plane + rng.integers(0, 64, plane.shape, dtype=np.uint16) + np.uint16(z)
-                writer.write(data, tile=(256, 256), compression="zlib", photometric="minisblack", maxworkers=os.cpu_count())
+                writer.write(
+                    data, tile=(256, 256), compression="zlib", photometric="minisblack", maxworkers=os.cpu_count()
+                )
         stack16.with_suffix(".partial").rename(stack16)
     files["16 pages 2048x2048 uint16 deflate tiles"] = stack16
     return files
@@ -110,7 +128,7 @@ def run_tifffile_regions(path: pathlib.Path, threads: int, boxes) -> int:
     total = 0
     with tifffile.TiffFile(path) as tif:
         store = tif.aszarr(level=0)  # tifffile's own region reader: decodes only the touched tiles
-        import zarr  # noqa: PLC0415
+        import zarr
 
         array = zarr.open(store, mode="r")
         for y0, x0, y1, x1 in boxes:
@@ -170,8 +188,10 @@ def main() -> None:
     args.dir.mkdir(parents=True, exist_ok=True)
     logging.getLogger("tifffile").setLevel(logging.ERROR)
     files = write_files(args.dir, args.size)
-    print(f"tiffstream {tiffstream.__version__}, tifffile {tifffile.__version__}, imagecodecs {imagecodecs.__version__}, "
-          f"numpy {np.__version__}; {machine()}; {args.threads} threads for both")
+    print(
+        f"tiffstream {tiffstream.__version__}, tifffile {tifffile.__version__}, imagecodecs {imagecodecs.__version__}, "
+        f"numpy {np.__version__}; {machine()}; {args.threads} threads for both"
+    )
     print(f"{'case':<42} {'tifffile':>10} {'tiffstream':>11} {'ratio':>6}  {'RSS/out tifffile':>16} {'ours':>6}  equal")
     baseline = peak_rss(_nothing) if not args.no_rss else 0
     for case, path in files.items():
@@ -187,11 +207,13 @@ def main() -> None:
             ours_rss = (peak_rss(run_ours, path, args.threads) - baseline) / expected.nbytes
             rss = f"{theirs_rss:16.2f} {ours_rss:6.2f}"
         del expected, ours
-        print(f"{case:<42} {mpix / theirs_t:7.0f} MP/s {mpix / ours_t:7.0f} MP/s {theirs_t / ours_t:5.2f}x  {rss}  {equal}")
+        print(
+            f"{case:<42} {mpix / theirs_t:7.0f} MP/s {mpix / ours_t:7.0f} MP/s {theirs_t / ours_t:5.2f}x  {rss}  {equal}"
+        )
     path = files[f"{args.size}x{args.size} RGB tiles deflate"]
     boxes = regions(path)
     try:
-        import zarr  # noqa: F401, PLC0415
+        import zarr  # noqa: F401
 
         theirs_t = min(timed(run_tifffile_regions, path, args.threads, boxes)[0] for _ in range(args.repeats))
     except ImportError:
@@ -199,10 +221,12 @@ def main() -> None:
     ours_t = min(timed(run_ours_regions, path, args.threads, boxes)[0] for _ in range(args.repeats))
     with tiffstream.open(path) as tif, tifffile.TiffFile(path) as reference:
         full = reference.pages[0].asarray()
-        equal = all(np.array_equal(tif.pages[0].asarray(region=b), full[b[0]:b[2], b[1]:b[3]]) for b in boxes[:32])
+        equal = all(np.array_equal(tif.pages[0].asarray(region=b), full[b[0] : b[2], b[1] : b[3]]) for b in boxes[:32])
     mpix = len(boxes) * 512 * 512 / 1e6
-    print(f"{'1024 random 512x512 regions (deflate RGB)':<42} {mpix / theirs_t:7.0f} MP/s {mpix / ours_t:7.0f} MP/s "
-          f"{theirs_t / ours_t:5.2f}x  (tifffile via aszarr+zarr)  {equal}")
+    print(
+        f"{'1024 random 512x512 regions (deflate RGB)':<42} {mpix / theirs_t:7.0f} MP/s {mpix / ours_t:7.0f} MP/s "
+        f"{theirs_t / ours_t:5.2f}x  (tifffile via aszarr+zarr)  {equal}"
+    )
 
 
 if __name__ == "__main__":

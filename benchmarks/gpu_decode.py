@@ -49,8 +49,13 @@ def write(path: pathlib.Path, pages: int, dtype: str, **options) -> pathlib.Path
         for z in range(pages):
             writer.write(planes[z % 8], subifds=2, photometric="minisblack", maxworkers=os.cpu_count(), **options)
             for factor in (2, 4):
-                writer.write(planes[z % 8][::factor, ::factor][: height // factor, : width // factor], subfiletype=1,
-                             photometric="minisblack", maxworkers=os.cpu_count(), **options)
+                writer.write(
+                    planes[z % 8][::factor, ::factor][: height // factor, : width // factor],
+                    subfiletype=1,
+                    photometric="minisblack",
+                    maxworkers=os.cpu_count(),
+                    **options,
+                )
     tmp.rename(path)
     return path
 
@@ -86,7 +91,9 @@ def timed(func, repeats: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dir", type=pathlib.Path, default=pathlib.Path(tempfile.gettempdir()) / "tiffstream-gpu-bench")
+    parser.add_argument(
+        "--dir", type=pathlib.Path, default=pathlib.Path(tempfile.gettempdir()) / "tiffstream-gpu-bench"
+    )
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="24 pages instead of 192")
     parser.add_argument("--profile", type=pathlib.Path, help="write a cProfile of one batch of (b) and (c) here")
@@ -97,11 +104,15 @@ def main() -> None:
     except ImportError:
         nvimgcodec = None
     name = cp.cuda.runtime.getDeviceProperties(0)["name"].decode()
-    print(f"GPU {name}; tiffstream {tiffstream.__version__}, nvImageCodec "
-          f"{getattr(nvimgcodec, '__version__', 'absent')}, tifffile {tifffile.__version__}, CuPy {cp.__version__}")
+    print(
+        f"GPU {name}; tiffstream {tiffstream.__version__}, nvImageCodec "
+        f"{getattr(nvimgcodec, '__version__', 'absent')}, tifffile {tifffile.__version__}, CuPy {cp.__version__}"
+    )
     ours = tiffstream.Decoder(backends=[tiffstream.BackendKind.GPU_ONLY])
     theirs = nvimgcodec.Decoder(backends=[nvimgcodec.Backend(nvimgcodec.BackendKind.GPU_ONLY)]) if nvimgcodec else None
-    their_params = nvimgcodec.DecodeParams(color_spec=nvimgcodec.ColorSpec.UNCHANGED, allow_any_depth=True) if nvimgcodec else None
+    their_params = (
+        nvimgcodec.DecodeParams(color_spec=nvimgcodec.ColorSpec.UNCHANGED, allow_any_depth=True) if nvimgcodec else None
+    )
     params = tiffstream.DecodeParams(**PARAMS)
     rows = []
     for case, path in files(args.dir, args.quick).items():
@@ -113,6 +124,7 @@ def main() -> None:
         streams = [stream.get_sub_code_stream(image_idx=i) for i in range(count)]
         batch = ours.decode(streams, params=params)
         ok = all(np.array_equal(cp.asarray(im)[:, :, 0].get(), ref) for im, ref in zip(batch, reference))
+
         def ours_batch() -> object:
             opened = tiffstream.CodeStream(str(path))
             return ours.decode([opened.get_sub_code_stream(image_idx=i) for i in range(count)], params=params)
@@ -129,17 +141,26 @@ def main() -> None:
             if any(r is None for r in result):
                 nv = "fails (None)"
             else:
-                equal = all(np.array_equal(cp.asarray(r).reshape(ref.shape).get(), ref) for r, ref in zip(result, reference))
+                equal = all(
+                    np.array_equal(cp.asarray(r).reshape(ref.shape).get(), ref) for r, ref in zip(result, reference)
+                )
+
                 def theirs_batch() -> object:
                     opened = nvimgcodec.CodeStream(str(path))
-                    return theirs.decode([opened.get_sub_code_stream(image_idx=i) for i in range(count)], params=their_params)
+                    return theirs.decode(
+                        [opened.get_sub_code_stream(image_idx=i) for i in range(count)], params=their_params
+                    )
 
                 t_nv = timed(theirs_batch, args.repeats)
                 nv = f"{mpix / t_nv:7.0f} MP/s equal={equal}"
         rows.append((case, mpix / t_batch, mpix / t_single, nv, t_nv / t_batch, mpix / t_tifffile, ok))
-    print(f"{'case':<26} {'ours batch':>11} {'ours 1-by-1':>12} {'nvImageCodec batch':>28} {'ratio':>6} {'tifffile16':>10} equal")
+    print(
+        f"{'case':<26} {'ours batch':>11} {'ours 1-by-1':>12} {'nvImageCodec batch':>28} {'ratio':>6} {'tifffile16':>10} equal"
+    )
     for case, batch_rate, single_rate, nv, ratio, tf_rate, ok in rows:
-        print(f"{case:<26} {batch_rate:8.0f} MP/s {single_rate:8.0f} MP/s {nv:>28} {ratio:5.2f}x {tf_rate:7.0f} MP/s {ok}")
+        print(
+            f"{case:<26} {batch_rate:8.0f} MP/s {single_rate:8.0f} MP/s {nv:>28} {ratio:5.2f}x {tf_rate:7.0f} MP/s {ok}"
+        )
     if args.profile:
         import cProfile
         import pstats
@@ -163,20 +184,35 @@ def main() -> None:
     levels = [page31] + [tiffstream.CodeStream(str(path), bitstream_offset=o) for o in page31.subifd_offsets]
     t_levels = timed(lambda: ours.decode(levels, params=params), args.repeats)
     rng = np.random.default_rng(0)
-    regions = [stream.get_sub_code_stream(image_idx=int(rng.integers(0, stream.num_images)),
-                                          region=tiffstream.Region(int(y), int(x), int(y) + 512, int(x) + 512))
-               for y, x in zip(rng.integers(0, 1567 - 512, 1000), rng.integers(0, 2048 - 512, 1000))]
+    regions = [
+        stream.get_sub_code_stream(
+            image_idx=int(rng.integers(0, stream.num_images)),
+            region=tiffstream.Region(int(y), int(x), int(y) + 512, int(x) + 512),
+        )
+        for y, x in zip(rng.integers(0, 1567 - 512, 1000), rng.integers(0, 2048 - 512, 1000))
+    ]
     t_regions = timed(lambda: ours.decode(regions, params=params), max(1, args.repeats // 2))
-    print(f"page 31 levels (3 images): {t_levels * 1e3:.2f} ms;  1000 random 512x512 regions: {t_regions * 1e3:.1f} ms "
-          f"({1000 * 512 * 512 / 1e6 / t_regions:.0f} MP/s)")
+    print(
+        f"page 31 levels (3 images): {t_levels * 1e3:.2f} ms;  1000 random 512x512 regions: {t_regions * 1e3:.1f} ms "
+        f"({1000 * 512 * 512 / 1e6 / t_regions:.0f} MP/s)"
+    )
     if theirs is not None:
         nv_cs = nvimgcodec.CodeStream(str(path))
-        nv_regions = [nv_cs.get_sub_code_stream(image_idx=int(i), region=nvimgcodec.Region(int(y), int(x), int(y) + 512, int(x) + 512))
-                      for i, y, x in zip(np.random.default_rng(0).integers(0, stream.num_images, 1000),
-                                         rng.integers(0, 1567 - 512, 1000), rng.integers(0, 2048 - 512, 1000))]
+        nv_regions = [
+            nv_cs.get_sub_code_stream(
+                image_idx=int(i), region=nvimgcodec.Region(int(y), int(x), int(y) + 512, int(x) + 512)
+            )
+            for i, y, x in zip(
+                np.random.default_rng(0).integers(0, stream.num_images, 1000),
+                rng.integers(0, 1567 - 512, 1000),
+                rng.integers(0, 2048 - 512, 1000),
+            )
+        ]
         try:
             t_nv_regions = timed(lambda: theirs.decode(nv_regions, params=their_params), max(1, args.repeats // 2))
-            print(f"nvImageCodec 1000 regions: {t_nv_regions * 1e3:.1f} ms ({1000 * 512 * 512 / 1e6 / t_nv_regions:.0f} MP/s)")
+            print(
+                f"nvImageCodec 1000 regions: {t_nv_regions * 1e3:.1f} ms ({1000 * 512 * 512 / 1e6 / t_nv_regions:.0f} MP/s)"
+            )
         except Exception as exc:  # noqa: BLE001  # report a peer failure, do not stop
             print(f"nvImageCodec regions failed: {exc}")
     sys.stdout.flush()

@@ -10,9 +10,9 @@ import sys
 import numpy as np
 import pytest
 import tifffile
+from conftest import Recipe
 
 import tiffstream
-from conftest import Recipe
 from tiffstream.cli import main
 
 
@@ -44,7 +44,10 @@ def test_info_tags(capsys) -> None:
 @pytest.mark.parametrize("suffix", [".npy", ".png", ".tif"])
 def test_decode(tmp_path: pathlib.Path, seed_like_file: pathlib.Path, suffix: str, capsys) -> None:
     out = tmp_path / f"level{suffix}"
-    assert main(["decode", str(seed_like_file), "--page", "31", "--subifd", "1", "--region", "2:12,3:15", "-o", str(out)]) == 0
+    assert (
+        main(["decode", str(seed_like_file), "--page", "31", "--subifd", "1", "--region", "2:12,3:15", "-o", str(out)])
+        == 0
+    )
     with tifffile.TiffFile(seed_like_file) as reference:
         expected = reference.pages[31].pages[0].asarray()[2:12, 3:15]
     if suffix == ".npy":
@@ -82,9 +85,16 @@ def test_convert(tmp_path: pathlib.Path, tiff_factory, capsys) -> None:
 
 @pytest.mark.parametrize(
     "argv",
-    [["info", "{bad}"], ["decode", "{bad}", "-o", "x.npy"], ["decode", "{good}", "--region", "nonsense", "-o", "x.npy"],
-     ["decode", "{good}", "--page", "999", "-o", "x.npy"], ["decode", "{good}", "-o", "x.bmp"],
-     ["thumbnail", "{missing}", "-o", "x.png"], ["convert", "{bad}", "out.tif"], ["bogus-command"]],
+    [
+        ["info", "{bad}"],
+        ["decode", "{bad}", "-o", "x.npy"],
+        ["decode", "{good}", "--region", "nonsense", "-o", "x.npy"],
+        ["decode", "{good}", "--page", "999", "-o", "x.npy"],
+        ["decode", "{good}", "-o", "x.bmp"],
+        ["thumbnail", "{missing}", "-o", "x.png"],
+        ["convert", "{bad}", "out.tif"],
+        ["bogus-command"],
+    ],
 )
 def test_bad_input_exits_2_without_traceback(tmp_path: pathlib.Path, argv: list[str]) -> None:
     bad = tmp_path / "bad.tif"
@@ -93,8 +103,9 @@ def test_bad_input_exits_2_without_traceback(tmp_path: pathlib.Path, argv: list[
     tifffile.imwrite(good, np.zeros((4, 4), np.uint8))
     names = {"bad": str(bad), "good": str(good), "missing": str(tmp_path / "missing.tif")}
     argv = [arg.format(**names) for arg in argv]
-    result = subprocess.run([sys.executable, "-m", "tiffstream.cli", *argv], capture_output=True, text=True,
-                            cwd=tmp_path, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "tiffstream.cli", *argv], capture_output=True, text=True, cwd=tmp_path, check=False
+    )
     assert result.returncode == 2, result.stderr
     assert "error:" in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) <= 2  # argparse prints its usage line first

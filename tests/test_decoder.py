@@ -9,9 +9,9 @@ import imagecodecs
 import numpy as np
 import pytest
 import tifffile
+from conftest import Recipe
 
 import tiffstream as nvimgcodec
-from conftest import Recipe
 
 UNCHANGED = nvimgcodec.DecodeParams(color_spec=nvimgcodec.ColorSpec.UNCHANGED, allow_any_depth=True)
 
@@ -69,7 +69,9 @@ def test_allow_any_depth_and_scaling(decoder, tmp_path: pathlib.Path) -> None:
     data = np.array([[0, 1, 257, 65535], [32768, 100, 200, 40000]], np.uint16)
     tifffile.imwrite(path, data)
     stream = nvimgcodec.CodeStream(str(path))
-    kept = decoder.decode(stream, params=nvimgcodec.DecodeParams(color_spec=nvimgcodec.ColorSpec.UNCHANGED, allow_any_depth=True))
+    kept = decoder.decode(
+        stream, params=nvimgcodec.DecodeParams(color_spec=nvimgcodec.ColorSpec.UNCHANGED, allow_any_depth=True)
+    )
     assert kept.dtype == np.uint16 and kept.precision == 0
     np.testing.assert_array_equal(np.asarray(kept)[:, :, 0], data)
     scaled = decoder.decode(stream, params=nvimgcodec.DecodeParams(color_spec=nvimgcodec.ColorSpec.UNCHANGED))
@@ -99,7 +101,12 @@ def test_palette_and_miniswhite_to_srgb(decoder, tmp_path: pathlib.Path) -> None
     tifffile.imwrite(palette, indices, photometric="palette", colormap=colormap)
     rgb = np.asarray(decoder.decode(nvimgcodec.CodeStream(str(palette))))
     assert rgb[0].tolist() == [[0, 0, 0], [255, 0, 0], [0, 255, 0], [0, 0, 10]]
-    assert np.asarray(decoder.decode(nvimgcodec.CodeStream(str(palette)), params=UNCHANGED))[0, :, 0].tolist() == [0, 1, 2, 3]
+    assert np.asarray(decoder.decode(nvimgcodec.CodeStream(str(palette)), params=UNCHANGED))[0, :, 0].tolist() == [
+        0,
+        1,
+        2,
+        3,
+    ]
     white = tmp_path / "white.tif"
     tifffile.imwrite(white, np.array([[0, 255, 10]], np.uint8), photometric="miniswhite")
     inverted = np.asarray(decoder.decode(nvimgcodec.CodeStream(str(white))))

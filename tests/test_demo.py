@@ -19,8 +19,14 @@ pytest.importorskip("matplotlib")
 def demo_run(tmp_path_factory) -> tuple[pathlib.Path, list[str]]:
     folder = tmp_path_factory.mktemp("demo")
     env = {**os.environ, "MPLBACKEND": "Agg"}
-    result = subprocess.run([sys.executable, "-m", "tiffstream.cli", "demo", str(folder)], capture_output=True,
-                            text=True, env=env, check=False, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-m", "tiffstream.cli", "demo", str(folder)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr
     return folder, result.stdout.splitlines()
 

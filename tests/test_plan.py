@@ -5,9 +5,9 @@ from __future__ import annotations
 import pickle
 
 import numpy as np
+from conftest import Recipe
 
 import tiffstream
-from conftest import Recipe
 
 
 def test_table_matches_chunks_and_regions(tiff_factory) -> None:

@@ -31,8 +31,8 @@ from .errors import (
     UnsupportedTiffError,
 )
 from .image import Image, ImageBufferKind
-from .region import Region
 from .reader import TiffReader, imread
+from .region import Region
 from .tiff.file import TiffFile
 from .write import TiffWriter, imwrite
 
@@ -45,17 +45,17 @@ __all__ = [
     "Backend",
     "BackendFallbackWarning",
     "BackendKind",
-    "ColorSpec",
-    "DecodeParams",
-    "Decoder",
-    "Image",
-    "ImageBufferKind",
     "BackendUnavailableError",
     "CodeStream",
     "CodeStreamView",
+    "ColorSpec",
     "CorruptTiffError",
     "DecodeError",
+    "DecodeParams",
+    "Decoder",
     "IfdChainWarning",
+    "Image",
+    "ImageBufferKind",
     "ImageIndexError",
     "NotATiffError",
     "OmeXmlError",

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .errors import ImageIndexError, TiffFormatError
-from .region import Region
 from .plain import PlainImage
+from .region import Region
 from .source import open_source
 from .tiff.file import TiffFile
 from .tiff.header import is_tiff_signature

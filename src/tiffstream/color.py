@@ -84,7 +84,9 @@ def _rgb(hwc: np.ndarray, plan: DecodePlan, xp: ModuleType) -> tuple[np.ndarray,
         if plan.ycbcr_subsampling != (1, 1):
             raise UnsupportedTiffError("subsampled YCbCr without JPEG", path=plan.source_name)
         y, cb, cr = (hwc[:, :, i].astype(xp.float64) for i in range(3))
-        rgb = xp.stack([y + 1.402 * (cr - 128), y - 0.344136 * (cb - 128) - 0.714136 * (cr - 128), y + 1.772 * (cb - 128)], -1)
+        rgb = xp.stack(
+            [y + 1.402 * (cr - 128), y - 0.344136 * (cb - 128) - 0.714136 * (cr - 128), y + 1.772 * (cb - 128)], -1
+        )
         return xp.clip(xp.rint(rgb), 0, 255).astype(xp.uint8), 255.0
     raise UnsupportedTiffError(
         f"no RGB conversion for photometric {photometric} with {hwc.shape[2]} {hwc.dtype} samples",

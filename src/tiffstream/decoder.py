@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .codestream import CodeStream
+from .color import ColorMode, convert
 from .cpu.backend import prepare, run_tasks
-from .color import convert
 from .errors import BackendUnavailableError, DecodeError, TiffError, TiffstreamWarning, UnsupportedTiffError
 from .image import Image
 
@@ -68,7 +68,11 @@ class ColorSpec(Enum):
     SYCC = 4
 
 
-_COLOR_MODES = {ColorSpec.UNCHANGED: "unchanged", ColorSpec.SRGB: "srgb", ColorSpec.GRAY: "gray"}
+_COLOR_MODES: dict[ColorSpec, ColorMode] = {
+    ColorSpec.UNCHANGED: "unchanged",
+    ColorSpec.SRGB: "srgb",
+    ColorSpec.GRAY: "gray",
+}
 
 
 @dataclass(frozen=True)
@@ -140,7 +144,7 @@ class Decoder:
         self.max_num_cpu_threads = max_num_cpu_threads or os.cpu_count() or 1
         self._cuda_stream = 0
         self._pool: ThreadPoolExecutor | None = None
-        self._finalizer: weakref.finalize | None = None
+        self._finalizer: Any = None  # a weakref.finalize that stops the pool
         self._cpu_allowed = any(kind in (BackendKind.CPU_ONLY, BackendKind.HYBRID_CPU_GPU) for kind in self.backends)
         self._gpu = False
         if any(kind != BackendKind.CPU_ONLY for kind in self.backends):
@@ -187,7 +191,7 @@ class Decoder:
             self._cuda_stream = cuda_stream
             return self._decode_batch([self._as_stream(item) for item in data], params or DecodeParams())
         self._cuda_stream = cuda_stream
-        return self._decode_batch([self._as_stream(data)], params or DecodeParams())[0]  # type: ignore[arg-type]
+        return self._decode_batch([self._as_stream(data)], params or DecodeParams())[0]
 
     def read(self, path: SourceLike | Sequence[SourceLike], params: DecodeParams | None = None) -> Image | list[Image]:
         """Open and decode a file (image 0), or a list of files."""
@@ -227,7 +231,8 @@ class Decoder:
                     if not self._cpu_allowed:
                         raise UnsupportedTiffError(
                             f"the GPU backend cannot decode {why} (use HYBRID_CPU_GPU or CPU_ONLY)",
-                            path=plan.source_name, offset=plan.ifd_offset,
+                            path=plan.source_name,
+                            offset=plan.ifd_offset,
                         )
                 out, image_tasks = prepare(plan, stream.source, region=bounds, workers=self.max_num_cpu_threads)
             except TiffError as exc:
@@ -248,9 +253,11 @@ class Decoder:
                 elif isinstance(out, int):
                     import cupy
 
-                    array, precision = convert(device_outputs[out], plan, color=mode, any_depth=params.allow_any_depth, xp=cupy)  # type: ignore[arg-type]
+                    array, precision = convert(
+                        device_outputs[out], plan, color=mode, any_depth=params.allow_any_depth, xp=cupy
+                    )
                 else:
-                    array, precision = convert(out, plan, color=mode, any_depth=params.allow_any_depth)  # type: ignore[arg-type]
+                    array, precision = convert(out, plan, color=mode, any_depth=params.allow_any_depth)
             except TiffError as exc:
                 raise _in_image(exc, number, stream) from exc
             image = Image(array, precision=precision)
@@ -262,9 +269,11 @@ class Decoder:
 
         gpu = _gpu_module()
         with cupy.cuda.Device(self.device_id):
-            stream = cupy.cuda.ExternalStream(self._cuda_stream) if self._cuda_stream else cupy.cuda.get_current_stream()
+            stream = (
+                cupy.cuda.ExternalStream(self._cuda_stream) if self._cuda_stream else cupy.cuda.get_current_stream()
+            )
             with stream:
-                return gpu.backend.decode_batch_split(gpu_jobs)  # type: ignore[no-any-return]
+                return gpu.backend.decode_batch_split(gpu_jobs)
 
 
 def _gpu_available() -> tuple[bool, str]:
@@ -290,7 +299,9 @@ class _ImageFailure(Exception):
 
 def _in_image(exc: TiffError, number: int, stream: CodeStream) -> TiffError:
     """The same kind of error, its message saying which image of the call failed."""
-    error = type(exc)(f"image {number} (index {stream.image_idx} of its stream): {exc.message}", path=exc.path, offset=exc.offset)
+    error = type(exc)(
+        f"image {number} (index {stream.image_idx} of its stream): {exc.message}", path=exc.path, offset=exc.offset
+    )
     return error
 
 
@@ -300,7 +311,7 @@ def _labelled(number: int, stream: CodeStream, task: Any) -> Any:
             task()
         except TiffError as exc:
             raise _ImageFailure(_in_image(exc, number, stream)) from exc
-        except Exception as exc:  # noqa: BLE001  # an unexpected failure still names the image
+        except Exception as exc:  # an unexpected failure still names the image
             error = DecodeError(f"image {number}: {type(exc).__name__}: {exc}", path=stream.source.name)
             raise _ImageFailure(error) from exc
 

@@ -39,7 +39,7 @@ class Image:
 
     @property
     def shape(self) -> tuple[int, int, int]:
-        return self._array.shape  # type: ignore[return-value]
+        return self._array.shape
 
     @property
     def height(self) -> int:
@@ -96,7 +96,9 @@ class Image:
         try:
             import cupy
         except ImportError as exc:
-            raise BackendUnavailableError("copying an image to the GPU needs CuPy: pip install 'tiffstream[gpu]'") from exc
+            raise BackendUnavailableError(
+                "copying an image to the GPU needs CuPy: pip install 'tiffstream[gpu]'"
+            ) from exc
         image = Image(cupy.asarray(self._array), precision=self._precision)
         if synchronize:
             cupy.cuda.get_current_stream().synchronize()
@@ -110,13 +112,13 @@ class Image:
     def __array_interface__(self) -> dict[str, Any]:
         if self.on_device:
             raise AttributeError("a device image has no __array_interface__: use .cpu()")
-        return self._array.__array_interface__  # type: ignore[no-any-return]
+        return self._array.__array_interface__
 
     @property
     def __cuda_array_interface__(self) -> dict[str, Any]:
         if not self.on_device:
             raise AttributeError("a host image has no __cuda_array_interface__: use .cuda()")
-        return self._array.__cuda_array_interface__  # type: ignore[no-any-return]
+        return self._array.__cuda_array_interface__
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         if self.on_device:
@@ -138,7 +140,7 @@ class Image:
         return self._array.__dlpack__(**kwargs)
 
     def __dlpack_device__(self) -> tuple[int, int]:
-        return self._array.__dlpack_device__()  # type: ignore[no-any-return]
+        return self._array.__dlpack_device__()
 
     def __repr__(self) -> str:
         return f"Image(shape={self.shape}, dtype={self.dtype}, buffer_kind={self.buffer_kind.name})"

@@ -61,8 +61,10 @@ class PlainImage:
                 data = self.source.read(0, self.source.size)
                 try:
                     self._array = np.asarray(getattr(imagecodecs, self._function)(data))
-                except Exception as exc:  # noqa: BLE001  # any codec failure is a DecodeError
-                    raise DecodeError(f"{self.codec_name} data could not be decoded: {exc}", path=self.source.name) from exc
+                except Exception as exc:  # any codec failure is a DecodeError
+                    raise DecodeError(
+                        f"{self.codec_name} data could not be decoded: {exc}", path=self.source.name
+                    ) from exc
             return self._array
 
     @property

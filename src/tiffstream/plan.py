@@ -8,6 +8,7 @@ positions use the stored layout: ``plane`` is the sample plane (planar-separate 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
@@ -41,7 +42,7 @@ class DecodePlan:
 
     source_name: str
     ifd_offset: int
-    byteorder: str
+    byteorder: Literal["<", ">"]
     width: int
     height: int
     samples_per_pixel: int

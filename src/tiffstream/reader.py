@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import os
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -67,9 +66,13 @@ class TiffReader(TiffFile):
         shape and dtype; the result is ``(pages, *page.shape)``.
         """
         if isinstance(key, int):
-            return self.pages[key].asarray(out=out, max_workers=max_workers)  # type: ignore[attr-defined, no-any-return]
-        indices = range(len(self.pages)) if key is None else (
-            range(*key.indices(len(self.pages))) if isinstance(key, slice) else list(key)
+            page = self.pages[key]
+            assert isinstance(page, Page)  # TiffReader makes its pages as Page
+            return page.asarray(out=out, max_workers=max_workers)
+        indices = (
+            range(len(self.pages))
+            if key is None
+            else (range(*key.indices(len(self.pages))) if isinstance(key, slice) else list(key))
         )
         pages = [self.pages[i] for i in indices]
         if not pages:

@@ -90,7 +90,9 @@ def write_samples(directory: str | os.PathLike[str], *, force: bool = False) -> 
         imwrite(cat, cat_picture(), photometric="rgb", thumbnail=180)
     if force or not retina.exists():
         base = _retina_base()
-        with TiffWriter(retina, ome=True, page_axes="Z", physical_size=(2.0, 1.2, 1.2), channel_names=["OCT"]) as writer:
+        with TiffWriter(
+            retina, ome=True, page_axes="Z", physical_size=(2.0, 1.2, 1.2), channel_names=["OCT"]
+        ) as writer:
             for z in range(192):
                 writer.write(retina_slice(z, base), compression="deflate", subifds=2, rowsperstrip=64, level=1)
     return {"cat": cat, "retina": retina}

@@ -10,9 +10,9 @@ import warnings
 import numpy as np
 import pytest
 import tifffile
+from conftest import CORPUS, corpus_rows, require_corpus
 
 import tiffstream
-from conftest import CORPUS, corpus_rows, require_corpus
 
 ROWS = [row for row in corpus_rows() if row["tifffile_ok"] == "1"]
 BROKEN = [row for row in corpus_rows() if row["tifffile_ok"] != "1"]

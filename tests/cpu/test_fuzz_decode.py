@@ -8,11 +8,11 @@ import warnings
 import numpy as np
 import pytest
 import tifffile
+from conftest import CORPUS, corpus_rows, require_corpus
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tiffstream
-from conftest import CORPUS, corpus_rows, require_corpus
 
 SMALL = [row for row in corpus_rows() if int(row["size"]) < 300_000 and row["tifffile_ok"] == "1"]
 

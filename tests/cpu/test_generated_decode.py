@@ -9,9 +9,9 @@ import pathlib
 import numpy as np
 import pytest
 import tifffile
+from conftest import Recipe
 
 import tiffstream
-from conftest import Recipe
 
 COMPRESSIONS = [None, "zlib", "lzw", "packbits", "zstd", "lzma"]
 DTYPES = ["uint8", "int16", "uint16", "int32", "uint32", "float32", "float64", "int64"]
@@ -22,21 +22,54 @@ for compression, dtype, layout in itertools.product(COMPRESSIONS, DTYPES, LAYOUT
     # tifffile writes no predictor for 64-bit integers
     predictors = [False, True] if compression not in (None, "packbits") and dtype != "int64" else [False]
     for predictor in predictors:
-        MATRIX.append(
-            Recipe(shape=(2, 37, 45), dtype=dtype, compression=compression, predictor=predictor, **layout)
-        )
+        MATRIX.append(Recipe(shape=(2, 37, 45), dtype=dtype, compression=compression, predictor=predictor, **layout))
 # byte order, BigTIFF, planar-separate, RGB contig, odd sizes
 for compression in (None, "zlib", "lzw"):
     for byteorder, bigtiff in ((">", False), ("<", True), (">", True)):
-        MATRIX.append(Recipe(shape=(2, 33, 19), dtype="uint16", compression=compression, predictor=compression is not None,
-                             byteorder=byteorder, bigtiff=bigtiff, tile=(16, 16)))
-        MATRIX.append(Recipe(shape=(2, 33, 19), dtype="float32", compression=compression, predictor=compression is not None,
-                             byteorder=byteorder, bigtiff=bigtiff, rowsperstrip=4))
+        MATRIX.append(
+            Recipe(
+                shape=(2, 33, 19),
+                dtype="uint16",
+                compression=compression,
+                predictor=compression is not None,
+                byteorder=byteorder,
+                bigtiff=bigtiff,
+                tile=(16, 16),
+            )
+        )
+        MATRIX.append(
+            Recipe(
+                shape=(2, 33, 19),
+                dtype="float32",
+                compression=compression,
+                predictor=compression is not None,
+                byteorder=byteorder,
+                bigtiff=bigtiff,
+                rowsperstrip=4,
+            )
+        )
     for planar in ("separate", "contig"):
-        MATRIX.append(Recipe(shape=(29, 31, 3), dtype="uint8", compression=compression, planar=planar, rowsperstrip=6,
-                             predictor=compression is not None))
-        MATRIX.append(Recipe(shape=(29, 31, 3), dtype="uint16", compression=compression, planar=planar, tile=(16, 16),
-                             byteorder=">", predictor=compression is not None))
+        MATRIX.append(
+            Recipe(
+                shape=(29, 31, 3),
+                dtype="uint8",
+                compression=compression,
+                planar=planar,
+                rowsperstrip=6,
+                predictor=compression is not None,
+            )
+        )
+        MATRIX.append(
+            Recipe(
+                shape=(29, 31, 3),
+                dtype="uint16",
+                compression=compression,
+                planar=planar,
+                tile=(16, 16),
+                byteorder=">",
+                predictor=compression is not None,
+            )
+        )
 
 
 @pytest.mark.parametrize("recipe", MATRIX, ids=lambda r: r.id)
@@ -64,7 +97,9 @@ def test_regions_equal_crops(tiff_factory, recipe: Recipe) -> None:
             x0, x1 = sorted(rng.choice(width + 1, 2, replace=False))
             region = tiffstream.Region(int(y0), int(x0), int(y1), int(x1))
             crop = page.asarray(region=region)
-            expected = full[:, y0:y1, x0:x1] if page.planar_config == 2 and page.samples_per_pixel > 1 else full[y0:y1, x0:x1]
+            expected = (
+                full[:, y0:y1, x0:x1] if page.planar_config == 2 and page.samples_per_pixel > 1 else full[y0:y1, x0:x1]
+            )
             np.testing.assert_array_equal(crop, expected)
 
 
@@ -141,16 +176,29 @@ def test_corrupt_chunk_data_raises_decode_error(tmp_path: pathlib.Path, compress
 
 
 IMAGE_CODECS = [
-    ("jpeg", "uint8", 3), ("jpeg", "uint8", 1), ("png", "uint8", 3), ("png", "uint16", 1), ("webp", "uint8", 3),
-    ("webp", "uint8", 4), ("jpeg2000", "uint8", 3), ("jpeg2000", "uint16", 1), ("jpegxl", "uint8", 3),
-    ("jpegxl", "uint16", 1), ("lerc", "float32", 1), ("lerc", "uint16", 1), ("jpegxr", "uint8", 3),
-    ("zstd", "float16", 1), ("deflate", "float16", 1),
+    ("jpeg", "uint8", 3),
+    ("jpeg", "uint8", 1),
+    ("png", "uint8", 3),
+    ("png", "uint16", 1),
+    ("webp", "uint8", 3),
+    ("webp", "uint8", 4),
+    ("jpeg2000", "uint8", 3),
+    ("jpeg2000", "uint16", 1),
+    ("jpegxl", "uint8", 3),
+    ("jpegxl", "uint16", 1),
+    ("lerc", "float32", 1),
+    ("lerc", "uint16", 1),
+    ("jpegxr", "uint8", 3),
+    ("zstd", "float16", 1),
+    ("deflate", "float16", 1),
 ]
 
 
 @pytest.mark.parametrize(("compression", "dtype", "samples"), IMAGE_CODECS, ids=lambda v: str(v))
 @pytest.mark.parametrize("layout", [{"tile": (32, 32)}, {"rowsperstrip": 16}], ids=["tiles", "strips"])
-def test_image_codecs_match_tifffile(tmp_path: pathlib.Path, compression: str, dtype: str, samples: int, layout) -> None:
+def test_image_codecs_match_tifffile(
+    tmp_path: pathlib.Path, compression: str, dtype: str, samples: int, layout
+) -> None:
     import imagecodecs
 
     flag = {"jpeg2000": "JPEG2K", "deflate": "ZLIB", "jpeg": "JPEG8"}.get(compression, compression.upper())
@@ -166,7 +214,9 @@ def test_image_codecs_match_tifffile(tmp_path: pathlib.Path, compression: str, d
     photometric = "rgb" if samples >= 3 else "minisblack"
     extrasamples = {"extrasamples": ("unassalpha",)} if samples == 4 else {}
     predictor = {"predictor": True} if compression in ("zstd", "deflate") else {}
-    tifffile.imwrite(path, data, compression=compression, photometric=photometric, **layout, **extrasamples, **predictor)
+    tifffile.imwrite(
+        path, data, compression=compression, photometric=photometric, **layout, **extrasamples, **predictor
+    )
     expected = tifffile.imread(path)
     np.testing.assert_array_equal(tiffstream.imread(path), expected)
 
@@ -184,8 +234,14 @@ def test_huge_claimed_image_is_refused_before_allocating() -> None:
     from _tiffbuild import Entry, IfdSpec, build_tiff
 
     entries = [
-        Entry(256, 4, (200_000,)), Entry(257, 4, (200_000,)), Entry(258, 3, (16,)), Entry(259, 3, (8,)),
-        Entry(262, 3, (1,)), Entry(273, 4, (0xFFFFFFFF,)), Entry(277, 3, (1,)), Entry(278, 4, (200_000,)),
+        Entry(256, 4, (200_000,)),
+        Entry(257, 4, (200_000,)),
+        Entry(258, 3, (16,)),
+        Entry(259, 3, (8,)),
+        Entry(262, 3, (1,)),
+        Entry(273, 4, (0xFFFFFFFF,)),
+        Entry(277, 3, (1,)),
+        Entry(278, 4, (200_000,)),
         Entry(279, 4, (64,)),
     ]
     data, _ = build_tiff([IfdSpec(entries, data=bytes(64))])

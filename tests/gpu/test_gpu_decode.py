@@ -13,19 +13,19 @@ import warnings
 import numpy as np
 import pytest
 import tifffile
+from conftest import CORPUS, Recipe, corpus_rows
 
 import tiffstream
-from conftest import CORPUS, Recipe, corpus_rows
 
 cp = pytest.importorskip("cupy")
 pytestmark = pytest.mark.gpu
 
-from tiffstream import gpu  # noqa: E402
+from tiffstream import gpu
 
 if not gpu.available()[0]:
     pytest.skip(f"GPU backend unavailable: {gpu.available()[1]}", allow_module_level=True)
 
-from tiffstream.gpu.backend import GpuJob, decode_batch  # noqa: E402
+from tiffstream.gpu.backend import GpuJob, decode_batch
 
 
 def gpu_decode(path, page: int = 0, region=None) -> np.ndarray:
@@ -42,17 +42,45 @@ for compression, dtype, layout, byteorder in itertools.product(
 ):
     predictors = [False] if compression in (None, "packbits") or dtype == "int64" else [False, True]
     for predictor in predictors:
-        MATRIX.append(Recipe(shape=(2, 37, 45), dtype=dtype, compression=compression, predictor=predictor,
-                             byteorder=byteorder, **layout))
+        MATRIX.append(
+            Recipe(
+                shape=(2, 37, 45),
+                dtype=dtype,
+                compression=compression,
+                predictor=predictor,
+                byteorder=byteorder,
+                **layout,
+            )
+        )
 for compression in COMPRESSIONS:
     for planar in ("separate", "contig"):
-        MATRIX.append(Recipe(shape=(29, 31, 3), dtype="uint16", compression=compression, planar=planar,
-                             tile=(16, 16), predictor=compression not in (None, "packbits")))
-        MATRIX.append(Recipe(shape=(29, 31, 3), dtype="uint8", compression=compression, planar=planar, rowsperstrip=7,
-                             bigtiff=True))
+        MATRIX.append(
+            Recipe(
+                shape=(29, 31, 3),
+                dtype="uint16",
+                compression=compression,
+                planar=planar,
+                tile=(16, 16),
+                predictor=compression not in (None, "packbits"),
+            )
+        )
+        MATRIX.append(
+            Recipe(
+                shape=(29, 31, 3), dtype="uint8", compression=compression, planar=planar, rowsperstrip=7, bigtiff=True
+            )
+        )
         if compression not in (None, "packbits"):
-            MATRIX.append(Recipe(shape=(29, 31, 3), dtype="float32", compression=compression, planar=planar,
-                                 tile=(16, 16), predictor=True, byteorder=">"))
+            MATRIX.append(
+                Recipe(
+                    shape=(29, 31, 3),
+                    dtype="float32",
+                    compression=compression,
+                    planar=planar,
+                    tile=(16, 16),
+                    predictor=True,
+                    byteorder=">",
+                )
+            )
 
 
 @pytest.mark.parametrize("recipe", MATRIX, ids=lambda r: r.id)
@@ -124,8 +152,11 @@ def test_no_leak(seed_like_file: pathlib.Path) -> None:
         assert pool.used_bytes() <= before
 
 
-GPU_ROWS = [r for r in corpus_rows() if r["tifffile_ok"] == "1" and r["compression"] in
-            ("NONE", "LZW", "ADOBE_DEFLATE", "DEFLATE", "PACKBITS", "ZSTD")]
+GPU_ROWS = [
+    r
+    for r in corpus_rows()
+    if r["tifffile_ok"] == "1" and r["compression"] in ("NONE", "LZW", "ADOBE_DEFLATE", "DEFLATE", "PACKBITS", "ZSTD")
+]
 
 
 @pytest.mark.parametrize("row", GPU_ROWS, ids=[r["path"] for r in GPU_ROWS])
@@ -151,6 +182,9 @@ def test_corpus(row) -> None:
         with tiffstream.Decoder(backends=[tiffstream.BackendKind.HYBRID_CPU_GPU]) as decoder:
             image = decoder.decode(tiffstream.CodeStream(str(path)), params=params)
     assert image.buffer_kind == tiffstream.ImageBufferKind.STRIDED_DEVICE
-    hwc = expected[:, :, None] if expected.ndim == 2 else (
-        np.moveaxis(expected, 0, -1) if plan.planar_config == 2 else expected)
+    hwc = (
+        expected[:, :, None]
+        if expected.ndim == 2
+        else (np.moveaxis(expected, 0, -1) if plan.planar_config == 2 else expected)
+    )
     np.testing.assert_array_equal(np.asarray(image.cpu()), hwc.astype(np.uint8) if hwc.dtype == bool else hwc)

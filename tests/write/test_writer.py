@@ -33,9 +33,14 @@ def _libtiff_reads(path: pathlib.Path, *, pixels: bool = True) -> None:
 
 
 CASES = [
-    {"compression": None}, {"compression": "deflate", "predictor": True}, {"compression": "zstd"},
-    {"compression": "lzw", "predictor": True}, {"compression": "packbits"}, {"compression": "deflate", "tile": (32, 48)},
-    {"compression": "zstd", "tile": (16, 16), "predictor": True}, {"compression": "lzw", "rowsperstrip": 7},
+    {"compression": None},
+    {"compression": "deflate", "predictor": True},
+    {"compression": "zstd"},
+    {"compression": "lzw", "predictor": True},
+    {"compression": "packbits"},
+    {"compression": "deflate", "tile": (32, 48)},
+    {"compression": "zstd", "tile": (16, 16), "predictor": True},
+    {"compression": "lzw", "rowsperstrip": 7},
 ]
 
 
@@ -52,8 +57,14 @@ def test_round_trip(tmp_path: pathlib.Path, options, dtype: str, byteorder: str)
     _libtiff_reads(path)
 
 
-RGB_CASES = [("jpeg", "contig"), ("webp", "contig"), ("jpeg2000", "contig"), ("jpeg2000", "separate"),
-             ("deflate", "contig"), ("deflate", "separate")]  # JPEG/WebP hold no single-sample planes here
+RGB_CASES = [
+    ("jpeg", "contig"),
+    ("webp", "contig"),
+    ("jpeg2000", "contig"),
+    ("jpeg2000", "separate"),
+    ("deflate", "contig"),
+    ("deflate", "separate"),
+]  # JPEG/WebP hold no single-sample planes here
 
 
 @pytest.mark.parametrize(("compression", "planar"), RGB_CASES)
@@ -125,10 +136,9 @@ def test_bigtiff_and_resolution(tmp_path: pathlib.Path) -> None:
 
 def test_interrupted_write_leaves_nothing(tmp_path: pathlib.Path) -> None:
     path = tmp_path / "never.tif"
-    with pytest.raises(RuntimeError, match="boom"):
-        with TiffWriter(path) as writer:
-            writer.write(np.zeros((8, 8), np.uint8))
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError, match="boom"), TiffWriter(path) as writer:
+        writer.write(np.zeros((8, 8), np.uint8))
+        raise RuntimeError("boom")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -160,21 +170,36 @@ def test_bad_arguments(tmp_path: pathlib.Path, data, options, error: str) -> Non
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    height=st.integers(1, 70), width=st.integers(1, 70), samples=st.sampled_from([1, 2, 3, 4]),
+    height=st.integers(1, 70),
+    width=st.integers(1, 70),
+    samples=st.sampled_from([1, 2, 3, 4]),
     dtype=st.sampled_from(["uint8", "uint16", "int8", "int32", "float32", "float64", "uint64"]),
-    compression=st.sampled_from([None, "deflate", "zstd", "lzw", "packbits"]), predictor=st.booleans(),
-    tiled=st.booleans(), planar=st.sampled_from(["contig", "separate"]), byteorder=st.sampled_from(["<", ">"]),
+    compression=st.sampled_from([None, "deflate", "zstd", "lzw", "packbits"]),
+    predictor=st.booleans(),
+    tiled=st.booleans(),
+    planar=st.sampled_from(["contig", "separate"]),
+    byteorder=st.sampled_from(["<", ">"]),
     bigtiff=st.booleans(),
 )
-def test_property_round_trip(tmp_path_factory, height, width, samples, dtype, compression, predictor, tiled, planar,
-                             byteorder, bigtiff) -> None:
+def test_property_round_trip(
+    tmp_path_factory, height, width, samples, dtype, compression, predictor, tiled, planar, byteorder, bigtiff
+) -> None:
     rng = np.random.default_rng(height * 1000 + width)
     data = (rng.random((height, width, samples)) * 100).astype(dtype)
     path = tmp_path_factory.mktemp("prop") / "p.tif"
     options = {"tile": (16, 16)} if tiled else {}
-    imwrite(path, data, compression=compression, predictor=predictor and compression is not None,
-            planarconfig=planar, byteorder=byteorder, bigtiff=bigtiff, photometric="minisblack" if samples != 3 else None,
-            axes="YXS", **options)
+    imwrite(
+        path,
+        data,
+        compression=compression,
+        predictor=predictor and compression is not None,
+        planarconfig=planar,
+        byteorder=byteorder,
+        bigtiff=bigtiff,
+        photometric="minisblack" if samples != 3 else None,
+        axes="YXS",
+        **options,
+    )
     expected = tifffile.imread(path)
     ours = tiffstream.imread(path)
     np.testing.assert_array_equal(ours, expected)

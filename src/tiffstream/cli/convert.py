@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
         count = len(tif.pages)
         first = tif.pages[0]
         ome = tif.ome
-        physical = (None, None, None)
+        physical: tuple[float | None, float | None, float | None] = (None, None, None)
         if ome is not None and ome.images:
             pixels = ome.images[0].pixels
             physical = (pixels.physical_size_z, pixels.physical_size_y, pixels.physical_size_x)
@@ -43,9 +43,16 @@ def run(args: argparse.Namespace) -> int:
                 array = page.asarray()
                 if array.ndim == 3 and page.planar_config == 2:
                     array = np.moveaxis(array, 0, -1)
-                writer.write(array, compression=args.compression, tile=(args.tile, args.tile), subifds=args.levels,
-                             photometric="rgb" if array.ndim == 3 and array.shape[2] in (3, 4) else "minisblack")
-    print(f"{args.output}: {count} pages of {first.shape} {first.dtype}, {args.levels} SubIFD levels, {args.compression}")
+                writer.write(
+                    array,
+                    compression=args.compression,
+                    tile=(args.tile, args.tile),
+                    subifds=args.levels,
+                    photometric="rgb" if array.ndim == 3 and array.shape[2] in (3, 4) else "minisblack",
+                )
+    print(
+        f"{args.output}: {count} pages of {first.shape} {first.dtype}, {args.levels} SubIFD levels, {args.compression}"
+    )
     return 0
 
 
@@ -55,6 +62,8 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("output")
     parser.add_argument("--tile", type=int, default=256, help="tile size (multiple of 16; default 256)")
     parser.add_argument("--levels", type=int, default=2, help="SubIFD pyramid levels per page (default 2)")
-    parser.add_argument("--compression", default="zstd", help="none, deflate, zstd, lzw, packbits, jpeg, webp, jpeg2000")
+    parser.add_argument(
+        "--compression", default="zstd", help="none, deflate, zstd, lzw, packbits, jpeg, webp, jpeg2000"
+    )
     parser.add_argument("--bigtiff", action="store_true", help="write BigTIFF")
     parser.set_defaults(run=run)

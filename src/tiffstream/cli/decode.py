@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
             if args.subifd > len(subifds):
                 raise IndexError(f"page {args.page} has {len(subifds)} SubIFDs, not {args.subifd}")
             page = subifds[args.subifd - 1]
-        array = page.asarray(region=args.region)  # type: ignore[attr-defined]
+        array = page.asarray(region=args.region)
     if array.ndim == 3 and page.planar_config == 2:
         array = np.moveaxis(array, 0, -1)  # planar-separate -> height, width, samples
     save_array(array, args.output)

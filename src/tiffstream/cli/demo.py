@@ -26,5 +26,7 @@ def run(args: argparse.Namespace) -> int:
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser("demo", help="write the sample files and run the SubIFDs-and-pagination walkthrough")
     default = os.environ.get("TIFFSTREAM_DEMO_DIR", str(pathlib.Path.cwd() / "tiffstream-demo"))
-    parser.add_argument("directory", nargs="?", default=default, help=f"where samples and figures go (default {default})")
+    parser.add_argument(
+        "directory", nargs="?", default=default, help=f"where samples and figures go (default {default})"
+    )
     parser.set_defaults(run=run)

@@ -21,8 +21,10 @@ def run(args: argparse.Namespace) -> int:
         first = tif.pages[0]
         candidates = [first, *first.subifds]
         big_enough = [p for p in candidates if max(p.height, p.width) >= args.size]
-        chosen = min(big_enough, key=lambda p: p.height * p.width) if big_enough else max(
-            candidates, key=lambda p: p.height * p.width
+        chosen = (
+            min(big_enough, key=lambda p: p.height * p.width)
+            if big_enough
+            else max(candidates, key=lambda p: p.height * p.width)
         )
         offset = chosen.offset
     with Decoder(backends=[]) as decoder:  # sRGB, 8 bits: what a thumbnail shows

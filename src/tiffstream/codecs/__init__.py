@@ -25,12 +25,25 @@ from . import (
     webp,
     zstd,
 )
-from ._base import ChunkContext
+from ._base import BytesLike, ChunkContext
 
-__all__ = ["REGISTRY", "ChunkContext", "compression_name", "get_codec"]
+__all__ = ["REGISTRY", "BytesLike", "ChunkContext", "compression_name", "get_codec"]
 
 _MODULES: tuple[ModuleType, ...] = (
-    none, lzw, deflate, packbits, zstd, lzma, ccitt, jpeg, jpeg2000, png, webp, jpegxl, jpegxr, lerc,
+    none,
+    lzw,
+    deflate,
+    packbits,
+    zstd,
+    lzma,
+    ccitt,
+    jpeg,
+    jpeg2000,
+    png,
+    webp,
+    jpegxl,
+    jpegxr,
+    lerc,
 )
 REGISTRY: dict[int, ModuleType] = {code: module for module in _MODULES for code in module.CODES}
 

@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 
     from ..plan import DecodePlan
 
-__all__ = ["ChunkContext", "Codec"]
+__all__ = ["BytesLike", "ChunkContext", "Codec"]
+
+BytesLike = bytes | bytearray | memoryview  # compressed chunk data, usually a slice of one coalesced read
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,4 +52,4 @@ class Codec(Protocol):
 
     def available(self) -> bool: ...
 
-    def decode(self, data: bytes, /, *, context: ChunkContext) -> bytes | np.ndarray: ...
+    def decode(self, data: BytesLike, /, *, context: ChunkContext) -> BytesLike | np.ndarray: ...

@@ -12,7 +12,7 @@ import imagecodecs
 if TYPE_CHECKING:
     import numpy as np
 
-    from ._base import ChunkContext
+    from ._base import BytesLike, ChunkContext
 
 CODES = (2, 3, 4)
 NAME = "ccitt"
@@ -23,10 +23,10 @@ def available() -> bool:
     return bool(imagecodecs.CCITT.available) if hasattr(imagecodecs, "CCITT") else True
 
 
-def decode(data: bytes, /, *, context: ChunkContext) -> np.ndarray:
+def decode(data: BytesLike, /, *, context: ChunkContext) -> np.ndarray:
     plan = context.plan
     if plan.fill_order == 2:
-        data = imagecodecs.bitorder_decode(data)
+        data = bytes(imagecodecs.bitorder_decode(data))
     if plan.compression == 2:
         return imagecodecs.ccittrle_decode(data, context.rows, context.width)
     if plan.compression == 3:

@@ -8,7 +8,7 @@ import imagecodecs
 import numpy as np
 
 if TYPE_CHECKING:
-    from ._base import ChunkContext
+    from ._base import BytesLike, ChunkContext
 
 CODES = (8, 32946, 50013)
 NAME = "deflate"
@@ -21,10 +21,10 @@ def available() -> bool:
     return bool(imagecodecs.DEFLATE.available or imagecodecs.ZLIB.available)
 
 
-def decode(data: bytes, /, *, context: ChunkContext) -> bytes:
+def decode(data: BytesLike, /, *, context: ChunkContext) -> BytesLike:
     return bytes(_decode(data, out=context.nbytes))
 
 
-def decode_into(data: bytes, out: np.ndarray, /) -> int:
+def decode_into(data: BytesLike, out: np.ndarray, /) -> int:
     """Decode straight into ``out`` (1-D uint8, the chunk's place in the output); returns bytes written."""
-    return int(_decode(data, out=out).nbytes)
+    return len(_decode(data, out=out.data))

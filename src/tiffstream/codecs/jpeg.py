@@ -13,7 +13,7 @@ import imagecodecs
 if TYPE_CHECKING:
     import numpy as np
 
-    from ._base import ChunkContext
+    from ._base import BytesLike, ChunkContext
 
 CODES = (6, 7, 33007, 34892)
 NAME = "jpeg"
@@ -25,7 +25,9 @@ def available() -> bool:
     return bool(imagecodecs.JPEG8.available)
 
 
-def colorspaces(photometric: int, planar: int, extra_samples: tuple[int, ...], jfif: bool) -> tuple[int | None, int | str | None]:
+def colorspaces(
+    photometric: int, planar: int, extra_samples: tuple[int, ...], jfif: bool
+) -> tuple[int | None, int | str | None]:
     """(JPEG colour space, output colour space) for ``imagecodecs.jpeg_decode``; None keeps the default."""
     colorspace: int | None = None
     out: int | str | None = None
@@ -47,22 +49,26 @@ def colorspaces(photometric: int, planar: int, extra_samples: tuple[int, ...], j
     return colorspace, out
 
 
-def decode(data: bytes, /, *, context: ChunkContext, out: np.ndarray | None = None) -> np.ndarray:
+def decode(data: BytesLike, /, *, context: ChunkContext, out: np.ndarray | None = None) -> np.ndarray:
     """Decode one JPEG chunk; ``out`` (a full-chunk buffer) is used when the stream fills it exactly."""
     plan = context.plan
     if plan.compression == 34892:
         return imagecodecs.jpeg8_decode(data)
     colorspace, outspace = colorspaces(plan.photometric, plan.planar_config, plan.extra_samples, data[6:10] == b"JFIF")
-    options = {
-        "bitspersample": plan.bits_per_sample[0],
-        "tables": plan.jpeg_tables,
-        "colorspace": colorspace,
-        "outcolorspace": outspace,
-        "shape": (context.rows, context.width),
-    }
+    bits, tables, shape = plan.bits_per_sample[0], plan.jpeg_tables, (context.rows, context.width)
     if out is not None:
         try:
-            return imagecodecs.jpeg_decode(data, out=out, **options)
+            return imagecodecs.jpeg_decode(
+                data,
+                bitspersample=bits,
+                tables=tables,
+                colorspace=colorspace,
+                outcolorspace=outspace,
+                shape=shape,
+                out=out,
+            )
         except ValueError:  # the stream is not the full chunk size (e.g. a cropped edge tile)
             pass
-    return imagecodecs.jpeg_decode(data, **options)
+    return imagecodecs.jpeg_decode(
+        data, bitspersample=bits, tables=tables, colorspace=colorspace, outcolorspace=outspace, shape=shape
+    )

@@ -9,7 +9,7 @@ import imagecodecs
 if TYPE_CHECKING:
     import numpy as np
 
-    from ._base import ChunkContext
+    from ._base import BytesLike, ChunkContext
 
 CODES = (33003, 33004, 33005, 34712)
 NAME = "jpeg2000"
@@ -20,5 +20,5 @@ def available() -> bool:
     return bool(imagecodecs.JPEG2K.available)
 
 
-def decode(data: bytes, /, *, context: ChunkContext) -> np.ndarray:
+def decode(data: BytesLike, /, *, context: ChunkContext) -> np.ndarray:
     return imagecodecs.jpeg2k_decode(data)

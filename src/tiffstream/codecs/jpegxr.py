@@ -9,7 +9,7 @@ import imagecodecs
 if TYPE_CHECKING:
     import numpy as np
 
-    from ._base import ChunkContext
+    from ._base import BytesLike, ChunkContext
 
 CODES = (34934, 22610)
 NAME = "jpegxr"
@@ -20,5 +20,5 @@ def available() -> bool:
     return bool(imagecodecs.JPEGXR.available)
 
 
-def decode(data: bytes, /, *, context: ChunkContext) -> np.ndarray:
+def decode(data: BytesLike, /, *, context: ChunkContext) -> np.ndarray:
     return imagecodecs.jpegxr_decode(data)

@@ -9,7 +9,7 @@ import imagecodecs
 if TYPE_CHECKING:
     import numpy as np
 
-    from ._base import ChunkContext
+    from ._base import BytesLike, ChunkContext
 
 CODES = (34887,)
 NAME = "lerc"
@@ -20,5 +20,5 @@ def available() -> bool:
     return bool(imagecodecs.LERC.available)
 
 
-def decode(data: bytes, /, *, context: ChunkContext) -> np.ndarray:
+def decode(data: BytesLike, /, *, context: ChunkContext) -> np.ndarray:
     return imagecodecs.lerc_decode(data)

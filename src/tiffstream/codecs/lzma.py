@@ -8,7 +8,7 @@ import imagecodecs
 import numpy as np
 
 if TYPE_CHECKING:
-    from ._base import ChunkContext
+    from ._base import BytesLike, ChunkContext
 
 CODES = (34925,)
 NAME = "lzma"
@@ -19,10 +19,10 @@ def available() -> bool:
     return bool(imagecodecs.LZMA.available)
 
 
-def decode(data: bytes, /, *, context: ChunkContext) -> bytes:
+def decode(data: BytesLike, /, *, context: ChunkContext) -> BytesLike:
     return bytes(imagecodecs.lzma_decode(data, out=context.nbytes))
 
 
-def decode_into(data: bytes, out: np.ndarray, /) -> int:
+def decode_into(data: BytesLike, out: np.ndarray, /) -> int:
     """Decode straight into out (1-D uint8, the chunk's place in the output); returns bytes written."""
-    return int(imagecodecs.lzma_decode(data, out=out).nbytes)
+    return len(imagecodecs.lzma_decode(data, out=out.data))

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from ._base import ChunkContext
+    from ._base import BytesLike, ChunkContext
 
 CODES = (1,)
 NAME = "none"
@@ -18,11 +18,11 @@ def available() -> bool:
     return True
 
 
-def decode(data: bytes, /, *, context: ChunkContext) -> bytes:
+def decode(data: BytesLike, /, *, context: ChunkContext) -> BytesLike:
     return data
 
 
-def decode_into(data: bytes, out: np.ndarray, /) -> int:
+def decode_into(data: BytesLike, out: np.ndarray, /) -> int:
     """Copy straight into ``out`` (1-D uint8); returns bytes written."""
     count = min(len(data), out.size)
     out[:count] = np.frombuffer(data, np.uint8, count)

@@ -9,7 +9,7 @@ import imagecodecs
 if TYPE_CHECKING:
     import numpy as np
 
-    from ._base import ChunkContext
+    from ._base import BytesLike, ChunkContext
 
 CODES = (50001, 34927)
 NAME = "webp"
@@ -21,12 +21,12 @@ def available() -> bool:
     return bool(imagecodecs.WEBP.available)
 
 
-def decode(data: bytes, /, *, context: ChunkContext, out: np.ndarray | None = None) -> np.ndarray:
+def decode(data: BytesLike, /, *, context: ChunkContext, out: np.ndarray | None = None) -> np.ndarray:
     """Decode one WebP chunk; ``out`` (a full-chunk buffer) is used when the stream fills it exactly."""
-    options = {"hasalpha": True} if context.plan.samples_per_pixel == 4 else {}
+    alpha = True if context.plan.samples_per_pixel == 4 else None
     if out is not None:
         try:
-            return imagecodecs.webp_decode(data, out=out, **options)
+            return imagecodecs.webp_decode(data, hasalpha=alpha, out=out)
         except ValueError:  # not the full chunk size
             pass
-    return imagecodecs.webp_decode(data, **options)
+    return imagecodecs.webp_decode(data, hasalpha=alpha)

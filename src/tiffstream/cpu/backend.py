@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import TiffFormatError, UnsupportedTiffError
 from ..chunkio import group_chunks, read_group
+from ..errors import TiffFormatError, UnsupportedTiffError
 from .chunks import can_decode_into, decode_chunk, decode_chunk_into
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
+    from ..codecs import BytesLike
     from ..plan import Chunk, DecodePlan
     from ..source import ByteSource
 
@@ -63,7 +64,7 @@ def prepare(
     # whole rows of the output, a chunk at a time: decode straight into place (strips, full-width reads)
     direct = x0 == 0 and x1 == plan.width and not plan.tiled and can_decode_into(plan)
 
-    def place(chunk: Chunk, data: bytes | None) -> None:
+    def place(chunk: Chunk, data: BytesLike | None) -> None:
         cy0, cx0 = max(chunk.y, y0), max(chunk.x, x0)
         cy1, cx1 = min(chunk.y + chunk.height, y1), min(chunk.x + chunk.width, x1)
         view = target[chunk.plane, cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import imagecodecs
 import numpy as np
 
-from ..codecs import ChunkContext, compression_name, get_codec
+from ..codecs import BytesLike, ChunkContext, compression_name, get_codec
 from ..errors import DecodeError, UnsupportedTiffError
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ _INT_PREDICTORS = {2: 1, 34892: 2, 34893: 4}
 
 
 def decode_chunk(
-    plan: DecodePlan, chunk: Chunk, data: bytes, *, window: np.ndarray | None = None, scratch: bool = False
+    plan: DecodePlan, chunk: Chunk, data: BytesLike, *, window: np.ndarray | None = None, scratch: bool = False
 ) -> np.ndarray:
     """Decode ``data`` (the chunk's compressed bytes) to a ``(rows, width, samples)`` array.
 
@@ -57,7 +57,7 @@ def decode_chunk(
         return _from_bytes(raw, plan, chunk, samples, window)
     except (UnsupportedTiffError, DecodeError):
         raise
-    except Exception as exc:  # noqa: BLE001  # any codec failure becomes a DecodeError naming the chunk
+    except Exception as exc:  # any codec failure becomes a DecodeError naming the chunk
         raise _codec_failure(plan, chunk, exc) from exc
 
 
@@ -86,7 +86,9 @@ def _rows_available(count: int, per_row: int, rows: int) -> int:
     return min(rows, count // per_row) if per_row else 0
 
 
-def _from_bytes(raw: bytes, plan: DecodePlan, chunk: Chunk, samples: int, window: np.ndarray | None) -> np.ndarray:
+def _from_bytes(
+    raw: BytesLike | np.ndarray, plan: DecodePlan, chunk: Chunk, samples: int, window: np.ndarray | None
+) -> np.ndarray:
     bits = plan.bits_per_sample
     dtype = np.dtype(plan.dtype)
     width, rows = chunk.width, chunk.height
@@ -118,7 +120,9 @@ def _from_bytes(raw: bytes, plan: DecodePlan, chunk: Chunk, samples: int, window
         # undo the predictor straight into the output (a prefix of each row's running sum is its own sum)
         rows, cols = min(rows_here, window.shape[0]), window.shape[1]
         target = window[:rows]
-        imagecodecs.delta_decode(array[:rows, :cols, : window.shape[2]], axis=-2, dist=_INT_PREDICTORS[plan.predictor], out=target)
+        imagecodecs.delta_decode(
+            array[:rows, :cols, : window.shape[2]], axis=-2, dist=_INT_PREDICTORS[plan.predictor], out=target
+        )
         return target
     if plan.predictor in _INT_PREDICTORS:
         array = array.astype(dtype.newbyteorder("="), copy=True)
@@ -165,7 +169,7 @@ def can_decode_into(plan: DecodePlan) -> bool:
     )
 
 
-def decode_chunk_into(plan: DecodePlan, chunk: Chunk, data: bytes, view: np.ndarray) -> int:
+def decode_chunk_into(plan: DecodePlan, chunk: Chunk, data: BytesLike, view: np.ndarray) -> int:
     """Decode ``data`` into ``view`` (a C-contiguous ``(rows, width, samples)`` part of the output).
 
     Returns the number of whole rows decoded (fewer than ``view`` holds for a truncated chunk).
@@ -175,7 +179,7 @@ def decode_chunk_into(plan: DecodePlan, chunk: Chunk, data: bytes, view: np.ndar
     flat = view.reshape(-1).view(np.uint8)
     try:
         written = codec.decode_into(data, flat)
-    except Exception as exc:  # noqa: BLE001  # any codec failure becomes a DecodeError naming the chunk
+    except Exception as exc:  # any codec failure becomes a DecodeError naming the chunk
         raise _codec_failure(plan, chunk, exc) from exc
     row_bytes = view.shape[1] * view.shape[2] * view.itemsize
     rows = min(view.shape[0], written // row_bytes)

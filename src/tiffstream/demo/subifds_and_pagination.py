@@ -5,8 +5,9 @@
 
 # [1]:
 import os
-import numpy as np
+
 from matplotlib import pyplot as plt
+
 import tiffstream as nvimgcodec
 
 # [2]:
@@ -85,7 +86,11 @@ NUM_IMAGES = 3
 fig, axes = plt.subplots(1, NUM_IMAGES, figsize=(3 * NUM_IMAGES, 3))
 # Get the current batch's offset for decoding
 current_offset = batch_cs.next_bitstream_offset if batch_num >= 5 else 0
-batch_to_decode = nvimgcodec.CodeStream(ome_path, bitstream_offset=current_offset, limit_images=NUM_IMAGES) if current_offset else batch_cs
+batch_to_decode = (
+    nvimgcodec.CodeStream(ome_path, bitstream_offset=current_offset, limit_images=NUM_IMAGES)
+    if current_offset
+    else batch_cs
+)
 for i in range(NUM_IMAGES):
     img_cs = batch_to_decode.get_sub_code_stream(image_idx=i)
     img = decoder.decode(img_cs, params=nvimgcodec.DecodeParams(color_spec=nvimgcodec.ColorSpec.UNCHANGED))
@@ -108,7 +113,7 @@ print(f"\nPyramid levels for Z-slice {IMAGE_IDX}:")
 print(f" Level 0 (full): {selected_ifd.width}x{selected_ifd.height}")
 for i, offset in enumerate(subifd_offsets):
     level_cs = nvimgcodec.CodeStream(ome_path, bitstream_offset=offset)
-    print(f" Level {i+1} (1/{2**(i+1)}): {level_cs.width}x{level_cs.height}")
+    print(f" Level {i + 1} (1/{2 ** (i + 1)}): {level_cs.width}x{level_cs.height}")
 
 # [11]:
 # Decode and display all pyramid levels
@@ -116,13 +121,13 @@ num_levels = 1 + len(subifd_offsets)  # Main IFD + SubIFDs
 fig, axes = plt.subplots(1, num_levels, figsize=(3 * num_levels, 3))
 # Decode main IFD (Level 0)
 img = decoder.decode(selected_ifd, params=nvimgcodec.DecodeParams(color_spec=nvimgcodec.ColorSpec.UNCHANGED))
-axes[0].imshow(img.cpu(), cmap='gray')
+axes[0].imshow(img.cpu(), cmap="gray")
 axes[0].set_title(f"Level 0 (full)\n{img.shape[1]}x{img.shape[0]}")
 # Decode SubIFDs (Level 1, 2, ...) using bitstream_offset
 for i, offset in enumerate(subifd_offsets):
     level_cs = nvimgcodec.CodeStream(ome_path, bitstream_offset=offset)
     img = decoder.decode(level_cs, params=nvimgcodec.DecodeParams(color_spec=nvimgcodec.ColorSpec.UNCHANGED))
-    axes[i + 1].imshow(img.cpu(), cmap='gray')
-    axes[i + 1].set_title(f"Level {i + 1} (1/{2**(i+1)})\n{img.shape[1]}x{img.shape[0]}")
+    axes[i + 1].imshow(img.cpu(), cmap="gray")
+    axes[i + 1].set_title(f"Level {i + 1} (1/{2 ** (i + 1)})\n{img.shape[1]}x{img.shape[0]}")
 plt.tight_layout()
 plt.savefig(os.path.join(figures_dir, "figure_4.png"))

@@ -13,7 +13,15 @@ if TYPE_CHECKING:
 __all__ = ["GPU_COMPRESSIONS", "available", "supports"]
 
 # TIFF compressions the GPU path decodes: none, LZW, Deflate (8, 32946), PackBits, Zstd (50000, 34926)
-GPU_COMPRESSIONS = {1: "none", 5: "lzw", 8: "deflate", 32946: "deflate", 32773: "packbits", 50000: "zstd", 34926: "zstd"}
+GPU_COMPRESSIONS = {
+    1: "none",
+    5: "lzw",
+    8: "deflate",
+    32946: "deflate",
+    32773: "packbits",
+    50000: "zstd",
+    34926: "zstd",
+}
 
 
 def available() -> tuple[bool, str]:

@@ -116,7 +116,7 @@ def _stage(jobs: list[GpuJob], col: dict[str, np.ndarray]) -> cp.ndarray:
 
     def read(entry: tuple[ByteSource, int, int, int]) -> None:
         source, begin, nbytes, at = entry
-        got = source.read_into(begin, memoryview(staging)[at : at + nbytes])
+        got = source.read_into(begin, staging.data[at : at + nbytes])
         if got < nbytes:
             staging[at + got : at + nbytes] = 0  # chunks cut off by the end of the file: decoded as truncated
 
@@ -128,7 +128,7 @@ def _stage(jobs: list[GpuJob], col: dict[str, np.ndarray]) -> cp.ndarray:
         for piece in pieces:
             read(piece)
     col["nbytes"] = np.minimum(col["nbytes"], np.maximum(position - col["start"], 0))
-    col["_staging"] = staging  # type: ignore[assignment]  # zlib headers are checked on the host copy
+    col["_staging"] = staging  # zlib headers are checked on the host copy
     return cp.asarray(staging)
 
 
@@ -147,7 +147,11 @@ def _expected(jobs: list[GpuJob], col: dict[str, np.ndarray]) -> np.ndarray:
 def _decompress(jobs: list[GpuJob], col: dict[str, np.ndarray], device: cp.ndarray) -> list[cp.ndarray]:
     """Set ``col["decoded"]`` (device pointers) and ``col["decoded_size"]``; returns buffers to keep alive."""
     count = len(col["job"])
-    kinds = np.array([GPU_COMPRESSIONS[j.plan.compression] for j in jobs] or ["none"])[col["job"]] if count else np.array([])
+    kinds = (
+        np.array([GPU_COMPRESSIONS[j.plan.compression] for j in jobs] or ["none"])[col["job"]]
+        if count
+        else np.array([])
+    )
     base = device.data.ptr
     col["decoded"] = np.zeros(count, np.uint64)
     col["decoded_size"] = np.zeros(count, np.int64)
@@ -167,8 +171,10 @@ def _decompress(jobs: list[GpuJob], col: dict[str, np.ndarray], device: cp.ndarr
             if not zlib.all():
                 bad = select[np.argmin(zlib)]
                 raise UnsupportedTiffError(
-                    "a Deflate chunk is not a plain zlib stream", path=jobs[col["job"][bad]].plan.source_name,
-                    offset=int(col["offset"][bad]))
+                    "a Deflate chunk is not a plain zlib stream",
+                    path=jobs[col["job"][bad]].plan.source_name,
+                    offset=int(col["offset"][bad]),
+                )
             start, size = start + 2, size - 6  # raw Deflate for nvcomp: no zlib header, no Adler-32
         capacity = expected[select]
         if kind in ("deflate", "zstd"):
@@ -179,9 +185,23 @@ def _decompress(jobs: list[GpuJob], col: dict[str, np.ndarray], device: cp.ndarr
                 aligned = cp.empty(max(in_total, 1), cp.uint8)
                 keep.append(aligned)
                 ones = np.ones(len(select), np.int64)
-                launch_per_chunk("scatter", len(select), 1, (
-                    _u64(in_ptrs), _i64(size), _i64(ones), _i64(np.zeros(len(select))), _u64(aligned.data.ptr + in_starts),
-                    _i64(size), _i64(ones), _i64(size), np.int64(len(select))), threads=256)
+                launch_per_chunk(
+                    "scatter",
+                    len(select),
+                    1,
+                    (
+                        _u64(in_ptrs),
+                        _i64(size),
+                        _i64(ones),
+                        _i64(np.zeros(len(select))),
+                        _u64(aligned.data.ptr + in_starts),
+                        _i64(size),
+                        _i64(ones),
+                        _i64(size),
+                        np.int64(len(select)),
+                    ),
+                    threads=256,
+                )
                 in_ptrs = aligned.data.ptr + in_starts
             out_starts, total = _aligned(capacity)
             out = cp.empty(max(total, 1), cp.uint8)
@@ -192,8 +212,10 @@ def _decompress(jobs: list[GpuJob], col: dict[str, np.ndarray], device: cp.ndarr
                 bad = select[np.flatnonzero(status)[0]]
                 raise DecodeError(
                     f"chunk {col['index'][bad]} ({kind}) could not be decompressed on the GPU (nvcomp status "
-                    f"{int(status[np.flatnonzero(status)[0]])})", path=jobs[col["job"][bad]].plan.source_name,
-                    offset=int(col["offset"][bad]))
+                    f"{int(status[np.flatnonzero(status)[0]])})",
+                    path=jobs[col["job"][bad]].plan.source_name,
+                    offset=int(col["offset"][bad]),
+                )
             col["decoded"][select] = out_ptrs.astype(np.uint64)
             col["decoded_size"][select] = written
             continue
@@ -211,8 +233,11 @@ def _decompress(jobs: list[GpuJob], col: dict[str, np.ndarray], device: cp.ndarr
         written = result.get()
         if (written < 0).any():
             bad = select[np.argmin(written)]
-            raise DecodeError(f"chunk {col['index'][bad]} (LZW) holds an invalid code",
-                              path=jobs[col["job"][bad]].plan.source_name, offset=int(col["offset"][bad]))
+            raise DecodeError(
+                f"chunk {col['index'][bad]} (LZW) holds an invalid code",
+                path=jobs[col["job"][bad]].plan.source_name,
+                offset=int(col["offset"][bad]),
+            )
         col["decoded"][select] = (out.data.ptr + out_starts).astype(np.uint64)
         col["decoded_size"][select] = written
     return keep
@@ -241,9 +266,23 @@ def _post_process(jobs: list[GpuJob], col: dict[str, np.ndarray]) -> list[cp.nda
             aligned = cp.empty(max(total, 1), cp.uint8)
             keep.append(aligned)
             targets = aligned.data.ptr + starts
-            launch_per_chunk("scatter", len(select), 1, (
-                _u64(pointers), _i64(sizes), _i64(np.ones(len(select))), _i64(np.zeros(len(select))), _u64(targets),
-                _i64(sizes), _i64(np.ones(len(select))), _i64(sizes), count), threads=256)
+            launch_per_chunk(
+                "scatter",
+                len(select),
+                1,
+                (
+                    _u64(pointers),
+                    _i64(sizes),
+                    _i64(np.ones(len(select))),
+                    _i64(np.zeros(len(select))),
+                    _u64(targets),
+                    _i64(sizes),
+                    _i64(np.ones(len(select))),
+                    _i64(sizes),
+                    count,
+                ),
+                threads=256,
+            )
             pointers = targets.astype(np.uint64)
             col["decoded"][select] = pointers
         if plan.predictor == 3:
@@ -251,17 +290,38 @@ def _post_process(jobs: list[GpuJob], col: dict[str, np.ndarray]) -> list[cp.nda
             scratch = cp.empty(max(total, 1), cp.uint8)
             keep.append(scratch)
             targets = (scratch.data.ptr + starts).astype(np.uint64)
-            launch_per_chunk("undo_float_predictor", len(select), int(chunk_rows.max()),
-                             (_u64(pointers), _u64(targets), _i64(chunk_rows), np.int32(width * spc),
-                              np.int32(itemsize), np.int32(spc), count), threads=64)
+            launch_per_chunk(
+                "undo_float_predictor",
+                len(select),
+                int(chunk_rows.max()),
+                (
+                    _u64(pointers),
+                    _u64(targets),
+                    _i64(chunk_rows),
+                    np.int32(width * spc),
+                    np.int32(itemsize),
+                    np.int32(spc),
+                    count,
+                ),
+                threads=64,
+            )
             col["decoded"][select] = targets
             continue
         if plan.byteorder == ">" and itemsize > 1:
-            launch_per_chunk("byteswap", len(select), int(sizes.max()) // itemsize,
-                             (_u64(pointers), _i64(sizes), np.int32(itemsize), count))
+            launch_per_chunk(
+                "byteswap",
+                len(select),
+                int(sizes.max()) // itemsize,
+                (_u64(pointers), _i64(sizes), np.int32(itemsize), count),
+            )
         if plan.predictor == 2:
-            launch_per_chunk(f"undo_horizontal_{itemsize}", len(select), int(chunk_rows.max()) * spc,
-                             (_u64(pointers), _i64(chunk_rows), np.int32(width), np.int32(spc), count), threads=64)
+            launch_per_chunk(
+                f"undo_horizontal_{itemsize}",
+                len(select),
+                int(chunk_rows.max()) * spc,
+                (_u64(pointers), _i64(chunk_rows), np.int32(width), np.int32(spc), count),
+                threads=64,
+            )
     return keep
 
 
@@ -284,16 +344,29 @@ def _scatter(jobs: list[GpuJob], col: dict[str, np.ndarray]) -> None:
     dst = out_ptr[job] + (((col["plane"] * rows_out + (cy0 - y0)) * cols_out + (cx0 - x0)) * size).astype(np.uint64)
     copy_rows = cy1 - cy0
     launch_per_chunk(
-        "scatter", len(job), int(min(copy_rows.max(), 65535)),
-        (_u64(col["decoded"]), _i64(col["width"] * size), _i64(np.maximum(got, 0)), _i64(skip), _u64(dst),
-         _i64(cols_out * size), _i64(copy_rows), _i64((cx1 - cx0) * size), np.int64(len(job))),
+        "scatter",
+        len(job),
+        int(min(copy_rows.max(), 65535)),
+        (
+            _u64(col["decoded"]),
+            _i64(col["width"] * size),
+            _i64(np.maximum(got, 0)),
+            _i64(skip),
+            _u64(dst),
+            _i64(cols_out * size),
+            _i64(copy_rows),
+            _i64((cx1 - cx0) * size),
+            np.int64(len(job)),
+        ),
         threads=128,
     )
     for k in np.flatnonzero(got < copy_rows):  # rows a truncated chunk lacks get the fill value, as on the CPU
         j = jobs[job[k]]
         plan = j.plan
-        view = j.out.reshape(plan.num_planes, rows_out[k], cols_out[k], plan.samples_per_chunk)  # type: ignore[union-attr]
-        view[col["plane"][k], cy0[k] - y0[k] + max(got[k], 0) : cy1[k] - y0[k], cx0[k] - x0[k] : cx1[k] - x0[k]] = plan.fill_value
+        view = j.out.reshape(plan.num_planes, rows_out[k], cols_out[k], plan.samples_per_chunk)
+        view[col["plane"][k], cy0[k] - y0[k] + max(got[k], 0) : cy1[k] - y0[k], cx0[k] - x0[k] : cx1[k] - x0[k]] = (
+            plan.fill_value
+        )
 
 
 def decode_batch(jobs: list[GpuJob]) -> list[cp.ndarray]:
@@ -304,7 +377,7 @@ def decode_batch(jobs: list[GpuJob]) -> list[cp.ndarray]:
     keep = _decompress(jobs, col, device)
     keep += _post_process(jobs, col)
     _scatter(jobs, col)
-    return [job.out for job in jobs]  # type: ignore[misc]
+    return [job.out for job in jobs]
 
 
 def decode_batch_split(jobs: list[GpuJob]) -> list[cp.ndarray]:
@@ -315,7 +388,10 @@ def decode_batch_split(jobs: list[GpuJob]) -> list[cp.ndarray]:
         if len(jobs) == 1:
             raise TiffError(
                 f"one image needs more GPU memory than is free ({jobs[0].plan.output_shape(jobs[0].region)} "
-                f"{jobs[0].plan.dtype})", path=jobs[0].plan.source_name, offset=jobs[0].plan.ifd_offset) from None
+                f"{jobs[0].plan.dtype})",
+                path=jobs[0].plan.source_name,
+                offset=jobs[0].plan.ifd_offset,
+            ) from None
         cp.get_default_memory_pool().free_all_blocks()
         half = len(jobs) // 2
         return decode_batch_split(jobs[:half]) + decode_batch_split(jobs[half:])

@@ -13,7 +13,7 @@ __all__ = ["kernel", "launch_per_chunk"]
 _SOURCE = pathlib.Path(__file__).with_name("cuda") / "tiff.cu"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _module(device: int) -> Any:
     with cp.cuda.Device(device):
         return cp.RawModule(code=_SOURCE.read_text(), options=("-std=c++14",))

@@ -20,7 +20,11 @@ __all__ = ["Batched", "batched"]
 
 
 class _DeflateOpts(ctypes.Structure):
-    _fields_ = [("backend", ctypes.c_int), ("sort_before_hw_decompress", ctypes.c_int), ("reserved", ctypes.c_char * 56)]
+    _fields_ = [
+        ("backend", ctypes.c_int),
+        ("sort_before_hw_decompress", ctypes.c_int),
+        ("reserved", ctypes.c_char * 56),
+    ]
 
 
 class _ZstdOpts(ctypes.Structure):
@@ -31,7 +35,7 @@ class _Alignments(ctypes.Structure):
     _fields_ = [("input", ctypes.c_size_t), ("output", ctypes.c_size_t), ("temp", ctypes.c_size_t)]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _library() -> ctypes.CDLL:
     try:
         import nvidia.libnvcomp as package
@@ -55,10 +59,27 @@ class Batched:
         self._align = getattr(lib, prefix + "GetRequiredAlignments")
         self._align.argtypes = [opts_type, ctypes.POINTER(_Alignments)]
         self._temp = getattr(lib, prefix + "GetTempSizeAsync")
-        self._temp.argtypes = [ctypes.c_size_t, ctypes.c_size_t, opts_type, ctypes.POINTER(ctypes.c_size_t), ctypes.c_size_t]
+        self._temp.argtypes = [
+            ctypes.c_size_t,
+            ctypes.c_size_t,
+            opts_type,
+            ctypes.POINTER(ctypes.c_size_t),
+            ctypes.c_size_t,
+        ]
         self._run = getattr(lib, prefix + "Async")
-        self._run.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t,
-                              ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, opts_type, ctypes.c_void_p, ctypes.c_void_p]
+        self._run.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
+            ctypes.c_size_t,
+            ctypes.c_void_p,
+            ctypes.c_size_t,
+            ctypes.c_void_p,
+            opts_type,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
+        ]
         for function in (self._align, self._temp, self._run):
             function.restype = ctypes.c_int
         alignments = _Alignments()
@@ -76,8 +97,10 @@ class Batched:
         """Decompress ``len(in_ptrs)`` chunks on the current stream; returns (actual sizes, statuses) on the host."""
         count = len(in_ptrs)
         temp_bytes = ctypes.c_size_t(0)
-        self._check(self._temp(count, int(out_capacity.max()), self.opts, ctypes.byref(temp_bytes),
-                               int(out_capacity.sum())), "GetTempSizeAsync")
+        self._check(
+            self._temp(count, int(out_capacity.max()), self.opts, ctypes.byref(temp_bytes), int(out_capacity.sum())),
+            "GetTempSizeAsync",
+        )
         temp = cp.empty(max(int(temp_bytes.value), 1) + self.temp_alignment, cp.uint8)
         temp_ptr = temp.data.ptr + (-temp.data.ptr % self.temp_alignment)
         d_in = cp.asarray(in_ptrs.astype(np.uint64))
@@ -87,13 +110,26 @@ class Batched:
         d_actual = cp.zeros(count, cp.uint64)
         d_status = cp.zeros(count, cp.int32)
         stream = cp.cuda.get_current_stream()
-        self._check(self._run(d_in.data.ptr, d_in_sizes.data.ptr, d_capacity.data.ptr, d_actual.data.ptr, count,
-                              temp_ptr, int(temp_bytes.value), d_out.data.ptr, self.opts, d_status.data.ptr, stream.ptr),
-                    "DecompressAsync")
+        self._check(
+            self._run(
+                d_in.data.ptr,
+                d_in_sizes.data.ptr,
+                d_capacity.data.ptr,
+                d_actual.data.ptr,
+                count,
+                temp_ptr,
+                int(temp_bytes.value),
+                d_out.data.ptr,
+                self.opts,
+                d_status.data.ptr,
+                stream.ptr,
+            ),
+            "DecompressAsync",
+        )
         return d_actual.get().astype(np.int64), d_status.get()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def batched(algorithm: str, device: int) -> Batched:
     """The (cached) batched decompressor for ``algorithm`` on ``device``."""
     with cp.cuda.Device(device):

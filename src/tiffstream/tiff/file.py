@@ -5,7 +5,8 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, overload
+from typing import TYPE_CHECKING, TypeVar, overload
+
 
 from ..errors import OmeXmlError, OmeXmlWarning
 from ..source import ByteSource, open_source
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
     from ..source import SourceLike
 
 __all__ = ["TiffFile", "TiffPages"]
+
+_Self = TypeVar("_Self", bound="TiffFile")
 
 
 class TiffPages(Sequence[TiffPage]):
@@ -54,7 +57,9 @@ class TiffPages(Sequence[TiffPage]):
             raise IndexError(f"page index {index} out of range for a file of {len(self._chain.offsets)} pages")
         page = self._pages.get(index)
         if page is None:
-            page = self._tiff.page_type(parse_ifd(self._tiff.source, self._tiff.header, self._chain.offsets[index]), index)
+            page = self._tiff.page_type(
+                parse_ifd(self._tiff.source, self._tiff.header, self._chain.offsets[index]), index
+            )
             self._pages[index] = page
         return page
 
@@ -124,7 +129,7 @@ class TiffFile:
         if self._owns_source:
             self.source.close()
 
-    def __enter__(self) -> TiffFile:
+    def __enter__(self: _Self) -> _Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

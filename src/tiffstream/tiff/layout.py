@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import TiffFormatError, UnsupportedTiffError
-from ..plan import Chunk, DecodePlan
+from ..plan import DecodePlan
 from .tags import Compression, Photometric, PlanarConfig, SampleFormat
 
 if TYPE_CHECKING:
@@ -259,7 +259,9 @@ def plan_image(ifd: Ifd, info: ImageInfo | None = None) -> DecodePlan:
     plane = index // max(per_plane, 1)
     y = (index % max(per_plane, 1)) // max(across, 1) * info.chunk_height
     x = index % max(across, 1) * info.chunk_width
-    height = np.full(expected, info.chunk_height, np.int64) if info.tiled else np.minimum(info.chunk_height, info.height - y)
+    height = (
+        np.full(expected, info.chunk_height, np.int64) if info.tiled else np.minimum(info.chunk_height, info.height - y)
+    )
     width = np.full(expected, info.chunk_width, np.int64)
     table = np.stack([index, offsets, counts, plane, y, x, height, width], axis=1).astype(np.int64).reshape(-1, 8)
     colormap = None

@@ -21,7 +21,7 @@ __all__ = ["TiffPage", "read_page"]
 
 def _enum_or_int(enum: type, value: int) -> int:
     try:
-        return enum(value)  # type: ignore[no-any-return]
+        return enum(value)
     except ValueError:
         return value
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import imagecodecs
 import numpy as np
@@ -34,17 +34,34 @@ def _packbits(chunk: np.ndarray, level: int | None) -> bytes:
 
 COMPRESSIONS: dict[str, Compressor] = {
     "none": Compressor("none", 1, lambda chunk, level: chunk.tobytes()),
-    "deflate": Compressor("deflate", 8, lambda chunk, level: imagecodecs.deflate_encode(chunk.tobytes(), level=level or 6)),
+    "deflate": Compressor(
+        "deflate", 8, lambda chunk, level: imagecodecs.deflate_encode(chunk.tobytes(), level=level or 6)
+    ),
     "zstd": Compressor("zstd", 50000, lambda chunk, level: imagecodecs.zstd_encode(chunk.tobytes(), level=level or 5)),
     "lzw": Compressor("lzw", 5, lambda chunk, level: imagecodecs.lzw_encode(chunk.tobytes())),
     "packbits": Compressor("packbits", 32773, _packbits),
     # 4:4:4, as libtiff requires of JPEG in an RGB or gray TIFF (subsampled JPEG needs photometric YCbCr)
-    "jpeg": Compressor("jpeg", 7, lambda chunk, level: imagecodecs.jpeg8_encode(chunk, level=level or 90, subsampling="444"),
-                       True, ("uint8",)),
-    "webp": Compressor("webp", 50001, lambda chunk, level: imagecodecs.webp_encode(chunk, level=level or 90, lossless=level is None),
-                       True, ("uint8",)),
-    "jpeg2000": Compressor("jpeg2000", 34712, lambda chunk, level: imagecodecs.jpeg2k_encode(chunk, level=level or 0), True,
-                           ("uint8", "uint16", "int8", "int16")),
+    "jpeg": Compressor(
+        "jpeg",
+        7,
+        lambda chunk, level: imagecodecs.jpeg8_encode(chunk, level=level or 90, subsampling="444"),
+        True,
+        ("uint8",),
+    ),
+    "webp": Compressor(
+        "webp",
+        50001,
+        lambda chunk, level: imagecodecs.webp_encode(chunk, level=level or 90, lossless=level is None),
+        True,
+        ("uint8",),
+    ),
+    "jpeg2000": Compressor(
+        "jpeg2000",
+        34712,
+        lambda chunk, level: imagecodecs.jpeg2k_encode(chunk, level=level or 0),
+        True,
+        ("uint8", "uint16", "int8", "int16"),
+    ),
 }
 _ALIASES = {None: "none", "zlib": "deflate", "adobe_deflate": "deflate", "jpeg2k": "jpeg2000", "j2k": "jpeg2000"}
 
@@ -54,10 +71,12 @@ def compressor(name: str | None) -> Compressor:
     key = _ALIASES.get(name.lower() if isinstance(name, str) else name, name.lower() if isinstance(name, str) else name)
     if key not in COMPRESSIONS:
         raise TiffWriteError(f"unknown compression {name!r}; choose one of {', '.join(COMPRESSIONS)}")
-    return COMPRESSIONS[key]  # type: ignore[index]
+    return COMPRESSIONS[key]
 
 
-def encode_chunk(chunk: np.ndarray, scheme: Compressor, predictor: int, byteorder: str, level: int | None) -> bytes:
+def encode_chunk(
+    chunk: np.ndarray, scheme: Compressor, predictor: int, byteorder: Literal["<", ">"], level: int | None
+) -> bytes:
     """Encode one ``(rows, width, samples)`` chunk: to file byte order, predictor, compression."""
     if scheme.image:
         samples = chunk.shape[2]

@@ -10,8 +10,24 @@ import numpy as np
 __all__ = ["IfdBuilder", "SerializedIfd"]
 
 # field type -> numpy type code (RATIONALs as pairs of uint32)
-_NUMPY = {1: "u1", 2: "u1", 3: "u2", 4: "u4", 5: "u4", 6: "i1", 7: "u1", 8: "i2", 9: "i4", 10: "i4", 11: "f4",
-          12: "f8", 13: "u4", 16: "u8", 17: "i8", 18: "u8"}
+_NUMPY = {
+    1: "u1",
+    2: "u1",
+    3: "u2",
+    4: "u4",
+    5: "u4",
+    6: "i1",
+    7: "u1",
+    8: "i2",
+    9: "i4",
+    10: "i4",
+    11: "f4",
+    12: "f8",
+    13: "u4",
+    16: "u8",
+    17: "i8",
+    18: "u8",
+}
 _SIZE = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8, 17: 8, 18: 8}
 
 
@@ -36,7 +52,12 @@ class IfdBuilder:
     def add(self, code: int, dtype: int, values: object) -> None:
         """Add tag ``code`` of field type ``dtype``: a str (ASCII), bytes (BYTE/UNDEFINED) or numbers."""
         if dtype == 2:
-            raw = values.encode("utf-8") if isinstance(values, str) else bytes(values)  # type: ignore[arg-type]
+            if isinstance(values, str):
+                raw = values.encode("utf-8")
+            elif isinstance(values, (bytes, bytearray, memoryview)):
+                raw = bytes(values)
+            else:
+                raise TypeError(f"an ASCII tag takes str or bytes, got {type(values).__name__}")
             raw = raw + b"\0"
             self._tags[code] = (dtype, len(raw), raw)
             return

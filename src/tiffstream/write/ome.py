@@ -9,8 +9,17 @@ import numpy as np
 
 __all__ = ["dimension_order", "ome_xml"]
 
-_PIXEL_TYPES = {"u1": "uint8", "u2": "uint16", "u4": "uint32", "i1": "int8", "i2": "int16", "i4": "int32",
-                "f4": "float", "f8": "double", "b1": "bit"}
+_PIXEL_TYPES = {
+    "u1": "uint8",
+    "u2": "uint16",
+    "u4": "uint32",
+    "i1": "int8",
+    "i2": "int16",
+    "i4": "int32",
+    "f4": "float",
+    "f8": "double",
+    "b1": "bit",
+}
 
 
 def dimension_order(page_axes: str) -> str:
@@ -63,8 +72,5 @@ def ome_xml(
         f'<Image ID="Image:0" Name={quoteattr(name)}>'
         f'<Pixels ID="Pixels:0" DimensionOrder="{order}" Type="{pixel_type}" SizeX="{width}" SizeY="{height}" '
         f'SizeZ="{size_z}" SizeC="{size_c * samples}" SizeT="{size_t}" Interleaved="{"true" if samples > 1 else "false"}"'
-        f' BigEndian="false"{physical}>'
-        + "".join(channels)
-        + "".join(planes)
-        + "</Pixels></Image></OME>"
+        f' BigEndian="false"{physical}>' + "".join(channels) + "".join(planes) + "</Pixels></Image></OME>"
     )

@@ -161,9 +161,15 @@ class TiffWriter:
         if scheme.image and scheme.dtypes and image.dtype.name not in scheme.dtypes:
             raise TiffWriteError(f"{scheme.name} cannot store {image.dtype} samples", path=self.path)
         options = {
-            "photometric": _PHOTOMETRIC[photometric_name], "scheme": scheme, "level": level, "predictor": predictor_code,
-            "tile": tile, "rowsperstrip": rowsperstrip, "planar": 2 if planarconfig == "separate" and samples > 1 else 1,
-            "resolution": resolution, "colormap": colormap,
+            "photometric": _PHOTOMETRIC[photometric_name],
+            "scheme": scheme,
+            "level": level,
+            "predictor": predictor_code,
+            "tile": tile,
+            "rowsperstrip": rowsperstrip,
+            "planar": 2 if planarconfig == "separate" and samples > 1 else 1,
+            "resolution": resolution,
+            "colormap": colormap,
         }
         sub_offsets = []
         reduced = levels(image, subifds, downsample) if subifds else []
@@ -241,7 +247,12 @@ class TiffWriter:
         return offsets, counts, rows
 
     def _page_ifd(
-        self, image: np.ndarray, options: dict[str, Any], chunks: tuple[list[int], list[int], int], *, subfiletype: int,
+        self,
+        image: np.ndarray,
+        options: dict[str, Any],
+        chunks: tuple[list[int], list[int], int],
+        *,
+        subfiletype: int,
         extratags: Iterable[tuple[int, int, Any]],
     ) -> IfdBuilder:
         height, width, samples = image.shape
@@ -292,9 +303,14 @@ class TiffWriter:
         if int(np.prod(shape)) != self._pages:
             raise TiffWriteError(f"page_shape {shape} does not match the {self._pages} pages written", path=self.path)
         xml = ome_xml(
-            page_axes=self.page_axes, page_shape=tuple(shape), height=image.shape[0], width=image.shape[1],
-            samples=image.shape[2] if image.shape[2] in (3, 4) else 1, dtype=image.dtype,
-            physical_size=self.physical_size, channel_names=self.channel_names,
+            page_axes=self.page_axes,
+            page_shape=tuple(shape),
+            height=image.shape[0],
+            width=image.shape[1],
+            samples=image.shape[2] if image.shape[2] in (3, 4) else 1,
+            dtype=image.dtype,
+            physical_size=self.physical_size,
+            channel_names=self.channel_names,
         ).replace('BigEndian="false"', f'BigEndian="{"true" if self.byteorder == ">" else "false"}"')
         raw = xml.encode("utf-8") + b"\0"
         position = self._first_page["ifd"].entry_positions[270]
@@ -401,8 +417,14 @@ def imwrite(
     if bigtiff is None:
         bigtiff = array.nbytes > _CLASSIC_LIMIT
     with TiffWriter(
-        path, bigtiff=bigtiff, byteorder=byteorder, ome=ome, page_axes=page_axes or "Z", page_shape=page_shape or (1,),
-        physical_size=physical_size, channel_names=channel_names,
+        path,
+        bigtiff=bigtiff,
+        byteorder=byteorder,
+        ome=ome,
+        page_axes=page_axes or "Z",
+        page_shape=page_shape or (1,),
+        physical_size=physical_size,
+        channel_names=channel_names,
     ) as writer:
         for page in pages:
             writer.write(page, photometric=photometric, **page_options)
