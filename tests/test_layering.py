@@ -28,6 +28,7 @@ ALLOWED = {
     "write": {"write"},
     "samples": {"write"},
     "demo": {"demo", "samples"},
+    "integrations": {"integrations", "reader", "gpu", "__init__"},
 }
 OPEN_TO_ALL = {"errors", "plan"}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from importlib.resources import files
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .codestream import CodeStream, CodeStreamView
 from .decoder import Backend, BackendFallbackWarning, BackendKind, ColorSpec, DecodeParams, Decoder
@@ -75,6 +75,7 @@ __all__ = [
     "imwrite",
     "open",
     "sample_path",
+    "to_dask",
 ]
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
@@ -87,6 +88,13 @@ def open(source: SourceLike) -> TiffFile:  # rasterio-style entry point
     ``subifds``, ``tags``, ``shape``, ``dtype``, ``plan`` and ``asarray()``; ``ome`` holds parsed OME-XML.
     """
     return TiffReader(source)
+
+
+def to_dask(source: SourceLike, level: int = 0, *, backend: str = "cpu") -> Any:
+    """A lazy dask array of a TIFF's pages (see ``tiffstream.integrations.dask.to_dask``); needs dask."""
+    from .integrations.dask import to_dask as _to_dask
+
+    return _to_dask(source, level, backend=backend)  # type: ignore[arg-type]
 
 
 def sample_path() -> str:
