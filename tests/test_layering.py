@@ -23,12 +23,12 @@ ALLOWED = {
     "color": set(),
     "chunkio": set(),
     "gpu": {"gpu", "chunkio"},
-    "reader": {"cpu", "tiff", "region", "source"},
     "cli": {"__init__", "cli", "demo"},
     "write": {"write"},
     "samples": {"write"},
     "demo": {"demo", "samples"},
     "integrations": {"integrations", "reader", "gpu", "__init__"},
+    "reader": {"cpu", "tiff", "region", "source", "integrations"},
 }
 OPEN_TO_ALL = {"errors", "plan"}
 

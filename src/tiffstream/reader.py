@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -52,6 +52,12 @@ class TiffReader(TiffFile):
     """An open TIFF whose pages (and SubIFDs) decode on the CPU."""
 
     page_type = Page
+
+    def aszarr(self) -> Any:
+        """A read-only zarr v3 store of this file's pyramid (needs zarr): ``zarr.open_group(store, mode="r")``."""
+        from .integrations.zarr import TiffZarrStore
+
+        return TiffZarrStore(self.source)
 
     def asarray(
         self,
