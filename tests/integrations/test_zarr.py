@@ -78,3 +78,17 @@ def test_read_only(tiff_factory) -> None:
     store = tiffstream.open(tiff_factory(Recipe(shape=(2, 20, 20)))).aszarr()
     with pytest.raises(Exception):  # noqa: B017, PT011  # zarr wraps the store's PermissionError its own way
         zarr.open_group(store, mode="r")["0"][0, 0, 0] = 1
+
+
+def test_cog_overviews_are_levels(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "cog.tif"
+    data = np.random.default_rng(2).integers(0, 255, (128, 96), dtype=np.uint8)
+    with tifffile.TiffWriter(path) as writer:
+        writer.write(data, tile=(32, 32), compression="zlib")
+        writer.write(data[::2, ::2], tile=(32, 32), compression="zlib", subfiletype=1)
+        writer.write(data[::4, ::4], tile=(32, 32), compression="zlib", subfiletype=1)
+    group = zarr.open_group(tiffstream.open(path).aszarr(), mode="r")
+    assert [group[k].shape for k in ("0", "1", "2")] == [(1, 128, 96), (1, 64, 48), (1, 32, 24)]
+    np.testing.assert_array_equal(group["2"][0], data[::4, ::4])
+    scales = [d["coordinateTransformations"][0]["scale"] for d in group.attrs["multiscales"][0]["datasets"]]
+    assert scales[2] == [1.0, 4.0, 4.0]

@@ -1,7 +1,8 @@
 """A read-only zarr v3 store over a TIFF: each pyramid level an array, chunks = TIFF tiles/strips.
 
 ``TiffZarrStore(source)`` (or ``tiffstream.open(src).aszarr()``) exposes a group whose arrays ``"0"``,
-``"1"``, ... are level 0 (the main pages, stacked) and the k-th SubIFD of every page, with OME-NGFF
+``"1"``, ... are level 0 (the main pages, stacked) and the k-th SubIFD of every page (for a COG: the
+full-resolution image and its overview IFDs), with OME-NGFF
 ``multiscales`` metadata. A zarr chunk is exactly one TIFF chunk: reading it decodes that one strip or
 tile (no re-compression); a missing TIFF chunk is a missing zarr chunk (the fill value).
 """
@@ -99,13 +100,18 @@ class TiffZarrStore(Store):
         super().__init__(read_only=True)
         self._tif = TiffReader(source)
         pages = list(self._tif.pages)
-        self._levels = [_Level(pages)]
-        depth = min(len(page.subifds) for page in pages)
-        for k in range(depth):
-            try:
-                self._levels.append(_Level([page.subifds[k] for page in pages]))
-            except ValueError:
-                break
+        full = [page for page in pages if not page.is_reduced]
+        overviews = [page for page in pages if page.is_reduced]
+        if len(full) == 1 and overviews:  # a COG: overviews are main IFDs after the full-resolution image
+            self._levels = [_Level([page]) for page in (full[0], *overviews)]
+        else:
+            self._levels = [_Level(pages)]
+            depth = min(len(page.subifds) for page in pages)
+            for k in range(depth):
+                try:
+                    self._levels.append(_Level([page.subifds[k] for page in pages]))
+                except ValueError:
+                    break
         self._documents = self._metadata()
 
     def _names(self, level: _Level) -> list[str]:
