@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 
+import dask
 import dask.array as da
 import distributed
 import numpy as np
@@ -60,7 +61,7 @@ def main() -> None:
         t = best(lambda: tiffstream.to_dask(path).compute())
         rows.append(("tiffstream to_dask, LocalCluster 2 workers", t))
         t_peer_cluster = best(tifffile_zarr)
-    print(f"tiffstream {tiffstream.__version__}, tifffile {tifffile.__version__}, dask {da.core.dask.__version__}, "
+    print(f"tiffstream {tiffstream.__version__}, tifffile {tifffile.__version__}, dask {dask.__version__}, "
           f"zarr {zarr.__version__}; {machine()}")
     print(f"{'case':<46} {'time':>9} {'MP/s':>7} {'vs tifffile+zarr (threads)':>27}")
     for case, seconds in rows:
