@@ -188,3 +188,9 @@ def test_corpus(row) -> None:
         else (np.moveaxis(expected, 0, -1) if plan.planar_config == 2 else expected)
     )
     np.testing.assert_array_equal(np.asarray(image.cpu()), hwc.astype(np.uint8) if hwc.dtype == bool else hwc)
+
+
+def test_to_dask_gpu_backend(seed_like_file: pathlib.Path) -> None:
+    pytest.importorskip("dask")
+    array = tiffstream.to_dask(str(seed_like_file), backend="gpu")
+    np.testing.assert_array_equal(array.compute(scheduler="threads"), tifffile.imread(seed_like_file, key=range(192)))
