@@ -24,6 +24,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dir", type=pathlib.Path, default=pathlib.Path(tempfile.gettempdir()) / "tiffstream-gpu-bench")
     args = parser.parse_args()
+    args.dir.mkdir(parents=True, exist_ok=True)
     for case, path in files(args.dir, quick=False).items():
         for attempt in range(2):  # the second pass is the one reported (warm caches, compiled kernels)
             marks = [("start", time.perf_counter())]
