@@ -377,7 +377,7 @@ def _decode_group(jobs: list[GpuJob]) -> list[cp.ndarray]:
     keep = _decompress(jobs, col, device)
     keep += _post_process(jobs, col)
     _scatter(jobs, col)
-    return [job.out for job in jobs]  # type: ignore[misc]
+    return [job.out for job in jobs]
 
 
 def _groups(jobs: list[GpuJob], parts: int) -> list[list[GpuJob]]:

@@ -51,7 +51,7 @@ class PageStack:
         page = reader.page_at(self.offsets[index])
         if self.backend == "gpu":
             return _gpu_page(page)
-        return page.asarray()  # type: ignore[attr-defined, no-any-return]
+        return page.asarray()
 
     def __getitem__(self, key: Any) -> np.ndarray:
         key = key if isinstance(key, tuple) else (key,)
@@ -68,10 +68,10 @@ def _gpu_page(page: Any) -> np.ndarray:
     from .. import gpu
 
     if not gpu.available()[0] or gpu.supports(page.plan) is not None:
-        return page.asarray()  # type: ignore[no-any-return]
+        return page.asarray()
     from ..gpu.backend import GpuJob, decode_batch
 
-    return decode_batch([GpuJob(page.plan, page.ifd.source)])[0].get()  # type: ignore[no-any-return]
+    return decode_batch([GpuJob(page.plan, page.ifd.source)])[0].get()
 
 
 def page_axes(tif: TiffReader, count: int) -> tuple[str, tuple[int, ...]]:
@@ -110,11 +110,11 @@ def to_dask(source: SourceLike, level: int = 0, *, backend: Literal["auto", "cpu
                 raise ValueError(f"page at {page.offset} is {page.shape} {page.dtype}, the first {first.shape}")
         axes, sizes = page_axes(tif, len(pages))
         name = source if isinstance(source, str) else tif.name
-        stack = PageStack(name, [page.offset for page in pages], first.shape, first.dtype, backend)  # type: ignore[arg-type]
+        stack = PageStack(name, [page.offset for page in pages], first.shape, first.dtype, backend)
     array = da.from_array(stack, chunks=(1, *first.shape), asarray=False, fancy=False,
                           meta=np.empty((0,) * stack.ndim, stack.dtype), name=f"tiffstream-{name}-{level}")
     array = array.reshape(*sizes, *first.shape) if len(sizes) > 1 else array
     samples = "S" if len(first.shape) == 3 and first.planar_config != 2 else ""
     plane_axes = ("SYX" if first.planar_config == 2 else "YX" + samples) if len(first.shape) == 3 else "YX"
-    array.axes = axes + plane_axes  # type: ignore[attr-defined]
+    array.axes = axes + plane_axes
     return array

@@ -29,4 +29,4 @@ def submit_pages(client: Any, items: Sequence[tuple[str, int]], *, level: int = 
 
 def decode_pages(client: Any, items: Sequence[tuple[str, int]], *, level: int = 0) -> list[np.ndarray]:
     """Decode every (path, page) on the cluster and gather the arrays, in order."""
-    return client.gather(submit_pages(client, items, level=level))  # type: ignore[no-any-return]
+    return client.gather(submit_pages(client, items, level=level))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from zarr.abc.store import Store
@@ -159,7 +159,7 @@ class TiffZarrStore(Store):
         return True
 
     @property
-    def supports_partial_writes(self) -> bool:
+    def supports_partial_writes(self) -> Literal[False]:
         return False
 
     def _value(self, key: str) -> bytes | None:
