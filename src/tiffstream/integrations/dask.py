@@ -51,7 +51,7 @@ class PageStack:
         page = reader.page_at(self.offsets[index])
         if self.backend == "gpu":
             return _gpu_page(page)
-        return page.asarray()
+        return page.asarray()  # type: ignore[attr-defined]  # a reader makes its pages decodable
 
     def __getitem__(self, key: Any) -> np.ndarray:
         key = key if isinstance(key, tuple) else (key,)
@@ -111,8 +111,10 @@ def to_dask(source: SourceLike, level: int = 0, *, backend: Literal["auto", "cpu
         axes, sizes = page_axes(tif, len(pages))
         name = source if isinstance(source, str) else tif.name
         stack = PageStack(name, [page.offset for page in pages], first.shape, first.dtype, backend)
-    array = da.from_array(stack, chunks=(1, *first.shape), asarray=False, fancy=False,
-                          meta=np.empty((0,) * stack.ndim, stack.dtype), name=f"tiffstream-{name}-{level}")
+    array = da.from_array(  # type: ignore[no-untyped-call]
+        stack, chunks=(1, *first.shape), asarray=False, fancy=False,
+        meta=np.empty((0,) * stack.ndim, stack.dtype), name=f"tiffstream-{name}-{level}",
+    )
     array = array.reshape(*sizes, *first.shape) if len(sizes) > 1 else array
     samples = "S" if len(first.shape) == 3 and first.planar_config != 2 else ""
     plane_axes = ("SYX" if first.planar_config == 2 else "YX" + samples) if len(first.shape) == 3 else "YX"
