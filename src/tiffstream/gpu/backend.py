@@ -31,6 +31,7 @@ _ALIGN = 16
 _READ_THREADS = 8  # parallel positioned reads into the staging buffer
 _READ_PIECE = 8 << 20
 _GROUPS = 4  # a big batch is decoded as this many groups, two at a time
+_GROUP_MIN_BYTES = 128 << 20  # batches with less compressed data than this run as one group
 
 
 @dataclass
@@ -394,8 +395,9 @@ def decode_batch(jobs: list[GpuJob]) -> list[cp.ndarray]:
     Big batches run as a few groups on two host threads, each with its own CUDA stream, so that one
     group's file reads overlap another's decompression. The outputs are complete when this returns.
     """
-    parts = min(_GROUPS, len(jobs) // 8)
-    if parts < 2:
+    compressed = sum(job.plan.compressed_nbytes for job in jobs)
+    parts = min(_GROUPS, len(jobs) // 8) if compressed >= _GROUP_MIN_BYTES else 1
+    if parts < 2:  # small batches (e.g. many regions) are bound by Python work: one thread is best
         return _decode_group(jobs)
     device = cp.cuda.Device().id
 
