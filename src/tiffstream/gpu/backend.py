@@ -383,7 +383,7 @@ def _decode_group(jobs: list[GpuJob]) -> list[cp.ndarray]:
 
 def _groups(jobs: list[GpuJob], parts: int) -> list[list[GpuJob]]:
     """``jobs`` cut into ``parts`` consecutive groups of about equal compressed size."""
-    sizes = np.array([job.plan.compressed_nbytes for job in jobs], np.float64)
+    sizes = np.array([job.plan.table_in(*job.bounds)[:, 2].sum() for job in jobs], np.float64)
     bounds = np.searchsorted(np.cumsum(sizes), np.linspace(0, sizes.sum(), parts + 1)[1:-1])
     cuts = [0, *sorted(set(int(b) + 1 for b in bounds)), len(jobs)]
     return [jobs[a:b] for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
@@ -395,7 +395,7 @@ def decode_batch(jobs: list[GpuJob]) -> list[cp.ndarray]:
     Big batches run as a few groups on two host threads, each with its own CUDA stream, so that one
     group's file reads overlap another's decompression. The outputs are complete when this returns.
     """
-    compressed = sum(job.plan.compressed_nbytes for job in jobs)
+    compressed = sum(int(job.plan.table_in(*job.bounds)[:, 2].sum()) for job in jobs)
     parts = min(_GROUPS, len(jobs) // 8) if compressed >= _GROUP_MIN_BYTES else 1
     if parts < 2:  # small batches (e.g. many regions) are bound by Python work: one thread is best
         return _decode_group(jobs)
