@@ -30,8 +30,6 @@ _MAX_GAP = 1 << 16  # bytes between chunks that one read may span
 _ALIGN = 16
 _READ_THREADS = 8  # parallel positioned reads into the staging buffer
 _READ_PIECE = 8 << 20
-_GROUPS = 4  # a big batch is decoded as this many groups, two at a time
-_GROUP_MIN_BYTES = 128 << 20  # batches with less compressed data than this run as one group
 
 
 @dataclass
@@ -371,46 +369,15 @@ def _scatter(jobs: list[GpuJob], col: dict[str, np.ndarray]) -> None:
         )
 
 
-def _decode_group(jobs: list[GpuJob]) -> list[cp.ndarray]:
+def decode_batch(jobs: list[GpuJob]) -> list[cp.ndarray]:
+    """Decode every job; returns one device array per job (queued on the current stream)."""
     col = _columns(jobs)
     device = _stage(jobs, col)
     # buffers stay referenced until the scatter is queued; CuPy's pool reuses memory in stream order
     keep = _decompress(jobs, col, device)
     keep += _post_process(jobs, col)
     _scatter(jobs, col)
-    return [job.out for job in jobs]
-
-
-def _groups(jobs: list[GpuJob], parts: int) -> list[list[GpuJob]]:
-    """``jobs`` cut into ``parts`` consecutive groups of about equal compressed size."""
-    sizes = np.array([job.plan.table_in(*job.bounds)[:, 2].sum() for job in jobs], np.float64)
-    bounds = np.searchsorted(np.cumsum(sizes), np.linspace(0, sizes.sum(), parts + 1)[1:-1])
-    cuts = [0, *sorted(set(int(b) + 1 for b in bounds)), len(jobs)]
-    return [jobs[a:b] for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
-
-
-def decode_batch(jobs: list[GpuJob]) -> list[cp.ndarray]:
-    """Decode every job; returns one device array per job.
-
-    Big batches run as a few groups on two host threads, each with its own CUDA stream, so that one
-    group's file reads overlap another's decompression. The outputs are complete when this returns.
-    """
-    compressed = sum(int(job.plan.table_in(*job.bounds)[:, 2].sum()) for job in jobs)
-    parts = min(_GROUPS, len(jobs) // 8) if compressed >= _GROUP_MIN_BYTES else 1
-    if parts < 2:  # small batches (e.g. many regions) are bound by Python work: one thread is best
-        return _decode_group(jobs)
-    device = cp.cuda.Device().id
-
-    def run(group: list[GpuJob]) -> list[cp.ndarray]:
-        with cp.cuda.Device(device), cp.cuda.Stream(non_blocking=True) as stream:
-            outputs = _decode_group(group)
-            stream.synchronize()
-            return outputs
-
-    cp.cuda.get_current_stream().synchronize()  # work queued before on the caller's stream comes first
-    with ThreadPoolExecutor(2, thread_name_prefix="tiffstream-gpu") as pool:
-        results = list(pool.map(run, _groups(jobs, parts)))
-    return [array for outputs in results for array in outputs]
+    return [job.out for job in jobs]  # type: ignore[misc]
 
 
 def decode_batch_split(jobs: list[GpuJob]) -> list[cp.ndarray]:
