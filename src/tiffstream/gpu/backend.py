@@ -377,7 +377,7 @@ def decode_batch(jobs: list[GpuJob]) -> list[cp.ndarray]:
     keep = _decompress(jobs, col, device)
     keep += _post_process(jobs, col)
     _scatter(jobs, col)
-    return [job.out for job in jobs]  # type: ignore[misc]
+    return [job.out for job in jobs]
 
 
 def decode_batch_split(jobs: list[GpuJob]) -> list[cp.ndarray]:
