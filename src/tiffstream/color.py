@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from .plan import DecodePlan
 
-__all__ = ["ColorMode", "convert", "to_hwc"]
+__all__ = ["ColorMode", "convert", "convert_plain", "to_hwc"]
 
 ColorMode = Literal["unchanged", "srgb", "gray"]
 _LUMA = np.array([0.299, 0.587, 0.114])
@@ -94,6 +94,13 @@ def _rgb(hwc: np.ndarray, plan: DecodePlan, xp: ModuleType) -> tuple[np.ndarray,
     )
 
 
+def _luma(rgb: np.ndarray, xp: ModuleType) -> np.ndarray:
+    """One gray channel from the first three (0.299 R + 0.587 G + 0.114 B), rounded for integers."""
+    luma = rgb[:, :, :3].astype(xp.float64) @ xp.asarray(_LUMA)
+    luma = xp.rint(luma) if rgb.dtype.kind in "iu" else luma
+    return luma.astype(rgb.dtype)[:, :, None]
+
+
 def _to_uint8(array: np.ndarray, maximum: float, xp: ModuleType) -> np.ndarray:
     if array.dtype == np.uint8 and maximum == 255:
         return array
@@ -119,10 +126,7 @@ def convert(
             hwc = _invert(hwc[:, :, :1], maximum, xp) if plan.photometric == 0 else hwc[:, :, :1]
         else:
             rgb, maximum = _rgb(hwc, plan, xp)
-            luma = rgb.astype(xp.float64) @ xp.asarray(_LUMA)
-            dtype = rgb.dtype
-            luma = xp.rint(luma) if dtype.kind in "iu" else luma
-            hwc = luma.astype(dtype)[:, :, None]
+            hwc = _luma(rgb, xp)
     elif color != "unchanged":
         raise ValueError(f"unknown colour mode {color!r}")
     if not any_depth:
@@ -132,3 +136,16 @@ def convert(
     bits = int(np.log2(maximum + 1)) if hwc.dtype.kind == "u" and maximum >= 1 else 0
     precision = 0 if bits in (0, hwc.dtype.itemsize * 8) else bits
     return xp.ascontiguousarray(hwc), precision
+
+
+def convert_plain(array: np.ndarray, color: ColorMode, any_depth: bool) -> tuple[np.ndarray, int]:
+    """The same rules for a plain (non-TIFF) image, whose samples are gray or RGB(A) as decoded."""
+    hwc = array[:, :, None] if array.ndim == 2 else array
+    if color == "srgb":
+        hwc = np.repeat(hwc[:, :, :1], 3, axis=2) if hwc.shape[2] < 3 else hwc[:, :, :3]
+    elif color == "gray":
+        hwc = _luma(hwc, np) if hwc.shape[2] >= 3 else hwc[:, :, :1]
+    if not any_depth and hwc.dtype != np.uint8:
+        maximum = float(np.iinfo(hwc.dtype).max) if hwc.dtype.kind in "iu" else 1.0
+        hwc = _to_uint8(hwc, maximum, np)
+    return np.ascontiguousarray(hwc), 0

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .codestream import CodeStream
-from .color import ColorMode, convert
+from .color import ColorMode, convert, convert_plain
 from .cpu.backend import prepare, run_tasks
 from .errors import BackendUnavailableError, DecodeError, TiffError, TiffstreamWarning, UnsupportedTiffError
 from .image import Image
@@ -316,19 +316,3 @@ def _labelled(number: int, stream: CodeStream, task: Any) -> Any:
             raise _ImageFailure(error) from exc
 
     return run
-
-
-def convert_plain(array: np.ndarray, mode: str, any_depth: bool) -> tuple[np.ndarray, int]:
-    """Colour/depth rules for a plain (non-TIFF) image: RGB(A) or gray samples as decoded."""
-    hwc = array[:, :, np.newaxis] if array.ndim == 2 else array
-    if mode == "srgb":
-        hwc = np.repeat(hwc[:, :, :1], 3, axis=2) if hwc.shape[2] < 3 else hwc[:, :, :3]
-    elif mode == "gray" and hwc.shape[2] >= 3:
-        luma = hwc[:, :, :3].astype(np.float64) @ np.array([0.299, 0.587, 0.114])
-        hwc = (np.rint(luma) if hwc.dtype.kind in "iu" else luma).astype(hwc.dtype)[:, :, np.newaxis]
-    elif mode == "gray":
-        hwc = hwc[:, :, :1]
-    if not any_depth and hwc.dtype != np.uint8:
-        maximum = float(np.iinfo(hwc.dtype).max) if hwc.dtype.kind in "iu" else 1.0
-        hwc = np.rint(np.clip(hwc.astype(np.float64), 0, maximum) * (255.0 / maximum)).astype(np.uint8)
-    return np.ascontiguousarray(hwc), 0
