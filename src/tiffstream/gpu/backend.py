@@ -138,9 +138,14 @@ def _split(entry: tuple[ByteSource, int, int, int]) -> list[tuple[ByteSource, in
     return [(source, begin + k, min(_READ_PIECE, nbytes - k), at + k) for k in range(0, max(nbytes, 1), _READ_PIECE)]
 
 
+def _pixel_bytes(jobs: list[GpuJob]) -> np.ndarray:
+    """Bytes one pixel of a chunk holds, per job (all samples when interleaved, one when planar-separate)."""
+    return np.array([np.dtype(j.plan.dtype).itemsize * j.plan.samples_per_chunk for j in jobs] or [0], np.int64)
+
+
 def _expected(jobs: list[GpuJob], col: dict[str, np.ndarray]) -> np.ndarray:
     """Bytes each chunk may decode to (a full strip or tile)."""
-    item = np.array([np.dtype(j.plan.dtype).itemsize * j.plan.samples_per_chunk for j in jobs] or [0], np.int64)
+    item = _pixel_bytes(jobs)
     return col["capacity_rows"] * col["width"] * item[col["job"]]
 
 
@@ -244,7 +249,7 @@ def _decompress(jobs: list[GpuJob], col: dict[str, np.ndarray], device: cp.ndarr
 
 
 def _decoded_rows(jobs: list[GpuJob], col: dict[str, np.ndarray]) -> np.ndarray:
-    item = np.array([np.dtype(j.plan.dtype).itemsize * j.plan.samples_per_chunk for j in jobs], np.int64)
+    item = _pixel_bytes(jobs)
     row_bytes = col["width"] * item[col["job"]]
     return np.minimum(col["height"], col["decoded_size"] // np.maximum(row_bytes, 1))
 
@@ -330,7 +335,7 @@ def _scatter(jobs: list[GpuJob], col: dict[str, np.ndarray]) -> None:
     if not len(col["job"]):
         return
     bounds = np.array([j.bounds for j in jobs], np.int64)
-    item = np.array([np.dtype(j.plan.dtype).itemsize * j.plan.samples_per_chunk for j in jobs], np.int64)
+    item = _pixel_bytes(jobs)
     out_ptr = np.array([j.out.data.ptr for j in jobs], np.uint64)  # type: ignore[union-attr]
     job = col["job"]
     y0, x0, y1, x1 = (bounds[job, k] for k in range(4))
