@@ -55,19 +55,27 @@ def main() -> None:
             return da.from_zarr(zarr.open_array(store, mode="r")).compute(scheduler="threads")
 
     t_peer = best(tifffile_zarr)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                  silence_logs=50) as cluster, distributed.Client(cluster):
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
         assert np.array_equal(tiffstream.to_dask(path).compute(), expected)
         t = best(lambda: tiffstream.to_dask(path).compute())
         rows.append(("tiffstream to_dask, LocalCluster 2 workers", t))
         t_peer_cluster = best(tifffile_zarr)
-    print(f"tiffstream {tiffstream.__version__}, tifffile {tifffile.__version__}, dask {dask.__version__}, "
-          f"zarr {zarr.__version__}; {machine()}")
+    print(
+        f"tiffstream {tiffstream.__version__}, tifffile {tifffile.__version__}, dask {dask.__version__}, "
+        f"zarr {zarr.__version__}; {machine()}"
+    )
     print(f"{'case':<46} {'time':>9} {'MP/s':>7} {'vs tifffile+zarr (threads)':>27}")
     for case, seconds in rows:
         print(f"{case:<46} {seconds * 1e3:7.0f} ms {mpix / seconds:7.0f} {t_peer / seconds:26.2f}x")
     print(f"{'tifffile aszarr + dask.from_zarr, threads':<46} {t_peer * 1e3:7.0f} ms {mpix / t_peer:7.0f}")
-    print(f"{'tifffile aszarr + dask.from_zarr, cluster':<46} {t_peer_cluster * 1e3:7.0f} ms {mpix / t_peer_cluster:7.0f}")
+    print(
+        f"{'tifffile aszarr + dask.from_zarr, cluster':<46} {t_peer_cluster * 1e3:7.0f} ms {mpix / t_peer_cluster:7.0f}"
+    )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Where the GPU batch decode spends its time, stage by stage (synchronising between stages).
 
-    python benchmarks/gpu_breakdown.py [--dir DIR]   (files from benchmarks/gpu_decode.py)
+python benchmarks/gpu_breakdown.py [--dir DIR]   (files from benchmarks/gpu_decode.py)
 """
 
 from __future__ import annotations
@@ -14,18 +14,21 @@ import time
 import cupy as cp
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from gpu_decode import files  # noqa: E402
+from gpu_decode import files
 
-import tiffstream  # noqa: E402
-from tiffstream.gpu import backend  # noqa: E402
+import tiffstream
+from tiffstream.gpu import backend, stages, transfer
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--dir", type=pathlib.Path, default=pathlib.Path(tempfile.gettempdir()) / "tiffstream-gpu-bench")
+    parser.add_argument(
+        "--dir", type=pathlib.Path, default=pathlib.Path(tempfile.gettempdir()) / "tiffstream-gpu-bench"
+    )
+    parser.add_argument("--cases", help="comma-separated case letters, e.g. b,f (default: all)")
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
-    for case, path in files(args.dir, quick=False).items():
+    for case, path in files(args.dir, False, set(args.cases.split(",")) if args.cases else None).items():
         for attempt in range(2):  # the second pass is the one reported (warm caches, compiled kernels)
             marks = [("start", time.perf_counter())]
 
@@ -37,15 +40,16 @@ def main() -> None:
             subs = [stream.get_sub_code_stream(image_idx=i) for i in range(stream.num_images)]
             jobs = [backend.GpuJob(s.plan, s.source) for s in subs]
             mark("streams+plans")
-            col = backend._columns(jobs)
+            group = stages.Group(jobs, cp.cuda.get_current_stream())  # the whole file as one group
+            stages.make_columns(group)
             mark("columns+outputs")
-            device = backend._stage(jobs, col)
+            device = stages.stage(group, transfer.copy_stream(cp.cuda.Device().id))
             mark("reads+upload")
-            keep = backend._decompress(jobs, col, device)
+            stages.decompress(group, device)
             mark("decompress")
-            keep += backend._post_process(jobs, col)
+            stages.post_process(group)
             mark("predictors")
-            backend._scatter(jobs, col)
+            stages.scatter(group)
             mark("scatter")
         steps = ", ".join(f"{name} {1e3 * (t - marks[i][1]):.1f}" for i, (name, t) in enumerate(marks[1:]))
         print(f"{case:<26} {1e3 * (marks[-1][1] - marks[0][1]):7.1f} ms: {steps}")

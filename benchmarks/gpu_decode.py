@@ -2,9 +2,10 @@
 
     python benchmarks/gpu_decode.py [--dir DIR] [--repeats N] [--quick]
 
-Files (written once with tifffile) like the seed's retina stack: 192 pages 2048x1567 uint8 with two SubIFD
-levels as (a) uncompressed strips, (b) deflate strips, (c) deflate 256x256 tiles, (e) zstd tiles, (f) LZW +
-predictor tiles, and (d) 64 pages 2048x1567 uint16 deflate tiles. Per file: tiffstream GPU batch (all pages
+Files (written once with tifffile, its default strip sizes) like the seed's retina stack: 192 pages
+2048x1567 uint8 with two SubIFD levels as (a) uncompressed strips (one per page), (b) deflate strips (128
+rows), (c) deflate 256x256 tiles, (e) zstd tiles, (f) LZW + predictor tiles, and (d) 64 pages 2048x1567
+uint16 deflate tiles; besides: (b16) deflate strips of 16 rows and (g) LZW tiles without predictor. Per file: tiffstream GPU batch (all pages
 in one decode call) and page by page, nvImageCodec batch (UNCHANGED, allow_any_depth), tifffile; MPix/s,
 ratio to nvImageCodec, and whether each output equals tifffile's. Then page 31's three levels and 1,000
 random 512x512 regions. End to end: file bytes to device arrays, synchronized.
@@ -60,17 +61,31 @@ def write(path: pathlib.Path, pages: int, dtype: str, **options) -> pathlib.Path
     return path
 
 
-def files(folder: pathlib.Path, quick: bool) -> dict[str, pathlib.Path]:
+CASES = {
+    "(a) uncompressed strips": ("a", "uint8", {}),
+    "(b) deflate strips": ("b", "uint8", {"compression": "zlib"}),
+    "(c) deflate 256 tiles": ("c", "uint8", {"compression": "zlib", "tile": (256, 256)}),
+    "(d) uint16 deflate tiles": ("d", "uint16", {"compression": "zlib", "tile": (256, 256)}),
+    "(e) zstd tiles": ("e", "uint8", {"compression": "zstd", "tile": (256, 256)}),
+    "(f) lzw+predictor tiles": ("f", "uint8", {"compression": "lzw", "predictor": True, "tile": (256, 256)}),
+    "(b16) deflate 16-row strips": ("b16", "uint8", {"compression": "zlib", "rowsperstrip": 16}),
+    "(g) lzw tiles": ("g", "uint8", {"compression": "lzw", "tile": (256, 256)}),
+}
+
+
+def letter(case: str) -> str:
+    return case[1 : case.index(")")]
+
+
+def files(folder: pathlib.Path, quick: bool, wanted: set[str] | None = None) -> dict[str, pathlib.Path]:
+    """The benchmark files (written on first use), only the ``wanted`` case letters when given."""
     n = 24 if quick else 192
-    tiles = {"tile": (256, 256)}
-    return {
-        "(a) uncompressed strips": write(folder / f"a{n}.tif", n, "uint8", rowsperstrip=64),
-        "(b) deflate strips": write(folder / f"b{n}.tif", n, "uint8", compression="zlib", rowsperstrip=16),
-        "(c) deflate 256 tiles": write(folder / f"c{n}.tif", n, "uint8", compression="zlib", **tiles),
-        "(d) uint16 deflate tiles": write(folder / f"d{n // 3}.tif", n // 3, "uint16", compression="zlib", **tiles),
-        "(e) zstd tiles": write(folder / f"e{n}.tif", n, "uint8", compression="zstd", **tiles),
-        "(f) lzw+predictor tiles": write(folder / f"f{n}.tif", n, "uint8", compression="lzw", predictor=True, **tiles),
-    }
+    paths = {}
+    for case, (key, dtype, options) in CASES.items():
+        if wanted is None or key in wanted:
+            pages = n // 3 if key == "d" else n
+            paths[case] = write(folder / f"{key}{pages}.tif", pages, dtype, **options)
+    return paths
 
 
 def sync() -> None:
@@ -89,6 +104,21 @@ def timed(func, repeats: int) -> float:
     return statistics.median(times)
 
 
+def profile(path: pathlib.Path, title: str, func) -> None:
+    """Append a cProfile (by own time) of one call of ``func`` to ``path``."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    func()
+    sync()
+    profiler.disable()
+    with open(path, "a") as handle:
+        handle.write(f"== {title}\n")
+        pstats.Stats(profiler, stream=handle).sort_stats("tottime").print_stats(22)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
@@ -96,12 +126,25 @@ def main() -> None:
     )
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="24 pages instead of 192")
-    parser.add_argument("--profile", type=pathlib.Path, help="write a cProfile of one batch of (b) and (c) here")
+    parser.add_argument(
+        "--profile", type=pathlib.Path, help="append a cProfile of one batch of each case (and of the regions) here"
+    )
+    parser.add_argument("--cases", help="comma-separated case letters to run, e.g. b,f (default: all)")
+    parser.add_argument("--no-tifffile", action="store_true", help="skip timing tifffile")
+    parser.add_argument("--no-nvimgcodec", action="store_true", help="skip nvImageCodec (tuning runs)")
+    parser.add_argument("--group-mb", help="first,max compressed MB per GPU group (tuning)")
     args = parser.parse_args()
+    if args.group_mb:
+        from tiffstream.gpu import backend
+
+        first, most = (int(float(v) * (1 << 20)) for v in args.group_mb.split(","))
+        backend.FIRST_GROUP_BYTES, backend.MAX_GROUP_BYTES = first, most
     args.dir.mkdir(parents=True, exist_ok=True)
     try:
         from nvidia import nvimgcodec
     except ImportError:
+        nvimgcodec = None
+    if args.no_nvimgcodec:
         nvimgcodec = None
     name = cp.cuda.runtime.getDeviceProperties(0)["name"].decode()
     print(
@@ -115,7 +158,8 @@ def main() -> None:
     )
     params = tiffstream.DecodeParams(**PARAMS)
     rows = []
-    for case, path in files(args.dir, args.quick).items():
+    wanted = set(args.cases.split(",")) if args.cases else None
+    for case, path in files(args.dir, args.quick, wanted).items():
         with tifffile.TiffFile(path) as tif:
             count = len(tif.pages)
             reference = tif.asarray(key=range(count), maxworkers=16)
@@ -131,7 +175,11 @@ def main() -> None:
 
         t_batch = timed(ours_batch, args.repeats)
         t_single = timed(lambda: [ours.decode(s, params=params) for s in streams], max(1, args.repeats // 2))
-        t_tifffile = timed(lambda: tifffile.imread(path, key=range(count), maxworkers=16), max(1, args.repeats // 2))
+        t_tifffile = (
+            float("nan")
+            if args.no_tifffile
+            else timed(lambda: tifffile.imread(path, key=range(count), maxworkers=16), max(1, args.repeats // 2))
+        )
         nv = "absent"
         t_nv = float("nan")
         if theirs is not None:
@@ -155,30 +203,21 @@ def main() -> None:
                 nv = f"{mpix / t_nv:7.0f} MP/s equal={equal}"
         rows.append((case, mpix / t_batch, mpix / t_single, nv, t_nv / t_batch, mpix / t_tifffile, ok))
     print(
-        f"{'case':<26} {'ours batch':>11} {'ours 1-by-1':>12} {'nvImageCodec batch':>28} {'ratio':>6} {'tifffile16':>10} equal"
+        f"{'case':<28} {'ours batch':>11} {'ours 1-by-1':>12} {'nvImageCodec batch':>28} {'ratio':>6} {'tifffile16':>10} equal"
     )
     for case, batch_rate, single_rate, nv, ratio, tf_rate, ok in rows:
         print(
-            f"{case:<26} {batch_rate:8.0f} MP/s {single_rate:8.0f} MP/s {nv:>28} {ratio:5.2f}x {tf_rate:7.0f} MP/s {ok}"
+            f"{case:<28} {batch_rate:8.0f} MP/s {single_rate:8.0f} MP/s {nv:>28} {ratio:5.2f}x {tf_rate:7.0f} MP/s {ok}"
         )
     if args.profile:
-        import cProfile
-        import pstats
-
-        for key in ("(b) deflate strips", "(c) deflate 256 tiles"):
-            path = files(args.dir, args.quick)[key]
+        for key, path in files(args.dir, args.quick, wanted).items():
             opened = tiffstream.CodeStream(str(path))
             subs = [opened.get_sub_code_stream(image_idx=i) for i in range(opened.num_images)]
-            profiler = cProfile.Profile()
-            profiler.enable()
-            ours.decode(subs, params=params)
-            sync()
-            profiler.disable()
-            with open(args.profile, "a") as handle:
-                handle.write(f"== {key}\n")
-                pstats.Stats(profiler, stream=handle).sort_stats("cumulative").print_stats(25)
+            profile(args.profile, key, lambda: ours.decode(subs, params=params))
     # page 31's levels and random regions of the deflate-tiles file
-    path = files(args.dir, args.quick)["(c) deflate 256 tiles"]
+    if wanted is not None and "regions" not in wanted:
+        return
+    path = files(args.dir, args.quick, {"c"})["(c) deflate 256 tiles"]
     stream = tiffstream.CodeStream(str(path))
     page31 = stream.get_sub_code_stream(image_idx=min(31, stream.num_images - 1))
     levels = [page31] + [tiffstream.CodeStream(str(path), bitstream_offset=o) for o in page31.subifd_offsets]
@@ -192,6 +231,8 @@ def main() -> None:
         for y, x in zip(rng.integers(0, 1567 - 512, 1000), rng.integers(0, 2048 - 512, 1000))
     ]
     t_regions = timed(lambda: ours.decode(regions, params=params), max(1, args.repeats // 2))
+    if args.profile:
+        profile(args.profile, "1000 regions", lambda: ours.decode(regions, params=params))
     print(
         f"page 31 levels (3 images): {t_levels * 1e3:.2f} ms;  1000 random 512x512 regions: {t_regions * 1e3:.1f} ms "
         f"({1000 * 512 * 512 / 1e6 / t_regions:.0f} MP/s)"

@@ -211,35 +211,41 @@ class Decoder:
         pool = self._executor()
         jobs: list[tuple[CodeStream, Any, Any]] = []  # (stream, plan or None, array or GPU job index)
         tasks = []
-        gpu_jobs: list[Any] = []
-        for number, stream in enumerate(streams):
-            try:
-                plain = stream.plain_image
-                if plain is not None:
-                    jobs.append((stream, None, plain.decode()))
-                    continue
-                region = stream.region
-                bounds = None if region is None else (region.start_y, region.start_x, region.end_y, region.end_x)
-                plan = stream.plan
-                if self._gpu:
-                    gpu = _gpu_module()
-                    why = gpu.supports(plan)
-                    if why is None:
-                        gpu_jobs.append(gpu.backend.GpuJob(plan, stream.source, bounds))
-                        jobs.append((stream, plan, len(gpu_jobs) - 1))
+        gpu_batch: Any = None  # a GpuBatch from the first GPU image on: it decodes while later plans are built
+        try:
+            for number, stream in enumerate(streams):
+                try:
+                    plain = stream.plain_image
+                    if plain is not None:
+                        jobs.append((stream, None, plain.decode()))
                         continue
-                    if not self._cpu_allowed:
-                        raise UnsupportedTiffError(
-                            f"the GPU backend cannot decode {why} (use HYBRID_CPU_GPU or CPU_ONLY)",
-                            path=plan.source_name,
-                            offset=plan.ifd_offset,
-                        )
-                out, image_tasks = prepare(plan, stream.source, region=bounds, workers=self.max_num_cpu_threads)
-            except TiffError as exc:
-                raise _in_image(exc, number, stream) from exc
-            jobs.append((stream, plan, out))
-            tasks += [(number, stream, task) for task in image_tasks]
-        device_outputs = self._run_gpu(gpu_jobs) if gpu_jobs else []
+                    region = stream.region
+                    bounds = None if region is None else (region.start_y, region.start_x, region.end_y, region.end_x)
+                    plan = stream.plan
+                    if self._gpu:
+                        gpu = _gpu_module()
+                        why = gpu.supports(plan)
+                        if why is None:
+                            gpu_batch = gpu_batch or self._gpu_batch()
+                            gpu_batch.add(gpu.backend.GpuJob(plan, stream.source, bounds))
+                            jobs.append((stream, plan, len(gpu_batch.jobs) - 1))
+                            continue
+                        if not self._cpu_allowed:
+                            raise UnsupportedTiffError(
+                                f"the GPU backend cannot decode {why} (use HYBRID_CPU_GPU or CPU_ONLY)",
+                                path=plan.source_name,
+                                offset=plan.ifd_offset,
+                            )
+                    out, image_tasks = prepare(plan, stream.source, region=bounds, workers=self.max_num_cpu_threads)
+                except TiffError as exc:
+                    raise _in_image(exc, number, stream) from exc
+                jobs.append((stream, plan, out))
+                tasks += [(number, stream, task) for task in image_tasks]
+            device_outputs = gpu_batch.finish() if gpu_batch is not None else []
+        except BaseException:
+            if gpu_batch is not None:
+                gpu_batch.close()
+            raise
         try:
             run_tasks([_labelled(number, stream, task) for number, stream, task in tasks], pool)
         except _ImageFailure as failure:
@@ -264,7 +270,8 @@ class Decoder:
             images.append(image.cuda() if self._gpu and not image.on_device else image)  # hybrid: uploaded
         return images
 
-    def _run_gpu(self, gpu_jobs: list[Any]) -> list[Any]:
+    def _gpu_batch(self) -> Any:
+        """A GpuBatch on this decoder's device whose results are ready on its CUDA stream."""
         import cupy
 
         gpu = _gpu_module()
@@ -272,8 +279,7 @@ class Decoder:
             stream = (
                 cupy.cuda.ExternalStream(self._cuda_stream) if self._cuda_stream else cupy.cuda.get_current_stream()
             )
-            with stream:
-                return gpu.backend.decode_batch_split(gpu_jobs)
+            return gpu.backend.GpuBatch(stream)
 
 
 def _gpu_available() -> tuple[bool, str]:

@@ -106,6 +106,55 @@ def test_regions(tiff_factory, recipe: Recipe) -> None:
             np.testing.assert_array_equal(got, full[:, y0:y1, x0:x1] if planar else full[y0:y1, x0:x1])
 
 
+def test_many_groups_mixed_compressions(tiff_factory) -> None:
+    """One batch split into many small groups alternating streams, every compression and predictor mixed."""
+    recipes = [r for r in MATRIX if r.byteorder == "<"][::3] + [r for r in MATRIX if r.byteorder == ">"][::5]
+    jobs, expected, sources = [], [], []
+    for recipe in recipes:
+        path = tiff_factory(recipe)
+        tif = tiffstream.open(path)
+        sources.append(tif)
+        reference = tifffile.imread(path, key=range(len(tif.pages)))
+        for index in range(len(tif.pages)):
+            jobs.append(GpuJob(tif.pages[index].plan, tif.source))
+            expected.append(reference[index] if len(tif.pages) > 1 else reference)
+    order = np.random.default_rng(5).permutation(len(jobs))
+    got = decode_batch([jobs[i] for i in order], first_group_bytes=1, max_group_bytes=4000)
+    for k, i in enumerate(order):
+        np.testing.assert_array_equal(got[k].get(), expected[i])
+    for tif in sources:
+        tif.close()
+
+
+def test_invalid_lzw_chunk_raises_after_the_batch(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "bad.tif"
+    tifffile.imwrite(path, np.arange(64 * 64, dtype=np.uint8).reshape(64, 64), compression="lzw", rowsperstrip=16)
+    with tifffile.TiffFile(path) as tif:
+        offset, count = tif.pages[0].dataoffsets[2], tif.pages[0].databytecounts[2]
+    data = bytearray(path.read_bytes())
+    data[offset : offset + count] = b"\x80\x7f\xff\xff" + b"\xff" * (count - 4)  # Clear, then a code past the table
+    path.write_bytes(bytes(data))
+    with tiffstream.open(path) as tif:
+        jobs = [GpuJob(tif.pages[0].plan, tif.source) for _ in range(3)]
+        with pytest.raises(tiffstream.DecodeError, match="chunk 2 .lzw. holds an invalid code"):
+            decode_batch(jobs, first_group_bytes=1)
+
+
+def test_truncated_strips_match_the_cpu(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "cut.tif"
+    tifffile.imwrite(path, np.arange(50 * 40, dtype=np.uint16).reshape(50, 40), rowsperstrip=8)
+    with tifffile.TiffFile(path) as tif:
+        end = tif.pages[0].dataoffsets[-1] + 10
+    path.write_bytes(path.read_bytes()[:end])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", tiffstream.TiffstreamWarning)
+        with tiffstream.open(path) as tif:
+            expected = tif.pages[0].asarray()
+            got = decode_batch([GpuJob(tif.pages[0].plan, tif.source)] * 2, first_group_bytes=1)
+    for image in got:
+        np.testing.assert_array_equal(image.get(), expected)
+
+
 def test_batch_through_decoder(seed_like_file: pathlib.Path) -> None:
     with tiffstream.Decoder(backends=[tiffstream.BackendKind.GPU_ONLY]) as decoder:
         stream = tiffstream.CodeStream(str(seed_like_file))

@@ -24,11 +24,14 @@ def kernel(name: str) -> Any:
     return _module(cp.cuda.Device().id).get_function(name)
 
 
-def launch_per_chunk(name: str, nchunks: int, work: int, args: tuple[Any, ...], threads: int = 256) -> None:
-    """Launch ``name`` with blockIdx.y/z over ``nchunks`` chunks and enough x-blocks for ``work`` items each."""
+def launch_per_chunk(
+    name: str, nchunks: int, work: int, args: tuple[Any, ...], threads: int = 256, per_block: int | None = None
+) -> None:
+    """Launch ``name`` with blockIdx.y/z over ``nchunks`` chunks and enough x-blocks for ``work`` items each
+    (``per_block`` items a block; default one per thread)."""
     if nchunks == 0 or work <= 0:
         return
-    blocks_x = min(max(1, -(-work // threads)), 65535)
+    blocks_x = min(max(1, -(-work // (per_block or threads))), 65535)
     y = min(nchunks, 65535)
     z = -(-nchunks // y)
     kernel(name)((blocks_x, y, z), (threads,), args)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import ctypes
 import functools
 import pathlib
+from typing import Any
 
 import cupy as cp
-import numpy as np
 
 from ..errors import BackendUnavailableError
 
@@ -92,41 +92,46 @@ class Batched:
             raise RuntimeError(f"nvcomp {self.name} {what} failed with status {status}")
 
     def decompress(
-        self, in_ptrs: np.ndarray, in_sizes: np.ndarray, out_ptrs: np.ndarray, out_capacity: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Decompress ``len(in_ptrs)`` chunks on the current stream; returns (actual sizes, statuses) on the host."""
+        self,
+        in_ptrs: cp.ndarray,
+        in_sizes: cp.ndarray,
+        out_ptrs: cp.ndarray,
+        out_capacity: cp.ndarray,
+        actual: cp.ndarray,
+        max_out: int,
+        total_out: int,
+        keep: list[Any],
+    ) -> cp.ndarray:
+        """Queue decompression of ``len(in_ptrs)`` chunks on the current stream; nothing waits for the GPU.
+
+        Pointer, size and capacity arrays are device arrays of uint64; ``actual`` (8-byte items) receives the
+        decompressed sizes. Returns the device array of per-chunk statuses (0 = success); ``keep`` holds the
+        temporary buffers until the caller has synchronised.
+        """
         count = len(in_ptrs)
         temp_bytes = ctypes.c_size_t(0)
-        self._check(
-            self._temp(count, int(out_capacity.max()), self.opts, ctypes.byref(temp_bytes), int(out_capacity.sum())),
-            "GetTempSizeAsync",
-        )
+        self._check(self._temp(count, max_out, self.opts, ctypes.byref(temp_bytes), total_out), "GetTempSizeAsync")
         temp = cp.empty(max(int(temp_bytes.value), 1) + self.temp_alignment, cp.uint8)
         temp_ptr = temp.data.ptr + (-temp.data.ptr % self.temp_alignment)
-        d_in = cp.asarray(in_ptrs.astype(np.uint64))
-        d_in_sizes = cp.asarray(in_sizes.astype(np.uint64))
-        d_out = cp.asarray(out_ptrs.astype(np.uint64))
-        d_capacity = cp.asarray(out_capacity.astype(np.uint64))
-        d_actual = cp.zeros(count, cp.uint64)
-        d_status = cp.zeros(count, cp.int32)
-        stream = cp.cuda.get_current_stream()
+        status = cp.zeros(count, cp.int32)
+        keep += [temp, status]
         self._check(
             self._run(
-                d_in.data.ptr,
-                d_in_sizes.data.ptr,
-                d_capacity.data.ptr,
-                d_actual.data.ptr,
+                in_ptrs.data.ptr,
+                in_sizes.data.ptr,
+                out_capacity.data.ptr,
+                actual.data.ptr,
                 count,
                 temp_ptr,
                 int(temp_bytes.value),
-                d_out.data.ptr,
+                out_ptrs.data.ptr,
                 self.opts,
-                d_status.data.ptr,
-                stream.ptr,
+                status.data.ptr,
+                cp.cuda.get_current_stream().ptr,
             ),
             "DecompressAsync",
         )
-        return d_actual.get().astype(np.int64), d_status.get()
+        return status
 
 
 @functools.cache

@@ -1,0 +1,337 @@
+"""The stages that decode one group of images on one stream, queued without waiting for the GPU.
+
+columns (numpy, one row per chunk, sorted by compression then image) -> stage (reads into pinned memory,
+upload on the copy stream) -> decompress (nvcomp for Deflate/Zstd, our kernels for LZW/PackBits, into one
+buffer; decoded sizes stay on the device) -> post-process (byte order, predictors) -> scatter (every
+chunk's visible window into its output, one launch). Failures are recorded as device arrays in
+``Group.checks`` and read once the group is done (``backend.GpuBatch.finish``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import cupy as cp
+import numpy as np
+
+from ..errors import UnsupportedTiffError
+from ..plan import TABLE_COLUMNS
+from . import GPU_COMPRESSIONS
+from .kernels import kernel, launch_per_chunk
+from .nvcomp import batched
+from .transfer import Read, Uploads, pinned_pool, read_pinned
+
+if TYPE_CHECKING:
+    from .backend import GpuJob
+
+__all__ = ["KINDS", "Group", "decompress", "make_columns", "post_process", "scatter", "stage", "windows"]
+
+KINDS = ("none", "deflate", "zstd", "lzw", "packbits")
+_MAX_GAP = 1 << 16  # bytes between chunks that one read may span
+_LZW_SMALL = 1 << 16  # chunks up to this size decode with 16-bit table offsets
+_ALIGN = 16
+
+
+@dataclass
+class Group:
+    """Images decoded together on one stream, and every buffer they use until the group is checked."""
+
+    jobs: list[GpuJob]
+    stream: cp.cuda.Stream
+    col: dict[str, np.ndarray] = field(default_factory=dict)
+    keep: list[Any] = field(default_factory=list)
+    sizes: cp.ndarray | None = None  # bytes each chunk decoded to (device; -1 where it failed)
+    rows: cp.ndarray | None = None  # whole rows each chunk decoded to (device)
+    checks: list[tuple[str, int, int, cp.ndarray | None]] = field(default_factory=list)  # kind, first, stop, status
+    uploads: Uploads = field(default_factory=Uploads)
+    pinned: list[tuple[Any, cp.cuda.Event]] = field(default_factory=list)  # staging blocks and their upload events
+
+    def up(self, values: Any, dtype: Any = np.int64) -> cp.ndarray:
+        return self.uploads(values, dtype, self.keep)
+
+    def queued(self) -> None:
+        """Everything of the group is queued: its pinned blocks go back to the pool, reusable when done."""
+        done = cp.cuda.Event(disable_timing=True)
+        done.record(self.stream)
+        self.uploads.release(done)
+        for block, event in self.pinned:
+            pinned_pool().give(block, event)
+        self.pinned.clear()
+        self.col.pop("_staging", None)
+
+    def hold(self, array: cp.ndarray) -> cp.ndarray:
+        self.keep.append(array)
+        return array
+
+
+def _aligned(sizes: np.ndarray) -> tuple[np.ndarray, int]:
+    """Start of each block of ``sizes`` in one buffer, each aligned; and the buffer's size."""
+    padded = sizes + (-sizes % _ALIGN)
+    starts = np.concatenate([[0], np.cumsum(padded)[:-1]]).astype(np.int64) if len(sizes) else np.zeros(0, np.int64)
+    return starts, int(padded.sum()) if len(sizes) else 0
+
+
+def _pixel_bytes(jobs: list[GpuJob]) -> np.ndarray:
+    """Bytes one pixel of a chunk holds, per job (all samples when interleaved, one when planar-separate)."""
+    return np.array([np.dtype(j.plan.dtype).itemsize * j.plan.samples_per_chunk for j in jobs] or [0], np.int64)
+
+
+def make_columns(group: Group) -> None:
+    """Every chunk with data that overlaps its job's region, as int64 columns; allocates the outputs."""
+    jobs = group.jobs
+    tables = []
+    for number, job in enumerate(jobs):
+        plan = job.plan
+        table = job.chunks
+        present = (table[:, 1] > 0) & (table[:, 2] > 0)
+        dtype = np.dtype(plan.dtype)
+        shape = plan.output_shape(job.region)
+        job.out = cp.empty(shape, dtype) if present.all() else cp.full(shape, plan.fill_value, dtype)
+        rows = table[present]
+        kind = KINDS.index(GPU_COMPRESSIONS[plan.compression])
+        tables.append(np.concatenate([np.full((len(rows), 2), (kind, number), np.int64), rows], axis=1))
+    table = np.concatenate(tables) if tables else np.zeros((0, 10), np.int64)
+    table = table[np.lexsort((table[:, 1], table[:, 0]))]  # by kind, then image: each a contiguous run
+    col = {name: np.ascontiguousarray(table[:, i]) for i, name in enumerate(("kind", "job", *TABLE_COLUMNS))}
+    # room for a whole strip even where the last one holds fewer rows (some writers pad it)
+    full = np.array([j.plan.chunk_height for j in jobs] or [0], np.int64)
+    col["capacity_rows"] = np.maximum(col["height"], full[col["job"]]) if len(table) else col["height"]
+    col["pixel_bytes"] = _pixel_bytes(jobs)[col["job"]]
+    group.col = col
+
+
+def _runs(values: np.ndarray) -> list[tuple[int, int, int]]:
+    """(value, first, stop) of each run of equal values in a sorted column."""
+    if not len(values):
+        return []
+    edges = np.flatnonzero(np.diff(values)) + 1
+    firsts = np.concatenate([[0], edges])
+    stops = np.concatenate([edges, [len(values)]])
+    return [(int(values[a]), int(a), int(b)) for a, b in zip(firsts, stops)]
+
+
+def stage(group: Group, copy: cp.cuda.Stream) -> cp.ndarray:
+    """Read every chunk into pinned memory (one read per run of nearby chunks of a file); upload it on ``copy``.
+
+    Sets ``col["start"]``: where each chunk's bytes begin in the returned device buffer, which the group's
+    stream may read once the upload is done (it waits on an event).
+    """
+    jobs, col = group.jobs, group.col
+    count = len(col["job"])
+    col["start"] = np.zeros(count, np.int64)
+    reads: list[Read] = []
+    position = 0
+    sources: dict[int, list[int]] = {}
+    for number, job in enumerate(jobs):
+        sources.setdefault(id(job.source), []).append(number)
+    for numbers in sources.values():
+        source = jobs[numbers[0]].source
+        select = np.flatnonzero(np.isin(col["job"], numbers))
+        order = select[np.argsort(col["offset"][select], kind="stable")]
+        if not len(order):
+            continue
+        offsets, ends = col["offset"][order], col["offset"][order] + col["nbytes"][order]
+        reach = np.maximum.accumulate(ends)
+        breaks = np.flatnonzero(offsets[1:] - reach[:-1] > _MAX_GAP) + 1
+        for first, last in zip(np.concatenate([[0], breaks]), np.concatenate([breaks, [len(order)]])):
+            begin, stop = int(offsets[first]), min(int(reach[last - 1]), source.size)
+            reads.append((source, begin, stop - begin, position))
+            col["start"][order[first:last]] = position + offsets[first:last] - begin
+            position += stop - begin + (-(stop - begin) % _ALIGN)
+    block, staging = read_pinned(reads, position)
+    file_size = np.array([j.source.size for j in jobs] or [0], np.int64)[col["job"]]
+    col["nbytes"] = np.minimum(col["nbytes"], np.maximum(file_size - col["offset"], 0))  # cut off by the file's end
+    col["_staging"] = staging  # zlib headers are checked on the host copy
+    with group.stream:
+        device = group.hold(cp.empty(max(position, 1), cp.uint8))
+    if position:
+        kind = cp.cuda.runtime.memcpyHostToDevice
+        cp.cuda.runtime.memcpyAsync(device.data.ptr, staging.ctypes.data, position, kind, copy.ptr)
+    uploaded = cp.cuda.Event(disable_timing=True)
+    uploaded.record(copy)
+    group.pinned.append((block, uploaded))
+    group.stream.wait_event(uploaded)
+    return device
+
+
+def _check_zlib(group: Group, select: slice) -> None:
+    col = group.col
+    staging, start, size = col["_staging"], col["start"][select], col["nbytes"][select]
+    b0, b1 = staging[start].astype(np.int64), staging[start + 1].astype(np.int64)
+    zlib = (size >= 6) & ((b0 & 0x0F) == 8) & ((b0 * 256 + b1) % 31 == 0) & ((b1 & 0x20) == 0)
+    if not zlib.all():
+        bad = select.start + int(np.argmin(zlib))
+        raise UnsupportedTiffError(
+            "a Deflate chunk is not a plain zlib stream",
+            path=group.jobs[col["job"][bad]].plan.source_name,
+            offset=int(col["offset"][bad]),
+        )
+
+
+def _copy_chunks(group: Group, sources: np.ndarray, sizes: np.ndarray, targets: np.ndarray) -> None:
+    """Copy each chunk's ``sizes`` bytes from ``sources`` to ``targets`` (device addresses), one launch."""
+    n = len(sizes)
+    ones, zeros = np.ones(n, np.int64), np.zeros(n, np.int64)
+    up = group.up
+    args: tuple[Any, ...] = (up(sources, np.uint64), up(sizes), up(ones), up(zeros), up(zeros))
+    args += (up(targets, np.uint64), up(sizes), up(ones), up(sizes), np.int64(n))
+    launch_per_chunk("scatter", n, 1, args, threads=256)
+
+
+def decompress(group: Group, device: cp.ndarray) -> None:
+    """Queue decompression of every chunk; sets ``col["decoded"]`` (device addresses) and ``group.sizes``."""
+    col = group.col
+    count = len(col["job"])
+    base = device.data.ptr
+    expected = col["capacity_rows"] * col["width"] * col["pixel_bytes"]
+    col["decoded"] = np.zeros(count, np.uint64)
+    none = col["kind"] == KINDS.index("none")
+    group.sizes = group.up(np.where(none, col["nbytes"], 0))
+    for kind_number, first, stop in _runs(col["kind"]):
+        kind, select = KINDS[kind_number], slice(first, stop)
+        start, size = col["start"][select], col["nbytes"][select]
+        if kind == "none":
+            col["decoded"][select] = (base + start).astype(np.uint64)
+            continue
+        if kind == "deflate":
+            _check_zlib(group, select)
+            start, size = start + 2, size - 6  # raw Deflate for nvcomp: no zlib header, no Adler-32
+        capacity = expected[select]
+        out_starts, total = _aligned(capacity)
+        out = group.hold(cp.empty(max(total, 1), cp.uint8))
+        out_ptrs = out.data.ptr + out_starts
+        col["decoded"][select] = out_ptrs.astype(np.uint64)
+        sizes = group.sizes[select]
+        n = stop - first
+        if kind in ("deflate", "zstd"):
+            engine = batched("Deflate" if kind == "deflate" else "Zstd", cp.cuda.Device().id)
+            in_ptrs = base + start
+            if (in_ptrs % engine.input_alignment).any():  # copy the inputs to aligned places first
+                in_starts, in_total = _aligned(size)
+                aligned = group.hold(cp.empty(max(in_total, 1), cp.uint8))
+                _copy_chunks(group, in_ptrs, size, aligned.data.ptr + in_starts)
+                in_ptrs = aligned.data.ptr + in_starts
+            status = engine.decompress(
+                group.up(in_ptrs, np.uint64),
+                group.up(size, np.uint64),
+                group.up(out_ptrs, np.uint64),
+                group.up(capacity, np.uint64),
+                sizes,
+                int(capacity.max()),
+                int(capacity.sum()),
+                group.keep,
+            )
+            group.checks.append((kind, first, stop, status))
+            continue
+        args = (group.up(base + start, np.uint64), group.up(size), group.up(out_ptrs, np.uint64), group.up(capacity))
+        if kind == "lzw" and capacity.max() <= _LZW_SMALL:  # a thread per chunk, 2 a block, 7.5 KiB tables
+            kernel("lzw_decode_small")((-(-n // 2),), (2,), (*args, sizes, np.int64(n)), shared_mem=2 * 3840 * 2)
+        elif kind == "lzw":  # a thread per chunk, its table in 15 KiB of shared memory
+            kernel("lzw_decode")((n,), (1,), (*args, sizes, np.int64(n)), shared_mem=3840 * 4)
+        else:
+            kernel("packbits_decode")((-(-n // 64),), (64,), (*args, sizes, np.int64(n)))
+        group.checks.append((kind, first, stop, None))
+    group.rows = group.hold(cp.empty(count, cp.int64))
+    if count:
+        row_bytes = group.up(col["width"] * col["pixel_bytes"])
+        heights = group.up(col["height"])
+        kernel("decoded_rows")(
+            (-(-count // 256),), (256,), (group.sizes, row_bytes, heights, group.rows, np.int64(count))
+        )
+
+
+def _alike(group: Group) -> list[tuple[tuple[int, ...], np.ndarray]]:
+    """Chunks needing the same post-processing launch: (predictor, itemsize, swap, width, samples) -> chunks."""
+    col, jobs = group.col, group.jobs
+    keys = []
+    for job in jobs:
+        plan = job.plan
+        itemsize = np.dtype(plan.dtype).itemsize
+        swap = int(plan.byteorder == ">" and itemsize > 1)
+        keys.append((plan.predictor, itemsize, swap, plan.chunk_width, plan.samples_per_chunk))
+    by_key: dict[tuple[int, ...], list[int]] = {}
+    for number, key in enumerate(keys):
+        if key[0] != 1 or key[2]:
+            by_key.setdefault(key, []).append(number)
+    return [(key, np.flatnonzero(np.isin(col["job"], numbers))) for key, numbers in by_key.items()]
+
+
+def post_process(group: Group) -> None:
+    """Byte order and predictors, in place on the decoded chunks: one launch per kind of image."""
+    col = group.col
+    assert group.sizes is not None and group.rows is not None
+    for (predictor, itemsize, swap, width, spc), select in _alike(group):
+        if not len(select):
+            continue
+        n = np.int64(len(select))
+        pointers = col["decoded"][select]
+        capacity_rows = int(col["capacity_rows"][select].max())
+        d_select = group.up(select)
+        rows = group.hold(group.rows[d_select])
+        if itemsize > 1 and (pointers % itemsize).any():  # unaligned uncompressed chunks: copy them aligned first
+            sizes = col["nbytes"][select]
+            starts, total = _aligned(sizes)
+            aligned = group.hold(cp.empty(max(total, 1), cp.uint8))
+            targets = (aligned.data.ptr + starts).astype(np.uint64)
+            _copy_chunks(group, pointers, sizes, targets)
+            pointers = targets
+            col["decoded"][select] = pointers
+        d_pointers = group.up(pointers, np.uint64)
+        if predictor == 3:
+            starts, total = _aligned(col["capacity_rows"][select] * width * spc * itemsize)
+            scratch = group.hold(cp.empty(max(total, 1), cp.uint8))
+            targets = (scratch.data.ptr + starts).astype(np.uint64)
+            args: tuple[Any, ...] = (d_pointers, group.up(targets, np.uint64), rows, np.int32(width * spc))
+            args += (np.int32(itemsize),)
+            launch_per_chunk("undo_float_predictor", len(select), capacity_rows, (*args, np.int32(spc), n), threads=64)
+            col["decoded"][select] = targets
+            continue
+        if swap:
+            sizes = group.hold(group.sizes[d_select])
+            max_items = int((col["capacity_rows"][select] * col["width"][select] * spc).max())
+            launch_per_chunk("byteswap", len(select), max_items, (d_pointers, sizes, np.int32(itemsize), n))
+        if predictor == 2:
+            args = (d_pointers, rows, np.int32(width), np.int32(spc), n)
+            launch_per_chunk(f"undo_horizontal_{itemsize}", len(select), capacity_rows * 32, args, threads=128)
+
+
+def windows(group: Group) -> dict[str, np.ndarray]:
+    """Per chunk: the part of it inside its job's region, and where that lands in the output."""
+    col, jobs = group.col, group.jobs
+    bounds = np.array([j.bounds for j in jobs] or [(0, 0, 0, 0)], np.int64)
+    job = col["job"]
+    y0, x0, y1, x1 = (bounds[job, k] for k in range(4))
+    cy0, cx0 = np.maximum(col["y"], y0), np.maximum(col["x"], x0)
+    cy1 = np.minimum(col["y"] + col["height"], y1)
+    cx1 = np.minimum(col["x"] + col["width"], x1)
+    return {
+        "y0": y0,
+        "x0": x0,
+        "rows_out": y1 - y0,
+        "cols_out": x1 - x0,
+        "cy0": cy0,
+        "cx0": cx0,
+        "cy1": cy1,
+        "cx1": cx1,
+    }
+
+
+def scatter(group: Group) -> None:
+    """Copy every decoded chunk's visible window into its output: one launch for the whole group."""
+    col, jobs = group.col, group.jobs
+    if not len(col["job"]):
+        return
+    w = windows(group)
+    out_ptr = np.array([j.out.data.ptr for j in jobs], np.uint64)  # type: ignore[union-attr]
+    size = col["pixel_bytes"]
+    first_row = w["cy0"] - col["y"]
+    skip = (first_row * col["width"] + (w["cx0"] - col["x"])) * size
+    place = ((col["plane"] * w["rows_out"] + (w["cy0"] - w["y0"])) * w["cols_out"] + (w["cx0"] - w["x0"])) * size
+    copy_rows = w["cy1"] - w["cy0"]
+    up = group.up
+    args: tuple[Any, ...] = (up(col["decoded"], np.uint64), up(col["width"] * size), group.rows, up(first_row))
+    args += (up(skip),)
+    args += (up(out_ptr[col["job"]] + place.astype(np.uint64), np.uint64), up(w["cols_out"] * size), up(copy_rows))
+    args += (up((w["cx1"] - w["cx0"]) * size), np.int64(len(col["job"])))
+    launch_per_chunk("scatter", len(col["job"]), int(copy_rows.max()), args, threads=128, per_block=1)  # a row a block

@@ -1,0 +1,166 @@
+"""Host-to-device traffic of the GPU backend, none of which blocks the host on the GPU.
+
+Chunk bytes are read with parallel positioned reads into pinned memory and uploaded on a copy stream of
+their own, so the next group's reads and upload overlap the decoding of the previous one. Small per-chunk
+descriptor columns go up through pinned memory too: an upload from pageable memory may wait for the
+stream's earlier work, which would serialise the pipeline.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+import cupy as cp
+import numpy as np
+
+if TYPE_CHECKING:
+    from ..source import ByteSource
+
+__all__ = ["PinnedPool", "Read", "Uploads", "copy_stream", "pinned_pool", "read_pinned", "worker_streams"]
+
+Read = tuple["ByteSource", int, int, int]  # (source, file offset, nbytes, position in the staging buffer)
+
+_READ_THREADS = max(1, min(16, os.cpu_count() or 1))
+_MIN_PIECE = 1 << 20
+_MAX_PIECE = 8 << 20
+WORKER_STREAMS = 2  # groups alternate between these, so one group's decompression can overlap the next one's
+
+
+@functools.cache
+def worker_streams(device: int) -> tuple[cp.cuda.Stream, ...]:
+    """The non-blocking streams that decode groups on ``device`` (created once)."""
+    with cp.cuda.Device(device):
+        return tuple(cp.cuda.Stream(non_blocking=True) for _ in range(WORKER_STREAMS))
+
+
+@functools.cache
+def copy_stream(device: int) -> cp.cuda.Stream:
+    """The non-blocking stream that uploads chunk bytes on ``device`` (created once)."""
+    with cp.cuda.Device(device):
+        return cp.cuda.Stream(non_blocking=True)
+
+
+@functools.cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(_READ_THREADS, thread_name_prefix="tiffstream-read")
+
+
+class PinnedPool:
+    """Pinned host blocks reused across groups and batches: pinning fresh memory costs more than filling it.
+
+    Blocks come in power-of-two sizes; one given back with an event is reused once that event has completed
+    (its upload is done), so a pipeline of groups cycles through a few blocks whatever its group sizes.
+    """
+
+    MIN_BLOCK = 1 << 16
+
+    def __init__(self, keep_bytes: int = 1 << 30) -> None:
+        self._free: list[tuple[int, Any, cp.cuda.Event | None]] = []  # (size, PinnedMemory, event)
+        self._keep_bytes = keep_bytes
+        self._lock = threading.Lock()
+
+    def take(self, nbytes: int) -> tuple[Any, np.ndarray]:
+        """(block, uint8 view of its first ``nbytes`` bytes); give the block back when done with it."""
+        size = max(self.MIN_BLOCK, 1 << max(0, nbytes - 1).bit_length())
+        block = None
+        with self._lock:
+            for number, (free_size, memory, event) in enumerate(self._free):
+                if free_size == size and (event is None or event.done):
+                    block = memory
+                    del self._free[number]
+                    break
+        if block is None:
+            block = cp.cuda.PinnedMemory(size)
+        view = np.ctypeslib.as_array((ctypes.c_ubyte * size).from_address(block.ptr))
+        return block, view[:nbytes]
+
+    def give(self, block: Any, event: cp.cuda.Event | None = None) -> None:
+        """Return ``block``: reusable once ``event`` (if any) has completed. Keeps at most ``keep_bytes`` free."""
+        with self._lock:
+            self._free.append((block.size, block, event))
+            total = sum(size for size, _, _ in self._free)
+            number = 0
+            while total > self._keep_bytes and number < len(self._free) - 1:  # the oldest finished blocks go
+                size, _, done = self._free[number]
+                if done is None or done.done:
+                    del self._free[number]
+                    total -= size
+                else:
+                    number += 1
+
+
+@functools.cache
+def pinned_pool() -> PinnedPool:
+    return PinnedPool()
+
+
+class Uploads:
+    """Small host arrays copied to the device on one stream, staged in pooled pinned blocks.
+
+    An upload from pageable memory may wait for the stream's earlier work, which would serialise the
+    pipeline; these never wait. ``release(event)`` hands the blocks back once the copies are done.
+    """
+
+    BLOCK = 1 << 18
+
+    def __init__(self) -> None:
+        self._blocks: list[Any] = []
+        self._view = np.zeros(0, np.uint8)
+        self._used = 0
+
+    def __call__(self, values: Any, dtype: Any, keep: list[Any]) -> cp.ndarray:
+        host = np.ascontiguousarray(values, dtype=dtype)
+        nbytes = host.nbytes
+        if self._used + nbytes > len(self._view):
+            block, self._view = pinned_pool().take(max(self.BLOCK, nbytes))
+            self._blocks.append(block)
+            self._used = 0
+        staged = self._view[self._used : self._used + nbytes]
+        self._used += nbytes + (-nbytes % 16)
+        staged[:] = host.reshape(-1).view(np.uint8)
+        device = cp.empty(host.shape, host.dtype)
+        if nbytes:
+            stream = cp.cuda.get_current_stream()
+            cp.cuda.runtime.memcpyAsync(
+                device.data.ptr, staged.ctypes.data, nbytes, cp.cuda.runtime.memcpyHostToDevice, stream.ptr
+            )
+        keep.append(device)
+        return device
+
+    def release(self, event: cp.cuda.Event) -> None:
+        for block in self._blocks:
+            pinned_pool().give(block, event)
+        self._blocks.clear()
+        self._view, self._used = np.zeros(0, np.uint8), 0
+
+
+def read_pinned(reads: list[Read], total: int) -> tuple[Any, np.ndarray]:
+    """Run ``reads`` (in parallel when there are several) into a pooled pinned block: (block, its bytes).
+
+    Bytes a read could not get (a chunk cut off by the end of the file) are zeros: decoded as truncated.
+    """
+    block, staging = pinned_pool().take(total)
+    piece = min(_MAX_PIECE, max(_MIN_PIECE, total // (2 * _READ_THREADS) + 1))
+    pieces = [
+        (source, begin + k, min(piece, nbytes - k), at + k)
+        for source, begin, nbytes, at in reads
+        for k in range(0, max(nbytes, 1), piece)
+    ]
+
+    def read(entry: Read) -> None:
+        source, begin, nbytes, at = entry
+        got = source.read_into(begin, staging.data[at : at + nbytes])
+        if got < nbytes:
+            staging[at + got : at + nbytes] = 0
+
+    if len(pieces) > 1:
+        list(_pool().map(read, pieces))  # positioned reads release the GIL
+    else:
+        for entry in pieces:
+            read(entry)
+    return block, staging
