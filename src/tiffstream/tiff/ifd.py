@@ -46,6 +46,9 @@ _TYPE_INFO: dict[int, tuple[int, str]] = {
 }
 _PAIRED = (DataType.RATIONAL, DataType.SRATIONAL, DataType.COMPLEX)
 _RAW_BYTES = (DataType.UNDEFINED, DataType.BYTE)
+# struct codes of the integer field types, for small values (cheaper than a numpy array per tag)
+_INT_STRUCT = {1: "B", 3: "H", 4: "I", 6: "b", 7: "B", 8: "h", 9: "i", 13: "I", 16: "Q", 17: "q", 18: "Q"}
+_SMALL_COUNT = 64
 # The first read of an IFD fetches this many bytes, enough for the entry table of most IFDs.
 _IFD_READ_AHEAD = 1024
 
@@ -92,6 +95,13 @@ class Tag:
         arr = np.frombuffer(self.raw(), dtype=self._ifd.header.byteorder + info[1])
         arr = arr.astype(arr.dtype.newbyteorder("="), copy=False)
         return arr.reshape(-1, 2) if self.type in _PAIRED else arr
+
+    def ints(self) -> tuple[int, ...]:
+        """The values of an integer-typed tag as Python ints (the caller checks the type)."""
+        code = _INT_STRUCT.get(self.type)
+        if code is not None and self.count <= _SMALL_COUNT:
+            return struct.unpack(f"{self._ifd.header.byteorder}{self.count}{code}", self.raw())
+        return tuple(self.array().tolist())
 
     @property
     def value(self) -> Any:

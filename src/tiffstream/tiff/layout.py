@@ -94,7 +94,7 @@ def _tag_ints(ifd: Ifd, code: int) -> tuple[int, ...] | None:
         raise TiffFormatError(
             f"tag {tag.name} has field type {tag.type}, not an integer type", path=ifd.source.name, offset=ifd.offset
         )
-    return tuple(int(v) for v in tag.array().tolist())
+    return tag.ints()
 
 
 def _offset_array(ifd: Ifd, code: int) -> np.ndarray:
