@@ -158,9 +158,15 @@ def read_pinned(reads: list[Read], total: int) -> tuple[Any, np.ndarray]:
         if got < nbytes:
             staging[at + got : at + nbytes] = 0
 
-    if len(pieces) > 1:
-        list(_pool().map(read, pieces))  # positioned reads release the GIL
-    else:
-        for entry in pieces:
+    def read_all(selected: list[Read]) -> None:
+        for entry in selected:
             read(entry)
+
+    if len(pieces) > 1:  # one task a thread, each a run of reads of about equal bytes (few futures, few GIL waits)
+        ends = np.cumsum([entry[2] for entry in pieces])
+        cuts = np.searchsorted(ends, np.linspace(0, ends[-1], min(_READ_THREADS, len(pieces)) + 1)[1:-1])
+        runs = [pieces[a:b] for a, b in zip([0, *cuts], [*cuts, len(pieces)]) if b > a]
+        list(_pool().map(read_all, runs))  # positioned reads release the GIL
+    else:
+        read_all(pieces)
     return block, staging
