@@ -80,7 +80,9 @@ def test_open_count_and_one_tile_take_few_requests(server: str, pyramid_1000: pa
     assert stream.num_images == 1000
     last = stream.get_sub_code_stream(image_idx=999, region=tiffstream.Region(0, 0, 32, 32))
     with tiffstream.Decoder(backends=[tiffstream.BackendKind.CPU_ONLY]) as decoder:
-        tile = np.asarray(decoder.decode(last, params=tiffstream.DecodeParams(color_spec=tiffstream.ColorSpec.UNCHANGED)))
+        tile = np.asarray(
+            decoder.decode(last, params=tiffstream.DecodeParams(color_spec=tiffstream.ColorSpec.UNCHANGED))
+        )
     np.testing.assert_array_equal(tile[:, :, 0], tifffile.imread(pyramid_1000, key=999)[:32, :32])
     gets = [r for r in _RangeHandler.requests if r[0] == "GET"]
     assert all(spec is not None for _, spec in gets), "every read must be a range request"
@@ -91,7 +93,9 @@ def test_remote_reader_matches_local(server: str, pyramid_1000: pathlib.Path) ->
     with tiffstream.open(server) as remote, tifffile.TiffFile(pyramid_1000) as local:
         for index in (0, 500, 999):
             np.testing.assert_array_equal(remote.pages[index].asarray(), local.pages[index].asarray())
-            np.testing.assert_array_equal(remote.pages[index].subifds[0].asarray(), local.pages[index].pages[0].asarray())
+            np.testing.assert_array_equal(
+                remote.pages[index].subifds[0].asarray(), local.pages[index].pages[0].asarray()
+            )
 
 
 def test_remote_source_pickles_as_url(server: str) -> None:

@@ -180,9 +180,12 @@ class Decoder:
         self,
         data: CodeStream | bytes | Sequence[CodeStream | bytes],
         params: DecodeParams | None = None,
-        cuda_stream: int = 0,
+        cuda_stream: Any = 0,
     ) -> Image | list[Image]:
         """Decode one code stream (its current image, or region) to an ``Image``, or a list to a list.
+
+        ``cuda_stream`` (GPU backends): a ``cudaStream_t`` pointer or a stream object (CuPy, PyTorch, anything
+        with ``__cuda_stream__``); device results are ready in that stream's order (default: the current one).
 
         All chunks of all images of a list are decoded together on the decoder's thread pool. A failure
         raises a ``TiffError`` naming the file, the image and the chunk.
@@ -276,10 +279,29 @@ class Decoder:
 
         gpu = _gpu_module()
         with cupy.cuda.Device(self.device_id):
-            stream = (
-                cupy.cuda.ExternalStream(self._cuda_stream) if self._cuda_stream else cupy.cuda.get_current_stream()
-            )
-            return gpu.backend.GpuBatch(stream)
+            return gpu.backend.GpuBatch(_user_stream(cupy, self._cuda_stream))
+
+
+class _StreamHandle:
+    """A raw ``cudaStream_t`` as an object of the CUDA stream protocol."""
+
+    def __init__(self, pointer: int) -> None:
+        self.pointer = pointer
+
+    def __cuda_stream__(self) -> tuple[int, int]:
+        return (0, self.pointer)
+
+
+def _user_stream(cupy: Any, handle: Any) -> Any:
+    """The CuPy stream for ``decode(cuda_stream=...)``: a pointer, or a stream object (CuPy, PyTorch, ...)."""
+    if not handle:
+        return cupy.cuda.get_current_stream()
+    if isinstance(handle, cupy.cuda.Stream):
+        return handle
+    protocol = handle if hasattr(handle, "__cuda_stream__") else _StreamHandle(int(getattr(handle, "ptr", handle)))
+    if hasattr(cupy.cuda.Stream, "from_external"):  # CuPy >= 14 (ExternalStream is deprecated there)
+        return cupy.cuda.Stream.from_external(protocol)
+    return cupy.cuda.ExternalStream(protocol.__cuda_stream__()[1])
 
 
 def _gpu_available() -> tuple[bool, str]:

@@ -241,7 +241,9 @@ class FsspecSource(ByteSource):
         self.requests += 1
         data = self._fs.cat_file(self._path, start=start, end=end)
         if len(data) != end - start:
-            raise TiffTruncatedError(f"range request returned {len(data)} of {end - start} bytes", path=self.name, offset=start)
+            raise TiffTruncatedError(
+                f"range request returned {len(data)} of {end - start} bytes", path=self.name, offset=start
+            )
         return bytes(data)
 
     def _read(self, offset: int, nbytes: int) -> bytes:
@@ -276,8 +278,13 @@ class FsspecSource(ByteSource):
         return joined[offset - first * size : offset - first * size + nbytes]
 
     def __getstate__(self) -> dict[str, object]:
-        return {"url": self.url, "block_size": self.block_size, "cache_blocks": self.cache_blocks,
-                "storage_options": self.storage_options, "size": self.size}
+        return {
+            "url": self.url,
+            "block_size": self.block_size,
+            "cache_blocks": self.cache_blocks,
+            "storage_options": self.storage_options,
+            "size": self.size,
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.url = self.name = state["url"]

@@ -47,12 +47,15 @@ def test_graph_pickles_small(seed_like_file: pathlib.Path) -> None:
     assert len(payload) < 20_000  # a path and page offsets, no file bytes
 
 
-
 def test_local_cluster_equals_serial(seed_like_file: pathlib.Path, tiff_factory) -> None:
     distributed = pytest.importorskip("distributed")
     other = tiff_factory(Recipe(shape=(5, 33, 19), dtype="uint16", compression="zstd", tile=(16, 16)))
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                  silence_logs=50) as cluster, distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         array = tiffstream.to_dask(str(seed_like_file))
         np.testing.assert_array_equal(array.compute(), tiffstream.imread(seed_like_file, page=range(192)))
         from tiffstream.integrations.distributed import decode_pages

@@ -22,8 +22,14 @@ __all__ = ["PageStack", "page_axes", "to_dask"]
 class PageStack:
     """Array-like ``(pages, *page_shape)`` view of pages at given IFD offsets; decodes on indexing."""
 
-    def __init__(self, source: SourceLike, offsets: list[int], shape: tuple[int, ...], dtype: np.dtype,
-                 backend: Literal["cpu", "gpu"] = "cpu") -> None:
+    def __init__(
+        self,
+        source: SourceLike,
+        offsets: list[int],
+        shape: tuple[int, ...],
+        dtype: np.dtype,
+        backend: Literal["cpu", "gpu"] = "cpu",
+    ) -> None:
         self.source = source if isinstance(source, str) else getattr(source, "name", source)
         self.offsets = offsets
         self.shape = (len(offsets), *shape)
@@ -112,8 +118,12 @@ def to_dask(source: SourceLike, level: int = 0, *, backend: Literal["auto", "cpu
         name = source if isinstance(source, str) else tif.name
         stack = PageStack(name, [page.offset for page in pages], first.shape, first.dtype, backend)
     array = da.from_array(  # type: ignore[no-untyped-call]
-        stack, chunks=(1, *first.shape), asarray=False, fancy=False,
-        meta=np.empty((0,) * stack.ndim, stack.dtype), name=f"tiffstream-{name}-{level}",
+        stack,
+        chunks=(1, *first.shape),
+        asarray=False,
+        fancy=False,
+        meta=np.empty((0,) * stack.ndim, stack.dtype),
+        name=f"tiffstream-{name}-{level}",
     )
     array = array.reshape(*sizes, *first.shape) if len(sizes) > 1 else array
     samples = "S" if len(first.shape) == 3 and first.planar_config != 2 else ""

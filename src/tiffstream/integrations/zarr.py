@@ -131,7 +131,9 @@ class TiffZarrStore(Store):
         group = {
             "zarr_format": 3,
             "node_type": "group",
-            "attributes": {"multiscales": [{"version": "0.4", "name": self._tif.name, "axes": axes, "datasets": datasets}]},
+            "attributes": {
+                "multiscales": [{"version": "0.4", "name": self._tif.name, "axes": axes, "datasets": datasets}]
+            },
         }
         documents = {"zarr.json": json.dumps(group).encode()}
         for number, level in enumerate(self._levels):
