@@ -262,9 +262,10 @@ class Decoder:
                 elif isinstance(out, int):
                     import cupy
 
-                    array, precision = convert(
-                        device_outputs[out], plan, color=mode, any_depth=params.allow_any_depth, xp=cupy
-                    )
+                    with gpu_batch.stream:  # colour conversion in the order of the caller's stream too
+                        array, precision = convert(
+                            device_outputs[out], plan, color=mode, any_depth=params.allow_any_depth, xp=cupy
+                        )
                 else:
                     array, precision = convert(out, plan, color=mode, any_depth=params.allow_any_depth)
             except TiffError as exc:

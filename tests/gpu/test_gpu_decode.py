@@ -175,11 +175,12 @@ def test_user_stream_orders_the_results(seed_like_file: pathlib.Path) -> None:
         with tiffstream.Decoder(backends=[tiffstream.BackendKind.GPU_ONLY]) as decoder:
             source = tiffstream.CodeStream(str(seed_like_file))
             subs = [source.get_sub_code_stream(image_idx=i) for i in range(40)]
-            images = decoder.decode(subs, cuda_stream=handle)
+            params = tiffstream.DecodeParams(color_spec=tiffstream.ColorSpec.SRGB)  # conversion kernels, too
+            images = decoder.decode(subs, params=params, cuda_stream=handle)
             with stream:
                 sums = [cp.asarray(image).sum(dtype=cp.int64) for image in images]
             stream.synchronize()
-        assert [int(s) for s in sums] == [int(page.sum(dtype=np.int64)) for page in expected]
+        assert [int(s) for s in sums] == [3 * int(page.sum(dtype=np.int64)) for page in expected]  # gray -> RGB
 
 
 def test_device_image_interfaces(seed_like_file: pathlib.Path) -> None:
