@@ -115,6 +115,32 @@ extern "C" __global__ void scatter(const u64* src, const i64* src_row_bytes, con
 // kernel (u16/u8 table arrays, bit-by-bit reads), 67 ms lzw_decode, 54 ms lzw_decode_small.
 #define LZW_ENTRIES 3840
 
+// MSB-first codes from a chunk: a 64-bit buffer refilled 4 bytes at a time (bytewise at the end).
+struct LzwCodes {
+    const u8* in;
+    const u8* end;
+    u64 buffer = 0;
+    int buffered = 0;
+    __device__ LzwCodes(const u8* data, long long size) : in(data), end(data + size) {}
+    __device__ __forceinline__ bool next(int bits, int& code) {
+        if (buffered < 32) {
+            if (in + 4 <= end) {
+                u32 w = ((u32)__ldg(in) << 24) | ((u32)__ldg(in + 1) << 16) | ((u32)__ldg(in + 2) << 8) | (u32)__ldg(in + 3);
+                buffer |= (u64)w << (32 - buffered);
+                buffered += 32;
+                in += 4;
+            } else {
+                while (buffered <= 56 && in < end) { buffer |= (u64)__ldg(in++) << (56 - buffered); buffered += 8; }
+            }
+        }
+        if (buffered < bits) return false;
+        code = (int)(buffer >> (64 - bits));
+        buffer <<= bits;
+        buffered -= bits;
+        return true;
+    }
+};
+
 // Any chunk size: the table is 3,840 packed words (15 KiB): prefix code in bits 0-11, last byte in 12-19,
 // string length in 20-31 (a string is at most 3,839 bytes); a string is written backwards along its prefixes.
 extern "C" __global__ void lzw_decode(const u64* src, const i64* src_size, const u64* dst, const i64* dst_capacity,
@@ -123,31 +149,17 @@ extern "C" __global__ void lzw_decode(const u64* src, const i64* src_size, const
     long long c = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (c >= nchunks) return;
     u32* table = lzw_tables + threadIdx.x * LZW_ENTRIES - 256;
-    const u8* in = (const u8*)src[c];
-    const u8* in_end = in + src_size[c];
+    LzwCodes codes((const u8*)src[c], src_size[c]);
     u8* out = (u8*)dst[c];
     long long cap64 = dst_capacity[c];
     int capacity = cap64 > 0x7fffffff ? 0x7fffffff : (int)cap64;
     int pos = 0;
-    u64 buffer = 0;
-    int buffered = 0, bits = 9, next = 258, prev = -1, prev_len = 0;
+    int bits = 9, next = 258, prev = -1, prev_len = 0;
     u32 prev_head = 0;
     bool error = false;
     while (true) {
-        if (buffered < 32) {
-            if (in + 4 <= in_end) {
-                u32 w = ((u32)__ldg(in) << 24) | ((u32)__ldg(in + 1) << 16) | ((u32)__ldg(in + 2) << 8) | (u32)__ldg(in + 3);
-                buffer |= (u64)w << (32 - buffered);
-                buffered += 32;
-                in += 4;
-            } else {
-                while (buffered <= 56 && in < in_end) { buffer |= (u64)__ldg(in++) << (56 - buffered); buffered += 8; }
-            }
-        }
-        if (buffered < bits) break;
-        int code = (int)(buffer >> (64 - bits));
-        buffer <<= bits;
-        buffered -= bits;
+        int code;
+        if (!codes.next(bits, code)) break;
         if (code == 257) break;
         if (code == 256) { bits = 9; next = 258; prev = -1; continue; }
         int len, walk, end;
@@ -189,31 +201,17 @@ __device__ void lzw_copying(const u64* src, const i64* src_size, const u64* dst,
     long long c = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (c >= nchunks) return;
     O* off = tables + threadIdx.x * 3840 - 258;  // off[258..4096]
-    const u8* in = (const u8*)src[c];
-    const u8* in_end = in + src_size[c];
+    LzwCodes codes((const u8*)src[c], src_size[c]);
     u8* out = (u8*)dst[c];
     long long cap64 = dst_capacity[c];
     long long limit = sizeof(O) == 2 ? 65536 : 0x7fffffff;
     int capacity = (int)(cap64 < limit ? cap64 : limit);
     int pos = 0;
-    u64 buffer = 0;
-    int buffered = 0, bits = 9, next = 258, prev = -1;
+    int bits = 9, next = 258, prev = -1;
     bool error = false;
     while (true) {
-        if (buffered < 32) {
-            if (in + 4 <= in_end) {
-                u32 w = ((u32)__ldg(in) << 24) | ((u32)__ldg(in + 1) << 16) | ((u32)__ldg(in + 2) << 8) | (u32)__ldg(in + 3);
-                buffer |= (u64)w << (32 - buffered);
-                buffered += 32;
-                in += 4;
-            } else {
-                while (buffered <= 56 && in < in_end) { buffer |= (u64)__ldg(in++) << (56 - buffered); buffered += 8; }
-            }
-        }
-        if (buffered < bits) break;
-        int code = (int)(buffer >> (64 - bits));
-        buffer <<= bits;
-        buffered -= bits;
+        int code;
+        if (!codes.next(bits, code)) break;
         if (code == 257) break;
         if (code == 256) { bits = 9; next = 258; prev = -1; continue; }
         int start = pos, len;
