@@ -140,6 +140,28 @@ def test_invalid_lzw_chunk_raises_after_the_batch(tmp_path: pathlib.Path) -> Non
             decode_batch(jobs, first_group_bytes=1)
 
 
+def test_out_of_memory_splits_the_batch(tmp_path: pathlib.Path) -> None:
+    """A group too big for the memory pool is retried in halves; one image that cannot fit is a TiffError."""
+    pages = np.random.default_rng(9).integers(0, 65535, (8, 1024, 1024), dtype=np.uint16)  # 2 MiB a page
+    path = tmp_path / "big.tif"
+    tifffile.imwrite(path, pages, compression="zlib", tile=(256, 256))
+    pool = cp.get_default_memory_pool()
+    cp.cuda.Device().synchronize()
+    pool.free_all_blocks()
+    try:
+        with tiffstream.open(path) as tif:
+            jobs = [GpuJob(tif.pages[i].plan, tif.source) for i in range(8)]
+            pool.set_limit(size=40 << 20)  # one group of 8 pages needs ~50 MiB (outputs, chunks, decoded)
+            got = decode_batch(jobs, first_group_bytes=1 << 40)
+            pool.set_limit(size=4 << 20)
+            with pytest.raises(tiffstream.TiffError, match="more GPU memory than is free"):
+                decode_batch(jobs[:1])
+    finally:
+        pool.set_limit(size=0)
+    for image, page in zip(got, pages):
+        np.testing.assert_array_equal(image.get(), page)
+
+
 def test_truncated_strips_match_the_cpu(tmp_path: pathlib.Path) -> None:
     path = tmp_path / "cut.tif"
     tifffile.imwrite(path, np.arange(50 * 40, dtype=np.uint16).reshape(50, 40), rowsperstrip=8)
