@@ -199,6 +199,10 @@ def _fill_truncated(group: stages.Group) -> None:
 def decode_batch(jobs: list[GpuJob], stream: cp.cuda.Stream | None = None, **group_sizes: Any) -> list[cp.ndarray]:
     """Decode every job; returns one device array per job, ready on ``stream`` (default: the current one)."""
     batch = GpuBatch(stream, **group_sizes)
-    for job in jobs:
-        batch.add(job)
+    try:
+        for job in jobs:
+            batch.add(job)
+    except BaseException:
+        batch.close()  # queued groups finish before their buffers can be freed
+        raise
     return batch.finish()
