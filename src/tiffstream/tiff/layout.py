@@ -105,10 +105,11 @@ def _offset_array(ifd: Ifd, code: int) -> np.ndarray:
             f"tag {tag.name} has field type {tag.type}, not an integer type", path=ifd.source.name, offset=ifd.offset
         )
     values = tag.array()
-    if values.dtype.kind == "u" and values.size and int(values.max()) >= 2**63:
+    kind, itemsize = values.dtype.kind, values.dtype.itemsize  # unsigned 8- to 32-bit values need no checks
+    if kind == "u" and itemsize == 8 and values.size and int(values.max()) >= 2**63:
         raise TiffFormatError(f"tag {tag.name} holds impossible offsets", path=ifd.source.name, offset=ifd.offset)
     values = values.astype(np.int64, copy=False)
-    if values.size and int(values.min()) < 0:
+    if kind != "u" and values.size and int(values.min()) < 0:
         raise TiffFormatError(f"tag {tag.name} holds negative values", path=ifd.source.name, offset=ifd.offset)
     return values
 
@@ -254,16 +255,19 @@ def plan_image(ifd: Ifd, info: ImageInfo | None = None) -> DecodePlan:
         down = across = 0  # an empty image has no chunks
     expected = planes * down * across
     offsets, counts = _chunk_arrays(ifd, info, expected)
-    per_plane = down * across
-    index = np.arange(expected, dtype=np.int64)
-    plane = index // max(per_plane, 1)
-    y = (index % max(per_plane, 1)) // max(across, 1) * info.chunk_height
-    x = index % max(across, 1) * info.chunk_width
-    height = (
-        np.full(expected, info.chunk_height, np.int64) if info.tiled else np.minimum(info.chunk_height, info.height - y)
-    )
-    width = np.full(expected, info.chunk_width, np.int64)
-    table = np.stack([index, offsets, counts, plane, y, x, height, width], axis=1).astype(np.int64).reshape(-1, 8)
+    table = np.empty((expected, 8), np.int64)  # columns as plan.TABLE_COLUMNS, filled in place
+    index, plane, y, x, height = table[:, 0], table[:, 3], table[:, 4], table[:, 5], table[:, 6]
+    index[:] = np.arange(expected)
+    table[:, 1], table[:, 2] = offsets, counts
+    within = np.divmod(index, max(down * across, 1), out=(plane, y))[1]
+    np.divmod(within, max(across, 1), out=(y, x))
+    y *= info.chunk_height
+    x *= info.chunk_width
+    if info.tiled:
+        height[:] = info.chunk_height
+    else:
+        np.minimum(info.chunk_height, info.height - y, out=height)
+    table[:, 7] = info.chunk_width
     colormap = None
     if 320 in ifd.tags:
         cmap = ifd.tags[320].array()
