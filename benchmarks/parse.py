@@ -71,6 +71,17 @@ def tifffile_all_pages(path: pathlib.Path) -> int:
         return sum(tif.pages[i].shape[0] for i in range(len(tif.pages)))
 
 
+def tifffile_chunks(path: pathlib.Path) -> int:
+    with tifffile.TiffFile(path) as tif:
+        return sum(len(page.dataoffsets) + len(page.databytecounts) for page in tif.pages)
+
+
+def ours_plans(path: pathlib.Path) -> int:
+    """What a GPU batch needs first: every page's decode plan (its chunk table), through CodeStream."""
+    stream = tiffstream.CodeStream(str(path))
+    return sum(2 * len(stream.get_sub_code_stream(image_idx=i).plan.table) for i in range(stream.num_images))
+
+
 def tifffile_page(path: pathlib.Path, index: int) -> tuple[int, ...]:
     with tifffile.TiffFile(path) as tif:
         return tif.pages[index].shape
@@ -121,6 +132,7 @@ def main() -> None:
     with tiffstream.open(seed) as tif:
         offset_150 = tif.pages[150].offset
     assert ours_from_offset(seed, offset_150) == tifffile_page(seed, 150)
+    assert ours_plans(seed) == tifffile_chunks(seed)
     rows = [
         (
             "192-page OME: open + num_images",
@@ -131,6 +143,11 @@ def main() -> None:
             "192-page OME: every page parsed (shape)",
             measure(lambda: tifffile_all_pages(seed), budget=b),
             measure(lambda: ours_all_pages(seed), budget=b),
+        ),
+        (
+            "192-page OME: every page's chunk table (plans)",
+            measure(lambda: tifffile_chunks(seed), budget=b),
+            measure(lambda: ours_plans(seed), budget=b),
         ),
         (
             "192-page OME: paginate by 10 (vs tifffile count)",
