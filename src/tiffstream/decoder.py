@@ -190,10 +190,9 @@ class Decoder:
         All chunks of all images of a list are decoded together on the decoder's thread pool. A failure
         raises a ``TiffError`` naming the file, the image and the chunk.
         """
-        if isinstance(data, (list, tuple)):
-            self._cuda_stream = cuda_stream
-            return self._decode_batch([self._as_stream(item) for item in data], params or DecodeParams())
         self._cuda_stream = cuda_stream
+        if isinstance(data, (list, tuple)):
+            return self._decode_batch([self._as_stream(item) for item in data], params or DecodeParams())
         return self._decode_batch([self._as_stream(data)], params or DecodeParams())[0]
 
     def read(self, path: SourceLike | Sequence[SourceLike], params: DecodeParams | None = None) -> Image | list[Image]:

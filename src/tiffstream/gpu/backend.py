@@ -149,17 +149,17 @@ class GpuBatch:
         self._sync()
         groups, self.groups = self.groups, []
         for group in groups:
-            _check(group)
+            sizes = group.sizes.get() if group.sizes is not None else np.zeros(0, np.int64)
+            _check(group, sizes)
             with self.device, group.stream:
-                _fill_truncated(group)
+                _fill_truncated(group, sizes)
             group.keep.clear()
         self._sync()
 
 
-def _check(group: stages.Group) -> None:
-    """Raise a DecodeError for the first chunk of ``group`` that failed to decompress."""
+def _check(group: stages.Group, sizes: np.ndarray) -> None:
+    """Raise a DecodeError for the first chunk of ``group`` that failed to decompress (``sizes``: decoded bytes)."""
     col = group.col
-    sizes = group.sizes.get() if group.sizes is not None else np.zeros(0, np.int64)
     for kind, first, stop, status in group.checks:
         codes = status.get() if status is not None else np.zeros(stop - first, np.int32)
         failed = (codes != 0) | (sizes[first:stop] < 0)
@@ -175,16 +175,16 @@ def _check(group: stages.Group) -> None:
                 path=group.jobs[col["job"][bad]].plan.source_name,
                 offset=int(col["offset"][bad]),
             )
-    col["decoded_rows"] = np.minimum(col["height"], sizes // np.maximum(col["width"] * col["pixel_bytes"], 1))
 
 
-def _fill_truncated(group: stages.Group) -> None:
-    """Rows a truncated chunk lacks get the fill value, as on the CPU."""
+def _fill_truncated(group: stages.Group, sizes: np.ndarray) -> None:
+    """Rows a truncated chunk lacks get the fill value, as on the CPU (``sizes``: decoded bytes)."""
     col = group.col
     if not len(col.get("job", ())):
         return
     w = stages.windows(group)
-    got = col["decoded_rows"] - (w["cy0"] - col["y"])
+    decoded_rows = np.minimum(col["height"], sizes // np.maximum(col["row_bytes"], 1))  # as kernel decoded_rows
+    got = decoded_rows - (w["cy0"] - col["y"])
     copy_rows = w["cy1"] - w["cy0"]
     for k in np.flatnonzero(got < copy_rows):
         job = group.jobs[col["job"][k]]

@@ -20,7 +20,7 @@ from ..plan import TABLE_COLUMNS
 from . import GPU_COMPRESSIONS
 from .kernels import kernel, launch_per_chunk
 from .nvcomp import batched
-from .transfer import Read, Uploads, pinned_pool, read_pinned
+from .transfer import Read, Uploads, pinned_pool, read_pinned, to_device
 
 if TYPE_CHECKING:
     from .backend import GpuJob
@@ -98,6 +98,7 @@ def make_columns(group: Group) -> None:
     full = np.array([j.plan.chunk_height for j in jobs] or [0], np.int64)
     col["capacity_rows"] = np.maximum(col["height"], full[col["job"]]) if len(table) else col["height"]
     col["pixel_bytes"] = _pixel_bytes(jobs)[col["job"]]
+    col["row_bytes"] = col["width"] * col["pixel_bytes"]  # one row of a chunk as decoded
     group.col = col
 
 
@@ -145,9 +146,7 @@ def stage(group: Group, copy: cp.cuda.Stream) -> cp.ndarray:
     col["_staging"] = staging  # zlib headers are checked on the host copy
     with group.stream:
         device = group.hold(cp.empty(max(position, 1), cp.uint8))
-    if position:
-        kind = cp.cuda.runtime.memcpyHostToDevice
-        cp.cuda.runtime.memcpyAsync(device.data.ptr, staging.ctypes.data, position, kind, copy.ptr)
+    to_device(device, staging, copy)
     uploaded = cp.cuda.Event(disable_timing=True)
     uploaded.record(copy)
     group.pinned.append((block, uploaded))
@@ -184,7 +183,7 @@ def decompress(group: Group, device: cp.ndarray) -> None:
     col = group.col
     count = len(col["job"])
     base = device.data.ptr
-    expected = col["capacity_rows"] * col["width"] * col["pixel_bytes"]
+    expected = col["capacity_rows"] * col["row_bytes"]
     col["decoded"] = np.zeros(count, np.uint64)
     none = col["kind"] == KINDS.index("none")
     group.sizes = group.up(np.where(none, col["nbytes"], 0))
@@ -234,8 +233,7 @@ def decompress(group: Group, device: cp.ndarray) -> None:
         group.checks.append((kind, first, stop, None))
     group.rows = group.hold(cp.empty(count, cp.int64))
     if count:
-        row_bytes = group.up(col["width"] * col["pixel_bytes"])
-        heights = group.up(col["height"])
+        row_bytes, heights = group.up(col["row_bytes"]), group.up(col["height"])
         kernel("decoded_rows")(
             (-(-count // 256),), (256,), (group.sizes, row_bytes, heights, group.rows, np.int64(count))
         )
@@ -243,18 +241,15 @@ def decompress(group: Group, device: cp.ndarray) -> None:
 
 def _alike(group: Group) -> list[tuple[tuple[int, ...], np.ndarray]]:
     """Chunks needing the same post-processing launch: (predictor, itemsize, swap, width, samples) -> chunks."""
-    col, jobs = group.col, group.jobs
-    keys = []
-    for job in jobs:
+    by_key: dict[tuple[int, ...], list[int]] = {}
+    for number, job in enumerate(group.jobs):
         plan = job.plan
         itemsize = np.dtype(plan.dtype).itemsize
         swap = int(plan.byteorder == ">" and itemsize > 1)
-        keys.append((plan.predictor, itemsize, swap, plan.chunk_width, plan.samples_per_chunk))
-    by_key: dict[tuple[int, ...], list[int]] = {}
-    for number, key in enumerate(keys):
-        if key[0] != 1 or key[2]:
+        if plan.predictor != 1 or swap:
+            key = (plan.predictor, itemsize, swap, plan.chunk_width, plan.samples_per_chunk)
             by_key.setdefault(key, []).append(number)
-    return [(key, np.flatnonzero(np.isin(col["job"], numbers))) for key, numbers in by_key.items()]
+    return [(key, np.flatnonzero(np.isin(group.col["job"], numbers))) for key, numbers in by_key.items()]
 
 
 def post_process(group: Group) -> None:
@@ -279,7 +274,7 @@ def post_process(group: Group) -> None:
             col["decoded"][select] = pointers
         d_pointers = group.up(pointers, np.uint64)
         if predictor == 3:
-            starts, total = _aligned(col["capacity_rows"][select] * width * spc * itemsize)
+            starts, total = _aligned(col["capacity_rows"][select] * col["row_bytes"][select])
             scratch = group.hold(cp.empty(max(total, 1), cp.uint8))
             targets = (scratch.data.ptr + starts).astype(np.uint64)
             args: tuple[Any, ...] = (d_pointers, group.up(targets, np.uint64), rows, np.int32(width * spc))
@@ -289,7 +284,7 @@ def post_process(group: Group) -> None:
             continue
         if swap:
             sizes = group.hold(group.sizes[d_select])
-            max_items = int((col["capacity_rows"][select] * col["width"][select] * spc).max())
+            max_items = int((col["capacity_rows"][select] * col["row_bytes"][select]).max()) // itemsize
             launch_per_chunk("byteswap", len(select), max_items, (d_pointers, sizes, np.int32(itemsize), n))
         if predictor == 2:
             args = (d_pointers, rows, np.int32(width), np.int32(spc), n)
@@ -330,7 +325,7 @@ def scatter(group: Group) -> None:
     place = ((col["plane"] * w["rows_out"] + (w["cy0"] - w["y0"])) * w["cols_out"] + (w["cx0"] - w["x0"])) * size
     copy_rows = w["cy1"] - w["cy0"]
     up = group.up
-    args: tuple[Any, ...] = (up(col["decoded"], np.uint64), up(col["width"] * size), group.rows, up(first_row))
+    args: tuple[Any, ...] = (up(col["decoded"], np.uint64), up(col["row_bytes"]), group.rows, up(first_row))
     args += (up(skip),)
     args += (up(out_ptr[col["job"]] + place.astype(np.uint64), np.uint64), up(w["cols_out"] * size), up(copy_rows))
     args += (up((w["cx1"] - w["cx0"]) * size), np.int64(len(col["job"])))

@@ -21,7 +21,7 @@ import numpy as np
 if TYPE_CHECKING:
     from ..source import ByteSource
 
-__all__ = ["PinnedPool", "Read", "Uploads", "copy_stream", "pinned_pool", "read_pinned", "worker_streams"]
+__all__ = ["PinnedPool", "Read", "Uploads", "copy_stream", "pinned_pool", "read_pinned", "to_device", "worker_streams"]
 
 Read = tuple["ByteSource", int, int, int]  # (source, file offset, nbytes, position in the staging buffer)
 
@@ -99,6 +99,13 @@ def pinned_pool() -> PinnedPool:
     return PinnedPool()
 
 
+def to_device(device: cp.ndarray, host: np.ndarray, stream: cp.cuda.Stream) -> None:
+    """Queue a copy of ``host`` (pinned, contiguous) into ``device`` on ``stream``; the host does not wait."""
+    if host.nbytes:
+        kind = cp.cuda.runtime.memcpyHostToDevice
+        cp.cuda.runtime.memcpyAsync(device.data.ptr, host.ctypes.data, host.nbytes, kind, stream.ptr)
+
+
 class Uploads:
     """Small host arrays copied to the device on one stream, staged in pooled pinned blocks.
 
@@ -124,11 +131,7 @@ class Uploads:
         self._used += nbytes + (-nbytes % 16)
         staged[:] = host.reshape(-1).view(np.uint8)
         device = cp.empty(host.shape, host.dtype)
-        if nbytes:
-            stream = cp.cuda.get_current_stream()
-            cp.cuda.runtime.memcpyAsync(
-                device.data.ptr, staged.ctypes.data, nbytes, cp.cuda.runtime.memcpyHostToDevice, stream.ptr
-            )
+        to_device(device, staged, cp.cuda.get_current_stream())
         keep.append(device)
         return device
 
@@ -152,15 +155,11 @@ def read_pinned(reads: list[Read], total: int) -> tuple[Any, np.ndarray]:
         for k in range(0, max(nbytes, 1), piece)
     ]
 
-    def read(entry: Read) -> None:
-        source, begin, nbytes, at = entry
-        got = source.read_into(begin, staging.data[at : at + nbytes])
-        if got < nbytes:
-            staging[at + got : at + nbytes] = 0
-
     def read_all(selected: list[Read]) -> None:
-        for entry in selected:
-            read(entry)
+        for source, begin, nbytes, at in selected:
+            got = source.read_into(begin, staging.data[at : at + nbytes])
+            if got < nbytes:
+                staging[at + got : at + nbytes] = 0
 
     if len(pieces) > 1:  # one task a thread, each a run of reads of about equal bytes (few futures, few GIL waits)
         ends = np.cumsum([entry[2] for entry in pieces])
