@@ -26,6 +26,7 @@ import tifffile
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from _timing import machine
+from parse import seed_like
 
 import tiffstream
 
@@ -65,25 +66,8 @@ def write_files(folder: pathlib.Path, size: int) -> dict[str, pathlib.Path]:
             )
             path.with_suffix(".partial").rename(path)
         files[f"{size}x{size} RGB tiles {name}"] = path
-    seed = folder / "seed_like_deflate.ome.tif"
-    if not seed.exists():
-        page = (np.hypot(*np.mgrid[0:1567, 0:2048] - 800) % 200).astype(np.uint8)
-        with tifffile.TiffWriter(seed.with_suffix(".partial"), ome=True) as writer:
-            options = {"compression": "zlib", "photometric": "minisblack", "rowsperstrip": 16}
-            writer.write(
-                (page for _ in range(192)),
-                shape=(192, 1567, 2048),
-                dtype=np.uint8,
-                subifds=2,
-                metadata={"axes": "ZYX"},
-                **options,
-            )
-            for factor in (2, 4):
-                level = page[::factor, ::factor]
-                writer.write(
-                    (level for _ in range(192)), shape=(192, *level.shape), dtype=np.uint8, subfiletype=1, **options
-                )
-        seed.with_suffix(".partial").rename(seed)
+    page = (np.hypot(*np.mgrid[0:1567, 0:2048] - 800) % 200).astype(np.uint8)
+    seed = seed_like(folder / "seed_like_deflate.ome.tif", page)
     files["seed-like 192 pages deflate strips"] = seed
     stack16 = folder / "stack16_deflate_tiles.tif"
     if not stack16.exists():

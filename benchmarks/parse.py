@@ -23,12 +23,13 @@ from _timing import machine, measure, print_table
 import tiffstream
 
 
-def seed_like(path: pathlib.Path) -> pathlib.Path:
-    """192 Z-slices 2048x1567 uint8, deflate strips, SubIFD levels 1024x783 and 512x391, OME-XML."""
+def seed_like(path: pathlib.Path, page: np.ndarray | None = None) -> pathlib.Path:
+    """192 Z-slices of ``page`` (2048x1567 uint8), deflate strips, SubIFD levels 1024x783 and 512x391, OME-XML."""
     if path.exists():
         return path
-    page = np.zeros((1567, 2048), np.uint8)
-    page[::7] = 3  # not all zeros, still quick to compress
+    if page is None:
+        page = np.zeros((1567, 2048), np.uint8)
+        page[::7] = 3  # not all zeros, still quick to compress
     options = {"compression": "zlib", "photometric": "minisblack", "rowsperstrip": 16}
     tmp = path.with_suffix(".partial")
     with tifffile.TiffWriter(tmp, ome=True) as writer:
