@@ -222,13 +222,17 @@ class FsspecSource(ByteSource):
         self.block_size = block_size
         self.cache_blocks = cache_blocks
         self.storage_options = storage_options
+        self._start()
+        self.size = int(self._fs.size(self._path))
+
+    def _start(self) -> None:
+        """Fresh cache, counters and connection (on creation and after unpickling)."""
         self.requests = 0  # range requests made (for tests and benchmarks)
         self._lock = threading.Lock()
         self._blocks: OrderedDict[int, bytes] = OrderedDict()
         self._next_block = -1  # block after the last one fetched
         self._ahead = 1  # blocks fetched per miss while reading sequentially
         self._connect()
-        self.size = int(self._fs.size(self._path))
 
     def _connect(self) -> None:
         try:
@@ -257,7 +261,6 @@ class FsspecSource(ByteSource):
             with self._lock:
                 # reading on from where the last request ended: fetch ahead, doubling each time (chain walks)
                 self._ahead = min(self._ahead * 2, self.cache_blocks // 2) if missing[0] == self._next_block else 1
-                self._next_block = missing[-1] + 1
             count = max(len(missing), self._ahead)
             last_block = min(missing[0] + count, -(-self.size // size)) - 1
             start = missing[0] * size
@@ -291,11 +294,7 @@ class FsspecSource(ByteSource):
         self.block_size, self.cache_blocks = state["block_size"], state["cache_blocks"]
         self.storage_options = state["storage_options"]
         self.size = state["size"]
-        self.requests = 0
-        self._lock = threading.Lock()
-        self._blocks = OrderedDict()
-        self._next_block, self._ahead = -1, 1
-        self._connect()
+        self._start()
 
 
 def _is_url(text: str) -> bool:
