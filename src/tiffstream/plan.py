@@ -8,11 +8,19 @@ positions use the stored layout: ``plane`` is the sample plane (planar-separate 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-__all__ = ["TABLE_COLUMNS", "Chunk", "DecodePlan"]
+from .errors import TiffFormatError
+
+if TYPE_CHECKING:
+    from .source import ByteSource
+
+__all__ = ["TABLE_COLUMNS", "Chunk", "DecodePlan", "check_allocation"]
+
+_MIN_ALLOCATION_LIMIT = 1 << 30  # outputs up to 1 GiB are always allowed
+_MAX_EXPANSION = 2048  # beyond that, at most this many output bytes per stored byte
 
 TABLE_COLUMNS = ("index", "offset", "nbytes", "plane", "y", "x", "height", "width")  # == Chunk's fields
 
@@ -102,6 +110,13 @@ class DecodePlan:
         """Total compressed bytes of all chunks."""
         return int(self.table[:, 2].sum())
 
+    def bounds(self, region: tuple[int, int, int, int] | None = None) -> tuple[int, int, int, int]:
+        """``region`` as (y0, x0, y1, x1), or the whole image; ValueError when it is not inside the image."""
+        y0, x0, y1, x1 = region or (0, 0, self.height, self.width)
+        if not (0 <= y0 <= y1 <= self.height and 0 <= x0 <= x1 <= self.width):
+            raise ValueError(f"region {(y0, x0, y1, x1)} is outside the {self.height}x{self.width} image")
+        return y0, x0, y1, x1
+
     def output_shape(self, region: tuple[int, int, int, int] | None = None) -> tuple[int, ...]:
         """Shape of the decoded array: tifffile's page shape, with the height and width of ``region``."""
         y0, x0, y1, x1 = region or (0, 0, self.height, self.width)
@@ -121,3 +136,18 @@ class DecodePlan:
     def chunks_in(self, y0: int, x0: int, y1: int, x1: int) -> list[Chunk]:
         """Chunks that overlap the rectangle rows ``y0:y1``, columns ``x0:x1`` (all planes)."""
         return [Chunk(*row) for row in self.table_in(y0, x0, y1, x1).tolist()]
+
+
+def check_allocation(plan: DecodePlan, source: ByteSource, shape: tuple[int, ...], dtype: np.dtype) -> None:
+    """Refuse an output the file cannot plausibly hold (a tiny file claiming a huge image); every backend asks."""
+    nbytes = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+    table = plan.table
+    stored = int(table[(table[:, 1] > 0) & (table[:, 2] > 0), 2].sum())
+    limit = max(_MIN_ALLOCATION_LIMIT, _MAX_EXPANSION * min(stored, source.size))
+    if nbytes > limit:
+        raise TiffFormatError(
+            f"the image claims {nbytes} bytes of pixels from {stored} bytes of data; "
+            f"refusing an allocation over {limit} bytes",
+            path=plan.source_name,
+            offset=plan.ifd_offset,
+        )

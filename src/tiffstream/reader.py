@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .cpu.backend import check_allocation, decode_plan, prepare, run_tasks
+from .cpu.backend import decode_plan, prepare, run_tasks
+from .plan import check_allocation
 from .region import Region
 from .tiff.file import TiffFile
 from .tiff.page import TiffPage

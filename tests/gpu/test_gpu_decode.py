@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 import pytest
 import tifffile
+from _tiffbuild import Entry, IfdSpec, build_tiff
 from conftest import CORPUS, Recipe, corpus_rows
 
 import tiffstream
@@ -160,6 +161,27 @@ def test_out_of_memory_splits_the_batch(tmp_path: pathlib.Path) -> None:
         pool.set_limit(size=0)
     for image, page in zip(got, pages):
         np.testing.assert_array_equal(image.get(), page)
+
+
+def test_implausible_size_and_bad_region_are_refused_before_allocating() -> None:
+    """The CPU backend's checks hold on the GPU path: a 64-byte strip claiming 200,000 x 200,000 pixels."""
+    entries = [
+        Entry(256, 4, (200_000,)),
+        Entry(257, 4, (200_000,)),
+        Entry(258, 3, (16,)),
+        Entry(259, 3, (8,)),
+        Entry(262, 3, (1,)),
+        Entry(273, 4, (0xFFFFFFFF,)),
+        Entry(277, 3, (1,)),
+        Entry(278, 4, (200_000,)),
+        Entry(279, 4, (64,)),
+    ]
+    data, _ = build_tiff([IfdSpec(entries, data=bytes(64))])
+    with tiffstream.open(data) as tif:
+        with pytest.raises(tiffstream.TiffFormatError, match="refusing an allocation"):
+            decode_batch([GpuJob(tif.pages[0].plan, tif.source)])
+        with pytest.raises(ValueError, match="outside"):
+            decode_batch([GpuJob(tif.pages[0].plan, tif.source, (0, 0, 4, 200_001))])
 
 
 def test_truncated_strips_match_the_cpu(tmp_path: pathlib.Path) -> None:

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..chunkio import group_chunks, read_group
-from ..errors import TiffFormatError, UnsupportedTiffError
+from ..errors import UnsupportedTiffError
+from ..plan import check_allocation
 from .chunks import can_decode_into, decode_chunk, decode_chunk_into
 
 if TYPE_CHECKING:
@@ -22,10 +23,7 @@ if TYPE_CHECKING:
     from ..plan import Chunk, DecodePlan
     from ..source import ByteSource
 
-__all__ = ["check_allocation", "decode_plan", "prepare", "run_tasks"]
-
-_MIN_ALLOCATION_LIMIT = 1 << 30  # outputs up to 1 GiB are always allowed
-_MAX_EXPANSION = 2048  # beyond that, at most this many output bytes per stored byte
+__all__ = ["decode_plan", "prepare", "run_tasks"]
 
 
 def prepare(
@@ -37,9 +35,7 @@ def prepare(
     workers: int = 1,
 ) -> tuple[np.ndarray, list[Callable[[], None]]]:
     """Allocate (or check) the output and return it with the tasks that fill it (each one read + decodes)."""
-    y0, x0, y1, x1 = region or (0, 0, plan.height, plan.width)
-    if not (0 <= y0 <= y1 <= plan.height and 0 <= x0 <= x1 <= plan.width):
-        raise ValueError(f"region {(y0, x0, y1, x1)} is outside the {plan.height}x{plan.width} image")
+    y0, x0, y1, x1 = plan.bounds(region)
     shape = plan.output_shape((y0, x0, y1, x1))
     dtype = np.dtype(plan.dtype)
     if out is None:
@@ -101,21 +97,6 @@ def prepare(
         step = max(1, -(-len(group) // max(workers, 1)))  # split big reads so every worker has work
         tasks += [task(group[i : i + step]) for i in range(0, len(group), step)]
     return out, tasks
-
-
-def check_allocation(plan: DecodePlan, source: ByteSource, shape: tuple[int, ...], dtype: np.dtype) -> None:
-    """Refuse an output the file cannot plausibly hold (a tiny file claiming a huge image)."""
-    nbytes = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
-    table = plan.table
-    stored = int(table[(table[:, 1] > 0) & (table[:, 2] > 0), 2].sum())
-    limit = max(_MIN_ALLOCATION_LIMIT, _MAX_EXPANSION * min(stored, source.size))
-    if nbytes > limit:
-        raise TiffFormatError(
-            f"the image claims {nbytes} bytes of pixels from {stored} bytes of data; "
-            f"refusing an allocation over {limit} bytes",
-            path=plan.source_name,
-            offset=plan.ifd_offset,
-        )
 
 
 def run_tasks(tasks: Sequence[Callable[[], None]], pool: ThreadPoolExecutor | None) -> None:

@@ -41,7 +41,7 @@ class GpuJob:
 
     @property
     def bounds(self) -> tuple[int, int, int, int]:
-        return self.region or (0, 0, self.plan.height, self.plan.width)
+        return self.plan.bounds(self.region)
 
     @functools.cached_property
     def chunks(self) -> np.ndarray:

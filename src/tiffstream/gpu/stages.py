@@ -16,7 +16,7 @@ import cupy as cp
 import numpy as np
 
 from ..errors import UnsupportedTiffError
-from ..plan import TABLE_COLUMNS
+from ..plan import TABLE_COLUMNS, check_allocation
 from . import GPU_COMPRESSIONS
 from .kernels import kernel, launch_per_chunk
 from .nvcomp import batched
@@ -87,6 +87,7 @@ def make_columns(group: Group) -> None:
         present = (table[:, 1] > 0) & (table[:, 2] > 0)
         dtype = np.dtype(plan.dtype)
         shape = plan.output_shape(job.region)
+        check_allocation(plan, job.source, shape, dtype)  # as the CPU backend: before allocating
         job.out = cp.empty(shape, dtype) if present.all() else cp.full(shape, plan.fill_value, dtype)
         rows = table[present]
         kind = KINDS.index(GPU_COMPRESSIONS[plan.compression])
