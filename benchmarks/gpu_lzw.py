@@ -1,10 +1,11 @@
-"""The LZW kernels alone, on tiles like benchmark (f): 256x256 uint8 with predictor 2, LZW-coded by imagecodecs.
+"""The LZW kernels alone, on chunks like benchmark (f) and (g): what bounds those rows apart from I/O.
 
     python benchmarks/gpu_lzw.py [--copies N]
 
-448 distinct tiles (8 pages of the gpu_decode content) are decoded N times over (default 24: 10,752 chunks,
-as in (f)); each kernel's time is the median of 5 launches (CUDA events), and its output is checked
-against the tiles before predictor decoding. Shows what bounds row (f) apart from I/O.
+Chunks of 8 pages of the gpu_decode content, LZW-coded by imagecodecs and decoded N times over (default 24:
+10,752 tiles, as in (f)): 256x256 tiles with predictor 2 (f), without (g), and 128-row strips (2048 wide,
+256 KiB, which take the kernel with 32-bit positions). Each time is the median of 5 launches (CUDA events);
+every output is checked against the chunks before coding.
 """
 
 from __future__ import annotations
@@ -23,64 +24,72 @@ from gpu_decode import content
 
 from tiffstream.gpu.kernels import kernel
 
+WARPS = 2  # chunks a block, as the backend launches them
+SLOTS = 3840  # output positions a warp keeps in shared memory
 
-def differenced_tiles() -> list[np.ndarray]:
-    """The (f) file's tiles as stored before LZW: each row differenced (predictor 2), edge tiles padded."""
-    tiles = []
+
+def chunks(kind: str) -> list[np.ndarray]:
+    """The chunks of 8 pages as stored before LZW: tiles (edge tiles padded; (f) rows differenced) or strips."""
+    out = []
     for z in range(8):
         page = np.zeros((1792, 2048), np.uint8)
         page[:1567] = content(1567, 2048, z, "uint8")
+        if kind == "strips":
+            out += [page[y : min(y + 128, 1567)].reshape(-1) for y in range(0, 1567, 128)]
+            continue
         for y in range(0, 1792, 256):
             for x in range(0, 2048, 256):
                 tile = page[y : y + 256, x : x + 256].astype(np.int16)
-                tiles.append(np.concatenate([tile[:, :1], tile[:, 1:] - tile[:, :-1]], axis=1).astype(np.uint8))
-    return tiles
+                if kind == "f":
+                    tile = np.concatenate([tile[:, :1], tile[:, 1:] - tile[:, :-1]], axis=1)
+                out.append(tile.astype(np.uint8).reshape(-1))
+    return out
+
+
+def measure(kind: str, copies: int) -> None:
+    raw = chunks(kind) * copies
+    encoded = [imagecodecs.lzw_encode(chunk.tobytes()) for chunk in chunks(kind)] * copies
+    count, size = len(raw), max(len(chunk) for chunk in raw)
+    sizes = np.array([len(e) for e in encoded], np.int64)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    blob = cp.asarray(np.frombuffer(b"".join(encoded), np.uint8))
+    out = cp.zeros(count * size, cp.uint8)
+    src = cp.asarray((blob.data.ptr + starts).astype(np.uint64))
+    dst = cp.asarray((out.data.ptr + np.arange(count, dtype=np.int64) * size).astype(np.uint64))
+    capacity = cp.asarray(np.array([len(chunk) for chunk in raw], np.int64))
+    written = cp.zeros(count, cp.int64)
+    wide = size > 1 << 16
+    name, shared = ("lzw_decode32", WARPS * SLOTS * 4) if wide else ("lzw_decode16", WARPS * SLOTS * 2)
+    run = kernel(name)
+    args = (src, cp.asarray(sizes), dst, capacity, written, np.int64(count))
+    grid, block = (-(-count // WARPS),), (32 * WARPS,)
+    run(grid, block, args, shared_mem=shared)
+    cp.cuda.Device().synchronize()
+    got = out.get().reshape(count, size)
+    ok = bool((written == capacity).all()) and all(np.array_equal(got[i, : len(c)], c) for i, c in enumerate(raw))
+    times = []
+    for _ in range(5):
+        begin, end = cp.cuda.Event(), cp.cuda.Event()
+        begin.record()
+        run(grid, block, args, shared_mem=shared)
+        end.record()
+        end.synchronize()
+        times.append(cp.cuda.get_elapsed_time(begin, end))
+    ms = statistics.median(times)
+    total = int(capacity.sum())
+    print(
+        f"{kind:<7} {count:6d} chunks {sizes.sum() / 1e6:5.0f} MB -> {total / 1e6:4.0f} MB  {name}: "
+        f"{ms:7.2f} ms  {total / ms / 1e6:6.1f} GB/s out  correct={ok}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--copies", type=int, default=24)
     args = parser.parse_args()
-    raw = differenced_tiles()
-    encoded = [imagecodecs.lzw_encode(tile.tobytes()) for tile in raw]
-    count = len(encoded) * args.copies
-    sizes = np.array([len(e) for e in encoded] * args.copies, np.int64)
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    blob = cp.asarray(np.frombuffer(b"".join(encoded * args.copies), np.uint8))
-    out = cp.empty(count * 65536, cp.uint8)
-    src = cp.asarray((blob.data.ptr + starts).astype(np.uint64))
-    dst = cp.asarray((out.data.ptr + np.arange(count, dtype=np.int64) * 65536).astype(np.uint64))
-    d_sizes, capacity = cp.asarray(sizes), cp.full(count, 65536, cp.int64)
-    written = cp.zeros(count, cp.int64)
-    expected = np.concatenate([tile.reshape(-1) for tile in raw] * args.copies)
-    name = cp.cuda.runtime.getDeviceProperties(0)["name"].decode()
-    print(f"GPU {name}; {count} chunks, {sizes.sum() / 1e6:.0f} MB compressed -> {count * 65536 / 1e6:.0f} MB")
-    launches = {
-        "lzw_decode (15 KiB packed prefix table, 1 chunk a block)": ("lzw_decode", (count,), (1,), 3840 * 4),
-        "lzw_decode_small (7.5 KiB offset table, 2 chunks a block)": (
-            "lzw_decode_small",
-            (-(-count // 2),),
-            (2,),
-            2 * 3840 * 2,
-        ),
-    }
-    args_ = (src, d_sizes, dst, capacity, written, np.int64(count))
-    for label, (function, grid, block, shared) in launches.items():
-        run = kernel(function)
-        out.fill(0)
-        run(grid, block, args_, shared_mem=shared)
-        cp.cuda.Device().synchronize()
-        ok = bool((written == 65536).all()) and np.array_equal(out.get(), expected)
-        times = []
-        for _ in range(5):
-            begin, end = cp.cuda.Event(), cp.cuda.Event()
-            begin.record()
-            run(grid, block, args_, shared_mem=shared)
-            end.record()
-            end.synchronize()
-            times.append(cp.cuda.get_elapsed_time(begin, end))
-        ms = statistics.median(times)
-        print(f"{label:<60} {ms:7.2f} ms  {count * 65536 / ms / 1e6:6.1f} GB/s out  correct={ok}")
+    print(f"GPU {cp.cuda.runtime.getDeviceProperties(0)['name'].decode()}")
+    for kind in ("f", "g", "strips"):
+        measure(kind, args.copies)
 
 
 if __name__ == "__main__":

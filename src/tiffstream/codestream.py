@@ -117,7 +117,7 @@ class _Chain:
             else:
                 self._walk()
                 offset = self._chain.offsets[index]
-            page = read_page(self.tiff.source, self.tiff.header, offset, index)
+            page = read_page(self.tiff.source, self.tiff.header, offset, index, self._chain.take_head(offset))
             self._pages[index] = page
         return page
 

@@ -141,24 +141,42 @@ def test_invalid_lzw_chunk_raises_after_the_batch(tmp_path: pathlib.Path) -> Non
             decode_batch(jobs, first_group_bytes=1)
 
 
-def test_out_of_memory_splits_the_batch(tmp_path: pathlib.Path) -> None:
+def test_out_of_memory_splits_the_batch(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A group too big for the memory pool is retried in halves; one image that cannot fit is a TiffError."""
     pages = np.random.default_rng(9).integers(0, 65535, (8, 1024, 1024), dtype=np.uint16)  # 2 MiB a page
     path = tmp_path / "big.tif"
     tifffile.imwrite(path, pages, compression="zlib", tile=(256, 256))
     pool = cp.get_default_memory_pool()
-    cp.cuda.Device().synchronize()
-    pool.free_all_blocks()
-    try:
-        with tiffstream.open(path) as tif:
-            jobs = [GpuJob(tif.pages[i].plan, tif.source) for i in range(8)]
-            pool.set_limit(size=40 << 20)  # one group of 8 pages needs ~50 MiB (outputs, chunks, decoded)
-            got = decode_batch(jobs, first_group_bytes=1 << 40)
-            pool.set_limit(size=4 << 20)
+    launches: list[int] = []
+    launch = gpu.backend.GpuBatch._launch
+
+    def counted(self: gpu.backend.GpuBatch, jobs: list[GpuJob]) -> None:
+        launches.append(len(jobs))
+        launch(self, jobs)
+
+    monkeypatch.setattr(gpu.backend.GpuBatch, "_launch", counted)
+    with tiffstream.open(path) as tif:
+
+        def jobs(count: int = 8) -> list[GpuJob]:
+            return [GpuJob(tif.pages[i].plan, tif.source) for i in range(count)]
+
+        cp.cuda.Device().synchronize()
+        pool.free_all_blocks()
+        before = pool.total_bytes()  # what other tests still hold
+        decode_batch(jobs(), first_group_bytes=1 << 40)
+        cp.cuda.Device().synchronize()
+        peak = pool.total_bytes() - before  # one group of all 8 pages, as the pool cached it
+        pool.free_all_blocks()
+        launches.clear()
+        try:
+            pool.set_limit(size=before + int(peak * 0.7))
+            got = decode_batch(jobs(), first_group_bytes=1 << 40)
+            pool.set_limit(size=before + (1 << 20))
             with pytest.raises(tiffstream.TiffError, match="more GPU memory than is free"):
-                decode_batch(jobs[:1])
-    finally:
-        pool.set_limit(size=0)
+                decode_batch(jobs(1))
+        finally:
+            pool.set_limit(size=0)
+    assert launches[0] == 8 and len(launches) >= 3, launches  # the whole group failed, then halves
     for image, page in zip(got, pages):
         np.testing.assert_array_equal(image.get(), page)
 
@@ -239,9 +257,11 @@ def test_device_image_interfaces(seed_like_file: pathlib.Path) -> None:
 
 def test_gpu_only_unsupported_compression_names_it(tiff_factory) -> None:
     path = tiff_factory(Recipe(shape=(30, 20, 3), photometric="rgb", compression="jpeg"))
-    with tiffstream.Decoder(backends=[tiffstream.BackendKind.GPU_ONLY]) as decoder:
-        with pytest.raises(tiffstream.UnsupportedTiffError, match="compression 7"):
-            decoder.decode(tiffstream.CodeStream(str(path)))
+    with (
+        tiffstream.Decoder(backends=[tiffstream.BackendKind.GPU_ONLY]) as decoder,
+        pytest.raises(tiffstream.UnsupportedTiffError, match="compression 7"),
+    ):
+        decoder.decode(tiffstream.CodeStream(str(path)))
     with tiffstream.Decoder(backends=[tiffstream.BackendKind.HYBRID_CPU_GPU]) as decoder:
         image = decoder.decode(tiffstream.CodeStream(str(path)))
         assert image.buffer_kind == tiffstream.ImageBufferKind.STRIDED_DEVICE
@@ -285,9 +305,9 @@ def test_corpus(row) -> None:
                 np.testing.assert_array_equal(decode_batch([GpuJob(plan, tif.source)])[0].get(), expected)
                 return
         params = tiffstream.DecodeParams(color_spec=tiffstream.ColorSpec.UNCHANGED, allow_any_depth=True)
-        with tiffstream.Decoder(backends=[tiffstream.BackendKind.GPU_ONLY]) as decoder:
-            with pytest.raises(tiffstream.UnsupportedTiffError, match="GPU backend cannot decode"):
-                decoder.decode(tiffstream.CodeStream(str(path)), params=params)
+        gpu_only = tiffstream.Decoder(backends=[tiffstream.BackendKind.GPU_ONLY])
+        with gpu_only as decoder, pytest.raises(tiffstream.UnsupportedTiffError, match="GPU backend cannot decode"):
+            decoder.decode(tiffstream.CodeStream(str(path)), params=params)
         with tiffstream.Decoder(backends=[tiffstream.BackendKind.HYBRID_CPU_GPU]) as decoder:
             image = decoder.decode(tiffstream.CodeStream(str(path)), params=params)
     assert image.buffer_kind == tiffstream.ImageBufferKind.STRIDED_DEVICE

@@ -118,7 +118,9 @@ class GpuBatch:
             self._launch(jobs)
         except cp.cuda.memory.OutOfMemoryError:
             self._sync()
-            self.groups.pop()  # the group that failed part-way
+            self.groups.pop()  # the group that failed part-way: its buffers and outputs go
+            for job in jobs:
+                job.out = None
             self._drain()
             cp.get_default_memory_pool().free_all_blocks()
             if len(jobs) == 1:

@@ -1,4 +1,8 @@
-"""Compile and cache the CUDA kernels in ``cuda/*.cu`` (NVRTC through ``cupy.RawModule``), per device."""
+"""Compile and cache the CUDA kernels in ``cuda/*.cu`` (NVRTC through ``cupy.RawModule``), per device.
+
+The files are joined into one source here rather than through ``#include``: CuPy's compile cache is keyed on
+the source text, so an included file that changed would not be recompiled.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +14,20 @@ import cupy as cp
 
 __all__ = ["kernel", "launch_per_chunk"]
 
-_SOURCE = pathlib.Path(__file__).with_name("cuda") / "tiff.cu"
+_FOLDER = pathlib.Path(__file__).with_name("cuda")
+_COMMON = '#include "common.cuh"'
+
+
+def source() -> str:
+    """Every kernel's CUDA C: the common header, then each ``.cu`` file without its include of it."""
+    files = sorted(_FOLDER.glob("*.cu"))
+    return "\n".join([(_FOLDER / "common.cuh").read_text()] + [f.read_text().replace(_COMMON, "") for f in files])
 
 
 @functools.cache
 def _module(device: int) -> Any:
     with cp.cuda.Device(device):
-        return cp.RawModule(code=_SOURCE.read_text(), options=("-std=c++14",))
+        return cp.RawModule(code=source(), options=("-std=c++14",))
 
 
 def kernel(name: str) -> Any:

@@ -29,7 +29,9 @@ __all__ = ["KINDS", "Group", "decompress", "make_columns", "post_process", "scat
 
 KINDS = ("none", "deflate", "zstd", "lzw", "packbits")
 _MAX_GAP = 1 << 16  # bytes between chunks that one read may span
-_LZW_SMALL = 1 << 16  # chunks up to this size decode with 16-bit table offsets
+_LZW_SMALL = 1 << 16  # chunks up to this size decode with 16-bit output positions
+_LZW_SLOTS = 3840  # output positions an LZW warp keeps (cuda/lzw.cu)
+_LZW_WARPS = 2  # LZW chunks a block
 _ALIGN = 16
 
 
@@ -225,10 +227,12 @@ def decompress(group: Group, device: cp.ndarray) -> None:
             group.checks.append((kind, first, stop, status))
             continue
         args = (group.up(base + start, np.uint64), group.up(size), group.up(out_ptrs, np.uint64), group.up(capacity))
-        if kind == "lzw" and capacity.max() <= _LZW_SMALL:  # a thread per chunk, 2 a block, 7.5 KiB tables
-            kernel("lzw_decode_small")((-(-n // 2),), (2,), (*args, sizes, np.int64(n)), shared_mem=2 * 3840 * 2)
-        elif kind == "lzw":  # a thread per chunk, its table in 15 KiB of shared memory
-            kernel("lzw_decode")((n,), (1,), (*args, sizes, np.int64(n)), shared_mem=3840 * 4)
+        if kind == "lzw":  # a warp per chunk; 16-bit output positions in shared memory where chunks allow
+            wide = int(capacity.max()) > _LZW_SMALL
+            name, shared = ("lzw_decode32", 4 * _LZW_SLOTS) if wide else ("lzw_decode16", 2 * _LZW_SLOTS)
+            blocks = -(-n // _LZW_WARPS)
+            launch = kernel(name)
+            launch((blocks,), (32 * _LZW_WARPS,), (*args, sizes, np.int64(n)), shared_mem=_LZW_WARPS * shared)
         else:
             kernel("packbits_decode")((-(-n // 64),), (64,), (*args, sizes, np.int64(n)))
         group.checks.append((kind, first, stop, None))

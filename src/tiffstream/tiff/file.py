@@ -57,9 +57,9 @@ class TiffPages(Sequence[TiffPage]):
             raise IndexError(f"page index {index} out of range for a file of {len(self._chain.offsets)} pages")
         page = self._pages.get(index)
         if page is None:
-            page = self._tiff.page_type(
-                parse_ifd(self._tiff.source, self._tiff.header, self._chain.offsets[index]), index
-            )
+            offset = self._chain.offsets[index]
+            ifd = parse_ifd(self._tiff.source, self._tiff.header, offset, self._chain.take_head(offset))
+            page = self._tiff.page_type(ifd, index)
             self._pages[index] = page
         return page
 

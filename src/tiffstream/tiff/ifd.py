@@ -221,10 +221,12 @@ def _entry_count(source: ByteSource, header: TiffHeader, offset: int, head: byte
     return int(count)
 
 
-def parse_ifd(source: ByteSource, header: TiffHeader, offset: int) -> Ifd:
-    """Parse the IFD at ``offset``: its entry table (values at offsets are read later, on demand)."""
+def parse_ifd(source: ByteSource, header: TiffHeader, offset: int, head: bytes | None = None) -> Ifd:
+    """Parse the IFD at ``offset``: its entry table; values at offsets are read later, on demand, except those
+    inside the bytes read with the table. ``head``: bytes at ``offset`` already read (by a chain walk)."""
     _check_ifd_offset(source, header, offset)
-    head = source.read_at_most(offset, _IFD_READ_AHEAD)
+    if head is None:
+        head = source.read_at_most(offset, _IFD_READ_AHEAD)
     count = _entry_count(source, header, offset, head)
     table_size = header.count_size + count * header.entry_size + header.offset_size
     if len(head) < table_size:
@@ -251,7 +253,9 @@ def parse_ifd(source: ByteSource, header: TiffHeader, offset: int) -> Ifd:
         if nbytes <= inline_size:
             tag = Tag(ifd, code, dtype, n, field[:nbytes], entry_value_offset)
         else:
-            tag = Tag(ifd, code, dtype, n, None, struct.unpack(value_format, field)[0])
+            at = struct.unpack(value_format, field)[0]
+            inside = 0 <= at - offset and at - offset + nbytes <= len(head)  # read with the table: no second read
+            tag = Tag(ifd, code, dtype, n, head[at - offset : at - offset + nbytes] if inside else None, at)
         tags.setdefault(code, tag)  # the first of duplicated tags wins, as in libtiff
     link = start + count * header.entry_size
     ifd.next_offset = _next_link(source, offset + link, head[link : link + inline_size], value_format)
@@ -315,7 +319,8 @@ class IfdChain:
     there too, keeping the images before it); with ``strict=True`` it raises ``TiffFormatError``.
     """
 
-    __slots__ = ("_seen", "header", "next_offset", "offsets", "source", "strict")
+    __slots__ = ("_heads", "_seen", "header", "next_offset", "offsets", "source", "strict")
+    KEEP_HEADS = 1024  # bytes read at sparse IFDs, kept for parse_ifd (about 1 KiB each)
 
     def __init__(self, source: ByteSource, header: TiffHeader, start: int, *, strict: bool = False) -> None:
         self.source = source
@@ -323,7 +328,12 @@ class IfdChain:
         self.strict = strict
         self.offsets: list[int] = []
         self._seen: set[int] = set()
+        self._heads: dict[int, bytes] = {}
         self.next_offset: int | None = start or None  # None once the chain has ended
+
+    def take_head(self, offset: int) -> bytes | None:
+        """The bytes the walk read at the IFD at ``offset``, if kept (once): parsing it then needs no read."""
+        return self._heads.pop(offset, None)
 
     @property
     def complete(self) -> bool:
@@ -368,6 +378,10 @@ class IfdChain:
                 break
             self._seen.add(offset)
             self.offsets.append(offset)
+            if window.start == offset and len(window.data) <= _Window.SMALL:
+                if len(self._heads) >= self.KEEP_HEADS:
+                    del self._heads[next(iter(self._heads))]
+                self._heads[offset] = window.data
             visited += 1
             offset = following or None
         self.next_offset = offset

@@ -150,6 +150,8 @@ class TiffPage:
         return f"<TiffPage {self.index} at {self.offset}: {what}>"
 
 
-def read_page(source: ByteSource, header: TiffHeader, offset: int, index: int | None = None) -> TiffPage:
-    """Parse the IFD at ``offset`` as a page."""
-    return TiffPage(parse_ifd(source, header, offset), index)
+def read_page(
+    source: ByteSource, header: TiffHeader, offset: int, index: int | None = None, head: bytes | None = None
+) -> TiffPage:
+    """Parse the IFD at ``offset`` as a page (``head``: bytes at ``offset`` a chain walk already read)."""
+    return TiffPage(parse_ifd(source, header, offset, head), index)
