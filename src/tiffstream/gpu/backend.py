@@ -116,24 +116,25 @@ class GpuBatch:
         """Queue ``jobs`` as one group; when the GPU runs out of memory, finish what is queued and halve."""
         try:
             self._launch(jobs)
+            return
         except cp.cuda.memory.OutOfMemoryError:
-            self._sync()
-            self.groups.pop()  # the group that failed part-way: its buffers and outputs go
-            for job in jobs:
-                job.out = None
-            self._drain()
-            cp.get_default_memory_pool().free_all_blocks()
-            if len(jobs) == 1:
-                job = jobs[0]
-                raise TiffError(
-                    f"one image needs more GPU memory than is free ({job.plan.output_shape(job.region)} "
-                    f"{job.plan.dtype})",
-                    path=job.plan.source_name,
-                    offset=job.plan.ifd_offset,
-                ) from None
-            half = len(jobs) // 2
-            self._launch_split(jobs[:half])
-            self._launch_split(jobs[half:])
+            pass  # handled below, once the exception (and the buffers its frames hold) is gone
+        self._sync()
+        self.groups.pop()  # the group that failed part-way: its buffers and outputs go
+        for job in jobs:
+            job.out = None
+        self._drain()
+        cp.get_default_memory_pool().free_all_blocks()
+        if len(jobs) == 1:
+            job = jobs[0]
+            raise TiffError(
+                f"one image needs more GPU memory than is free ({job.plan.output_shape(job.region)} {job.plan.dtype})",
+                path=job.plan.source_name,
+                offset=job.plan.ifd_offset,
+            )
+        half = len(jobs) // 2
+        self._launch_split(jobs[:half])
+        self._launch_split(jobs[half:])
 
     def _launch(self, jobs: list[GpuJob]) -> None:
         group = stages.Group(jobs, self.workers[len(self.groups) % len(self.workers)])
