@@ -7,6 +7,8 @@ positions use the stored layout: ``plane`` is the sample plane (planar-separate 
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -130,6 +132,8 @@ class DecodePlan:
     def table_in(self, y0: int, x0: int, y1: int, x1: int) -> np.ndarray:
         """Rows of ``table`` for the chunks that overlap rows ``y0:y1``, columns ``x0:x1`` (all planes)."""
         t = self.table
+        if y0 <= 0 and x0 <= 0 and y1 >= self.height and x1 >= self.width:
+            return t  # the whole image: every chunk (each starts inside it)
         y, x, h, w = t[:, 4], t[:, 5], t[:, 6], t[:, 7]
         return t[(y < y1) & (y + h > y0) & (x < x1) & (x + w > x0)]
 
@@ -140,9 +144,9 @@ class DecodePlan:
 
 def check_allocation(plan: DecodePlan, source: ByteSource, shape: tuple[int, ...], dtype: np.dtype) -> None:
     """Refuse an output the file cannot plausibly hold (a tiny file claiming a huge image); every backend asks."""
-    nbytes = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+    nbytes = math.prod(int(n) for n in shape) * dtype.itemsize  # Python ints: no overflow
     table = plan.table
-    stored = int(table[(table[:, 1] > 0) & (table[:, 2] > 0), 2].sum())
+    stored = int(np.dot(table[:, 1] > 0, np.maximum(table[:, 2], 0)))  # bytes of the chunks that have data
     limit = max(_MIN_ALLOCATION_LIMIT, _MAX_EXPANSION * min(stored, source.size))
     if nbytes > limit:
         raise TiffFormatError(

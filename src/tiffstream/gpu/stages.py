@@ -82,19 +82,19 @@ def _pixel_bytes(jobs: list[GpuJob]) -> np.ndarray:
 def make_columns(group: Group) -> None:
     """Every chunk with data that overlaps its job's region, as int64 columns; allocates the outputs."""
     jobs = group.jobs
-    tables = []
+    chunks = [job.chunks for job in jobs]
+    table = np.concatenate(chunks) if chunks else np.zeros((0, len(TABLE_COLUMNS)), np.int64)
+    job_of = np.repeat(np.arange(len(jobs)), [len(c) for c in chunks])
+    present = (table[:, 1] > 0) & (table[:, 2] > 0)
+    missing = np.bincount(job_of[~present], minlength=len(jobs))
     for number, job in enumerate(jobs):
         plan = job.plan
-        table = job.chunks
-        present = (table[:, 1] > 0) & (table[:, 2] > 0)
         dtype = np.dtype(plan.dtype)
         shape = plan.output_shape(job.region)
         check_allocation(plan, job.source, shape, dtype)  # as the CPU backend: before allocating
-        job.out = cp.empty(shape, dtype) if present.all() else cp.full(shape, plan.fill_value, dtype)
-        rows = table[present]
-        kind = KINDS.index(GPU_COMPRESSIONS[plan.compression])
-        tables.append(np.concatenate([np.full((len(rows), 2), (kind, number), np.int64), rows], axis=1))
-    table = np.concatenate(tables) if tables else np.zeros((0, 10), np.int64)
+        job.out = cp.full(shape, plan.fill_value, dtype) if missing[number] else cp.empty(shape, dtype)
+    kinds = np.array([KINDS.index(GPU_COMPRESSIONS[job.plan.compression]) for job in jobs], np.int64)
+    table = np.concatenate([kinds[job_of][:, None], job_of[:, None], table], axis=1)[present]
     table = table[np.lexsort((table[:, 1], table[:, 0]))]  # by kind, then image: each a contiguous run
     col = {name: np.ascontiguousarray(table[:, i]) for i, name in enumerate(("kind", "job", *TABLE_COLUMNS))}
     # room for a whole strip even where the last one holds fewer rows (some writers pad it)

@@ -6,6 +6,7 @@ samples)`` when samples are interleaved, ``(samples, height, width)`` when plana
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -245,6 +246,28 @@ def _chunk_arrays(ifd: Ifd, info: ImageInfo, expected: int) -> tuple[np.ndarray,
     return offsets[:expected], counts[:expected]
 
 
+@functools.lru_cache(maxsize=64)
+def _chunk_grid(
+    planes: int, down: int, across: int, chunk_height: int, chunk_width: int, height: int, tiled: bool
+) -> np.ndarray:
+    """A chunk table without offsets and byte counts: index, plane, y, x, height, width of every chunk."""
+    expected = planes * down * across
+    table = np.zeros((expected, 8), np.int64)
+    index, plane, y, x, rows = table[:, 0], table[:, 3], table[:, 4], table[:, 5], table[:, 6]
+    index[:] = np.arange(expected)
+    within = np.divmod(index, max(down * across, 1), out=(plane, y))[1]
+    np.divmod(within, max(across, 1), out=(y, x))
+    y *= chunk_height
+    x *= chunk_width
+    if tiled:
+        rows[:] = chunk_height
+    else:
+        np.minimum(chunk_height, height - y, out=rows)
+    table[:, 7] = chunk_width
+    table.flags.writeable = False
+    return table
+
+
 def plan_image(ifd: Ifd, info: ImageInfo | None = None) -> DecodePlan:
     """Build the decode plan of ``ifd``: image properties plus every chunk's bytes and position."""
     info = info or image_info(ifd)
@@ -255,19 +278,9 @@ def plan_image(ifd: Ifd, info: ImageInfo | None = None) -> DecodePlan:
         down = across = 0  # an empty image has no chunks
     expected = planes * down * across
     offsets, counts = _chunk_arrays(ifd, info, expected)
-    table = np.empty((expected, 8), np.int64)  # columns as plan.TABLE_COLUMNS, filled in place
-    index, plane, y, x, height = table[:, 0], table[:, 3], table[:, 4], table[:, 5], table[:, 6]
-    index[:] = np.arange(expected)
+    geometry = (planes, down, across, info.chunk_height, info.chunk_width, info.height, info.tiled)
+    table = _chunk_grid(*geometry).copy()  # columns as plan.TABLE_COLUMNS; pages of a stack share one grid
     table[:, 1], table[:, 2] = offsets, counts
-    within = np.divmod(index, max(down * across, 1), out=(plane, y))[1]
-    np.divmod(within, max(across, 1), out=(y, x))
-    y *= info.chunk_height
-    x *= info.chunk_width
-    if info.tiled:
-        height[:] = info.chunk_height
-    else:
-        np.minimum(info.chunk_height, info.height - y, out=height)
-    table[:, 7] = info.chunk_width
     colormap = None
     if 320 in ifd.tags:
         cmap = ifd.tags[320].array()
