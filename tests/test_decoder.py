@@ -184,3 +184,33 @@ def test_plain_image_files(decoder, encode, codec_name: str) -> None:
     np.testing.assert_array_equal(image, expected[:, :, :3])
     with pytest.raises(TypeError):
         stream.get_sub_code_stream(bitstream_offset=8)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_collection_is_paused_while_planning_and_restored(
+    decoder, seed_like_file: pathlib.Path, monkeypatch: pytest.MonkeyPatch, enabled: bool
+) -> None:
+    """A batch's plans are built with the cyclic GC paused; its state afterwards is what it was, after errors too."""
+    import gc
+
+    seen: list[bool] = []
+    queue = nvimgcodec.Decoder._queue
+
+    def spy(self, *args):  # type: ignore[no-untyped-def]
+        seen.append(gc.isenabled())
+        if len(seen) == 5:  # the second batch fails while planning its second image
+            raise RuntimeError("planning failed")
+        return queue(self, *args)
+
+    monkeypatch.setattr(nvimgcodec.Decoder, "_queue", spy)
+    streams = [nvimgcodec.CodeStream(str(seed_like_file)).get_sub_code_stream(image_idx=i) for i in range(3)]
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        decoder.decode(streams)
+        assert seen == [False] * 3 and gc.isenabled() is enabled
+        with pytest.raises(RuntimeError, match="planning failed"):
+            decoder.decode(streams)
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()

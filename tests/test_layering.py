@@ -85,5 +85,12 @@ def test_package_data_is_installed() -> None:
     from importlib.resources import files
 
     root = files("tiffstream")
-    for name in ("data/sample_pyramid.ome.tif", "gpu/cuda/tiff.cu", "gpu/cuda/lzw.cu", "gpu/cuda/common.cuh", "demo/subifds_and_pagination.py", "py.typed"):
+    for name in (
+        "data/sample_pyramid.ome.tif",
+        "gpu/cuda/tiff.cu",
+        "gpu/cuda/lzw.cu",
+        "gpu/cuda/common.cuh",
+        "demo/subifds_and_pagination.py",
+        "py.typed",
+    ):
         assert root.joinpath(name).is_file(), name

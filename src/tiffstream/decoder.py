@@ -7,6 +7,8 @@ in which case ``BackendUnavailableError`` is raised.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import warnings
 import weakref
@@ -24,7 +26,7 @@ from .errors import BackendUnavailableError, DecodeError, TiffError, TiffstreamW
 from .image import Image
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
     from .source import SourceLike
 
@@ -209,41 +211,47 @@ class Decoder:
             return CodeStream(item)
         raise TypeError(f"decode takes CodeStream objects or encoded bytes, got {type(item).__name__}")
 
+    def _queue(self, number: int, stream: CodeStream, jobs: list[Any], tasks: list[Any], gpu_batch: Any) -> Any:
+        """Plan one image and hand it to the GPU batch (made on first use; returned) or the CPU task list."""
+        try:
+            plain = stream.plain_image
+            if plain is not None:
+                jobs.append((stream, None, plain.decode()))
+                return gpu_batch
+            region = stream.region
+            bounds = None if region is None else (region.start_y, region.start_x, region.end_y, region.end_x)
+            plan = stream.plan
+            if self._gpu:
+                gpu = _gpu_module()
+                why = gpu.supports(plan)
+                if why is None:
+                    gpu_batch = gpu_batch or self._gpu_batch()
+                    gpu_batch.add(gpu.backend.GpuJob(plan, stream.source, bounds))
+                    jobs.append((stream, plan, len(gpu_batch.jobs) - 1))
+                    return gpu_batch
+                if not self._cpu_allowed:
+                    raise UnsupportedTiffError(
+                        f"the GPU backend cannot decode {why} (use HYBRID_CPU_GPU or CPU_ONLY)",
+                        path=plan.source_name,
+                        offset=plan.ifd_offset,
+                    )
+            out, image_tasks = prepare(plan, stream.source, region=bounds, workers=self.max_num_cpu_threads)
+        except TiffError as exc:
+            raise _in_image(exc, number, stream) from exc
+        jobs.append((stream, plan, out))
+        tasks += [(number, stream, task) for task in image_tasks]
+        return gpu_batch
+
     def _decode_batch(self, streams: list[CodeStream], params: DecodeParams) -> list[Image]:
         pool = self._executor()
         jobs: list[tuple[CodeStream, Any, Any]] = []  # (stream, plan or None, array or GPU job index)
-        tasks = []
+        tasks: list[Any] = []  # (image number, stream, CPU task)
         gpu_batch: Any = None  # a GpuBatch from the first GPU image on: it decodes while later plans are built
         try:
-            for number, stream in enumerate(streams):
-                try:
-                    plain = stream.plain_image
-                    if plain is not None:
-                        jobs.append((stream, None, plain.decode()))
-                        continue
-                    region = stream.region
-                    bounds = None if region is None else (region.start_y, region.start_x, region.end_y, region.end_x)
-                    plan = stream.plan
-                    if self._gpu:
-                        gpu = _gpu_module()
-                        why = gpu.supports(plan)
-                        if why is None:
-                            gpu_batch = gpu_batch or self._gpu_batch()
-                            gpu_batch.add(gpu.backend.GpuJob(plan, stream.source, bounds))
-                            jobs.append((stream, plan, len(gpu_batch.jobs) - 1))
-                            continue
-                        if not self._cpu_allowed:
-                            raise UnsupportedTiffError(
-                                f"the GPU backend cannot decode {why} (use HYBRID_CPU_GPU or CPU_ONLY)",
-                                path=plan.source_name,
-                                offset=plan.ifd_offset,
-                            )
-                    out, image_tasks = prepare(plan, stream.source, region=bounds, workers=self.max_num_cpu_threads)
-                except TiffError as exc:
-                    raise _in_image(exc, number, stream) from exc
-                jobs.append((stream, plan, out))
-                tasks += [(number, stream, task) for task in image_tasks]
-            device_outputs = gpu_batch.finish() if gpu_batch is not None else []
+            with _collection_paused():  # plans allocate many small objects: no GC passes among them
+                for number, stream in enumerate(streams):
+                    gpu_batch = self._queue(number, stream, jobs, tasks, gpu_batch)
+                device_outputs = gpu_batch.finish() if gpu_batch is not None else []
         except BaseException:
             if gpu_batch is not None:
                 gpu_batch.close()
@@ -323,6 +331,23 @@ def _gpu_module() -> Any:
 class _ImageFailure(Exception):
     def __init__(self, error: TiffError) -> None:
         self.error = error
+
+
+@contextlib.contextmanager
+def _collection_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a batch's plans are built, if it runs; resume it after.
+
+    Plans are many small long-lived objects: on Python 3.12, collections among those of 192 pages took 8 of
+    27 ms. Nothing here makes cycles, and the pause lasts as long as building and queueing the batch.
+    """
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
 def _in_image(exc: TiffError, number: int, stream: CodeStream) -> TiffError:

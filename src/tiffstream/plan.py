@@ -8,7 +8,6 @@ positions use the stored layout: ``plane`` is the sample plane (planar-separate 
 from __future__ import annotations
 
 import math
-
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 

@@ -8,9 +8,9 @@ import pickle
 import numpy as np
 import pytest
 import tifffile
+from conftest import Recipe
 
 import tiffstream
-from conftest import Recipe
 
 da = pytest.importorskip("dask.array")
 

@@ -8,9 +8,9 @@ import pathlib
 import numpy as np
 import pytest
 import tifffile
+from conftest import Recipe
 
 import tiffstream
-from conftest import Recipe
 
 zarr = pytest.importorskip("zarr")
 

@@ -7,7 +7,6 @@ from collections.abc import Iterator, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, TypeVar, overload
 
-
 from ..errors import OmeXmlError, OmeXmlWarning
 from ..source import ByteSource, open_source
 from .header import TiffHeader, parse_header
