@@ -232,31 +232,29 @@ def parse_ifd(source: ByteSource, header: TiffHeader, offset: int, head: bytes |
     if len(head) < table_size:
         head = source.read_at_most(offset, table_size)
     bo = header.byteorder
-    if header.bigtiff:
-        entry_format, inline_size = bo + "HHQ8s", 8
-        value_format = bo + "Q"
-    else:
-        entry_format, inline_size = bo + "HHI4s", 4
-        value_format = bo + "I"
-    start = header.count_size
-    entries = struct.iter_unpack(entry_format, head[start : start + count * header.entry_size])
+    inline_size = 8 if header.bigtiff else 4
+    value_format = bo + ("Q" if header.bigtiff else "I")
+    start, esize, head_size = header.count_size, header.entry_size, len(head)
+    entries = struct.iter_unpack(bo + ("HHQQ" if header.bigtiff else "HHII"), head[start : start + count * esize])
     ifd = Ifd(source, header, offset, {}, 0)
-    tags = ifd.tags
-    field_offset = offset + start + 4 + (8 if header.bigtiff else 4)
-    for i, (code, dtype, n, field) in enumerate(entries):
-        info = _TYPE_INFO.get(dtype)
-        entry_value_offset = field_offset + i * header.entry_size
+    tags, type_info = ifd.tags, _TYPE_INFO
+    field = start + 4 + inline_size  # where the first entry's value field sits in ``head``
+    for i, (code, dtype, n, value) in enumerate(entries):
+        info = type_info.get(dtype)
         if info is None:  # an unknown field type cannot be read: keep the entry aside, as tifffile drops it
             ifd.invalid_entries.append((code, dtype, n))
             continue
         nbytes = n * info[0]
         if nbytes <= inline_size:
-            tag = Tag(ifd, code, dtype, n, field[:nbytes], entry_value_offset)
-        else:
-            at = struct.unpack(value_format, field)[0]
-            inside = 0 <= at - offset and at - offset + nbytes <= len(head)  # read with the table: no second read
-            tag = Tag(ifd, code, dtype, n, head[at - offset : at - offset + nbytes] if inside else None, at)
-        tags.setdefault(code, tag)  # the first of duplicated tags wins, as in libtiff
+            at = field + i * esize
+            tag = Tag(ifd, code, dtype, n, head[at : at + nbytes], offset + at)
+        else:  # ``value`` is the file offset; values read with the table need no second read
+            at = value - offset
+            tag = Tag(
+                ifd, code, dtype, n, head[at : at + nbytes] if 0 <= at and at + nbytes <= head_size else None, value
+            )
+        if code not in tags:  # the first of duplicated tags wins, as in libtiff
+            tags[code] = tag
     link = start + count * header.entry_size
     ifd.next_offset = _next_link(source, offset + link, head[link : link + inline_size], value_format)
     return ifd
