@@ -6,6 +6,7 @@ next-IFD link; parsing an IFD reads its entry table; a tag's value at an offset 
 
 from __future__ import annotations
 
+import functools
 import struct
 import warnings
 from typing import TYPE_CHECKING, Any
@@ -100,7 +101,7 @@ class Tag:
         """The values of an integer-typed tag as Python ints (the caller checks the type)."""
         code = _INT_STRUCT.get(self.type)
         if code is not None and self.count <= _SMALL_COUNT:
-            return struct.unpack(f"{self._ifd.header.byteorder}{self.count}{code}", self.raw())
+            return _int_struct(self._ifd.header.byteorder, self.count, code).unpack(self.raw())
         return tuple(self.array().tolist())
 
     @property
@@ -131,6 +132,12 @@ class Tag:
 
 
 _UNSET = object()
+
+
+@functools.lru_cache(maxsize=512)
+def _int_struct(byteorder: str, count: int, code: str) -> struct.Struct:
+    """A compiled struct for ``count`` integers of one type (tags are read by the thousand)."""
+    return struct.Struct(f"{byteorder}{count}{code}")
 
 
 def _decode_ascii(data: bytes) -> str:
