@@ -7,7 +7,7 @@ decode on the CPU. The pixels are decoded once, on first use, and kept.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import imagecodecs
 import numpy as np
@@ -41,7 +41,7 @@ def detect_codec(head: bytes) -> tuple[str, str] | None:
 class PlainImage:
     """One plain image: the page-like properties ``CodeStream`` reads, and ``decode()``."""
 
-    subifd_offsets: list[int] = []
+    subifd_offsets: ClassVar[list[int]] = []  # a plain image has none
     photometric = 2
     next_offset = 0
 

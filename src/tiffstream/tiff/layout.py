@@ -51,9 +51,8 @@ def sample_dtype(sample_format: int, bits: int, compression: int = 1) -> np.dtyp
             return np.dtype("c8")
         if bits == 128:
             return np.dtype("c16")
-    elif sample_format == SampleFormat.COMPLEXINT:
-        if bits in (32, 64):
-            return np.dtype("c8") if bits == 32 else np.dtype("c16")
+    elif sample_format == SampleFormat.COMPLEXINT and bits in (32, 64):
+        return np.dtype("c8") if bits == 32 else np.dtype("c16")
     raise UnsupportedTiffError(f"no data type for sample format {sample_format} with {bits} bits")
 
 
