@@ -142,3 +142,19 @@ def many_tiny_pages(count: int, *, byteorder: str = "<") -> bytes:
         parts.append(bytes([page % 256, 0]))
         out[start : start + stride] = b"".join(parts)
     return bytes(out)
+
+
+def implausible_image() -> bytes:
+    """A 64-byte strip claiming 200,000 x 200,000 uint16 pixels: every backend must refuse to allocate for it."""
+    entries = [
+        Entry(256, 4, (200_000,)),
+        Entry(257, 4, (200_000,)),
+        Entry(258, 3, (16,)),
+        Entry(259, 3, (8,)),
+        Entry(262, 3, (1,)),
+        Entry(273, 4, (0xFFFFFFFF,)),
+        Entry(277, 3, (1,)),
+        Entry(278, 4, (200_000,)),
+        Entry(279, 4, (64,)),
+    ]
+    return build_tiff([IfdSpec(entries, data=bytes(64))])[0]
