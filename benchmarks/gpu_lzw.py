@@ -22,10 +22,7 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from gpu_decode import content
 
-from tiffstream.gpu.kernels import kernel
-
-WARPS = 2  # chunks a block, as the backend launches them
-SLOTS = 3840  # output positions a warp keeps in shared memory
+from tiffstream.gpu.stages import launch_lzw
 
 
 def chunks(kind: str) -> list[np.ndarray]:
@@ -58,12 +55,8 @@ def measure(kind: str, copies: int) -> None:
     dst = cp.asarray((out.data.ptr + np.arange(count, dtype=np.int64) * size).astype(np.uint64))
     capacity = cp.asarray(np.array([len(chunk) for chunk in raw], np.int64))
     written = cp.zeros(count, cp.int64)
-    wide = size > 1 << 16
-    name, shared = ("lzw_decode32", WARPS * SLOTS * 4) if wide else ("lzw_decode16", WARPS * SLOTS * 2)
-    run = kernel(name)
-    args = (src, cp.asarray(sizes), dst, capacity, written, np.int64(count))
-    grid, block = (-(-count // WARPS),), (32 * WARPS,)
-    run(grid, block, args, shared_mem=shared)
+    args = (src, cp.asarray(sizes), dst, capacity)
+    name = launch_lzw(args, written, count, size)  # as the backend launches it
     cp.cuda.Device().synchronize()
     got = out.get().reshape(count, size)
     ok = bool((written == capacity).all()) and all(np.array_equal(got[i, : len(c)], c) for i, c in enumerate(raw))
@@ -71,7 +64,7 @@ def measure(kind: str, copies: int) -> None:
     for _ in range(5):
         begin, end = cp.cuda.Event(), cp.cuda.Event()
         begin.record()
-        run(grid, block, args, shared_mem=shared)
+        launch_lzw(args, written, count, size)
         end.record()
         end.synchronize()
         times.append(cp.cuda.get_elapsed_time(begin, end))

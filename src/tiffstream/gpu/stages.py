@@ -25,7 +25,7 @@ from .transfer import Read, Uploads, pinned_pool, read_pinned, to_device
 if TYPE_CHECKING:
     from .backend import GpuJob
 
-__all__ = ["KINDS", "Group", "decompress", "make_columns", "post_process", "scatter", "stage", "windows"]
+__all__ = ["KINDS", "Group", "decompress", "launch_lzw", "make_columns", "post_process", "scatter", "stage", "windows"]
 
 KINDS = ("none", "deflate", "zstd", "lzw", "packbits")
 _MAX_GAP = 1 << 16  # bytes between chunks that one read may span
@@ -181,6 +181,15 @@ def _copy_chunks(group: Group, sources: np.ndarray, sizes: np.ndarray, targets: 
     launch_per_chunk("scatter", n, 1, args, threads=256)
 
 
+def launch_lzw(args: tuple[Any, ...], written: cp.ndarray, count: int, widest: int) -> str:
+    """Queue LZW decoding of ``count`` chunks (``args``: sources, sizes, outputs, capacities; ``widest``: the
+    largest capacity): a warp per chunk, 16-bit output positions where chunks allow. Returns the kernel's name."""
+    name, slot_bytes = ("lzw_decode32", 4) if widest > _LZW_SMALL else ("lzw_decode16", 2)
+    shared = _LZW_WARPS * _LZW_SLOTS * slot_bytes
+    kernel(name)((-(-count // _LZW_WARPS),), (32 * _LZW_WARPS,), (*args, written, np.int64(count)), shared_mem=shared)
+    return name
+
+
 def decompress(group: Group, device: cp.ndarray) -> None:
     """Queue decompression of every chunk; sets ``col["decoded"]`` (device addresses) and ``group.sizes``."""
     col = group.col
@@ -227,12 +236,8 @@ def decompress(group: Group, device: cp.ndarray) -> None:
             group.checks.append((kind, first, stop, status))
             continue
         args = (group.up(base + start, np.uint64), group.up(size), group.up(out_ptrs, np.uint64), group.up(capacity))
-        if kind == "lzw":  # a warp per chunk; 16-bit output positions in shared memory where chunks allow
-            wide = int(capacity.max()) > _LZW_SMALL
-            name, shared = ("lzw_decode32", 4 * _LZW_SLOTS) if wide else ("lzw_decode16", 2 * _LZW_SLOTS)
-            blocks = -(-n // _LZW_WARPS)
-            launch = kernel(name)
-            launch((blocks,), (32 * _LZW_WARPS,), (*args, sizes, np.int64(n)), shared_mem=_LZW_WARPS * shared)
+        if kind == "lzw":
+            launch_lzw(args, sizes, n, int(capacity.max()))
         else:
             kernel("packbits_decode")((-(-n // 64),), (64,), (*args, sizes, np.int64(n)))
         group.checks.append((kind, first, stop, None))
