@@ -44,7 +44,8 @@ def main() -> None:
             group = stages.Group(jobs, cp.cuda.get_current_stream())  # the whole file as one group
             stages.make_columns(group)
             mark("columns+outputs")
-            device = stages.stage(group, transfer.copy_stream(cp.cuda.Device().id))
+            stages.start_reads(group)
+            device = stages.upload(group, transfer.copy_stream(cp.cuda.Device().id))
             mark("reads+upload")
             stages.decompress(group, device)
             mark("decompress")

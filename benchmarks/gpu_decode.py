@@ -133,10 +133,22 @@ def main() -> None:
     parser.add_argument("--no-tifffile", action="store_true", help="skip timing tifffile")
     parser.add_argument("--no-nvimgcodec", action="store_true", help="skip nvImageCodec (tuning runs)")
     parser.add_argument("--group-mb", help="first,max compressed MB per GPU group (tuning)")
+    parser.add_argument("--no-shrink", action="store_true", help="keep the last groups full-sized (tuning)")
+    parser.add_argument("--sync-reads", action="store_true", help="no reads in the background (tuning)")
+    parser.add_argument("--read-threads", type=int, help="threads reading chunks for the GPU (tuning)")
+    parser.add_argument("--switch-interval", type=float, help="sys.setswitchinterval, seconds (tuning)")
     args = parser.parse_args()
-    if args.group_mb:
-        from tiffstream.gpu import backend
+    from tiffstream.gpu import backend, transfer
 
+    if args.no_shrink:
+        backend.GpuBatch.expect = lambda self, count: None
+    if args.sync_reads:
+        backend.GpuBatch.read_ahead = False
+    if args.read_threads:
+        transfer._READ_THREADS = args.read_threads
+    if args.switch_interval:
+        sys.setswitchinterval(args.switch_interval)
+    if args.group_mb:
         first, most = (int(float(v) * (1 << 20)) for v in args.group_mb.split(","))
         backend.FIRST_GROUP_BYTES, backend.MAX_GROUP_BYTES = first, most
     args.dir.mkdir(parents=True, exist_ok=True)

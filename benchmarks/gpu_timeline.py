@@ -17,7 +17,7 @@ from typing import Any
 import cupy as cp
 
 import tiffstream
-from tiffstream.gpu import backend, stages
+from tiffstream.gpu import backend, stages, transfer
 
 Entry = tuple[str, float, float, Any]  # (stage, host start, host end, CUDA event or None)
 
@@ -41,9 +41,9 @@ def instrument(log: list[Entry]) -> None:
 
         setattr(owner, name, timed)
 
-    for name in ("make_columns", "stage", "decompress", "post_process", "scatter"):
+    for name in ("make_columns", "start_reads", "upload", "decompress", "post_process", "scatter"):
         wrap(stages, name, True)
-    wrap(stages, "read_pinned", False)
+    wrap(transfer.PendingReads, "wait", False)  # time the host waits for a group's reads
     wrap(backend.GpuBatch, "add", False)
     wrap(backend.GpuBatch, "finish", False)
 

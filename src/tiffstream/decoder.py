@@ -145,6 +145,7 @@ class Decoder:
         self.backends = tuple(kinds) or tuple(BackendKind)
         self.max_num_cpu_threads = max_num_cpu_threads or os.cpu_count() or 1
         self._cuda_stream = 0
+        self._batch_images = 0  # images in the current decode call
         self._pool: ThreadPoolExecutor | None = None
         self._finalizer: Any = None  # a weakref.finalize that stops the pool
         self._cpu_allowed = any(kind in (BackendKind.CPU_ONLY, BackendKind.HYBRID_CPU_GPU) for kind in self.backends)
@@ -225,7 +226,7 @@ class Decoder:
                 gpu = _gpu_module()
                 why = gpu.supports(plan)
                 if why is None:
-                    gpu_batch = gpu_batch or self._gpu_batch()
+                    gpu_batch = gpu_batch or self._gpu_batch(self._batch_images - number)
                     gpu_batch.add(gpu.backend.GpuJob(plan, stream.source, bounds))
                     jobs.append((stream, plan, len(gpu_batch.jobs) - 1))
                     return gpu_batch
@@ -244,6 +245,7 @@ class Decoder:
 
     def _decode_batch(self, streams: list[CodeStream], params: DecodeParams) -> list[Image]:
         pool = self._executor()
+        self._batch_images = len(streams)
         jobs: list[tuple[CodeStream, Any, Any]] = []  # (stream, plan or None, array or GPU job index)
         tasks: list[Any] = []  # (image number, stream, CPU task)
         gpu_batch: Any = None  # a GpuBatch from the first GPU image on: it decodes while later plans are built
@@ -281,13 +283,16 @@ class Decoder:
             images.append(image.cuda() if self._gpu and not image.on_device else image)  # hybrid: uploaded
         return images
 
-    def _gpu_batch(self) -> Any:
-        """A GpuBatch on this decoder's device whose results are ready on its CUDA stream."""
+    def _gpu_batch(self, expected: int) -> Any:
+        """A GpuBatch on this decoder's device whose results are ready on its CUDA stream (``expected``: how many
+        images are left in the call, at most; its last groups shrink to fit)."""
         import cupy
 
         gpu = _gpu_module()
         with cupy.cuda.Device(self.device_id):
-            return gpu.backend.GpuBatch(_user_stream(cupy, self._cuda_stream))
+            batch = gpu.backend.GpuBatch(_user_stream(cupy, self._cuda_stream))
+        batch.expect(expected)
+        return batch
 
 
 class _StreamHandle:

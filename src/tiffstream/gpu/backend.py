@@ -9,6 +9,7 @@ waits once, turns recorded failures into ``DecodeError`` and fills rows that tru
 
 from __future__ import annotations
 
+import collections
 import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -50,7 +51,14 @@ class GpuJob:
 
 
 class GpuBatch:
-    """Jobs decoded in groups on the current device; results are ready in the order of ``stream``."""
+    """Jobs decoded in groups on the current device; results are ready in the order of ``stream``.
+
+    A group moves through two steps: ``_launch`` (columns, outputs, reads started on the read threads) when
+    enough compressed bytes are waiting, then ``_queue_read`` (upload and kernels) once its reads are done,
+    checked at every ``add``; so the host never waits for reads while there are plans to build.
+    """
+
+    read_ahead = True  # False: wait for each group's reads as soon as they start (for comparison)
 
     def __init__(
         self,
@@ -63,10 +71,15 @@ class GpuBatch:
         self.workers = worker_streams(self.device.id)
         self.copy = copy_stream(self.device.id)
         self.jobs: list[GpuJob] = []
-        self.groups: list[stages.Group] = []
+        self.groups: list[stages.Group] = []  # queued on the GPU, checked by ``_drain``
+        self._reading: collections.deque[stages.Group] = collections.deque()  # reads running, not yet queued
         self._pending: list[GpuJob] = []
         self._pending_bytes = 0
-        self._group_bytes = first_group_bytes or FIRST_GROUP_BYTES
+        self._added_bytes = 0
+        self._expected = 0
+        self._working: stages.Group | None = None  # the group being launched or queued (the one that failed)
+        self._first_group_bytes = first_group_bytes or FIRST_GROUP_BYTES
+        self._group_bytes = self._first_group_bytes
         self._max_group_bytes = max_group_bytes or MAX_GROUP_BYTES
         # the worker streams start after the caller's earlier work (its freed buffers may be ours now)
         self._join(self.stream, (*self.workers, self.copy))
@@ -78,19 +91,29 @@ class GpuBatch:
         for stream in waiting:
             stream.wait_event(event)
 
+    def expect(self, count: int) -> None:
+        """About ``count`` images will be added in all: the last groups shrink (each about the size of what
+        is left), so the GPU finishes soon after the last image is added."""
+        self._expected = count
+
     def add(self, job: GpuJob) -> None:
-        """Take one more image; queues a group once enough compressed bytes are waiting."""
+        """Take one more image; starts a group once enough compressed bytes are waiting."""
         self.jobs.append(job)
         self._pending.append(job)
-        self._pending_bytes += int(job.chunks[:, 2].sum())
-        if self._pending_bytes >= self._group_bytes:
+        nbytes = int(job.chunks[:, 2].sum())
+        self._pending_bytes += nbytes
+        self._added_bytes += nbytes
+        left = (self._expected - len(self.jobs)) * self._added_bytes / len(self.jobs)  # bytes still to come
+        if self._pending_bytes >= min(self._group_bytes, max(self._first_group_bytes, left)):
             self._flush()
             self._group_bytes = min(2 * self._group_bytes, self._max_group_bytes)
+        elif self._reading and self._reading[0].read():
+            self._advance([], wait=False)
 
     def finish(self) -> list[cp.ndarray]:
         """Queue what is left, wait for every group, check them; one device array per job, in order."""
         try:
-            self._flush()
+            self._flush(wait=True)
             self._drain()
         finally:
             self.close()
@@ -99,7 +122,10 @@ class GpuBatch:
         return [job.out for job in self.jobs]
 
     def close(self) -> None:
-        """Wait for queued work and let its buffers go (also after an error)."""
+        """Wait for reads and queued work and let their buffers go (also after an error)."""
+        for group in self._reading:
+            group.queued()  # its reads finish first
+        self._reading.clear()
         self._sync()
         self.groups.clear()
 
@@ -107,24 +133,40 @@ class GpuBatch:
         for stream in (*self.workers, self.copy):
             stream.synchronize()
 
-    def _flush(self) -> None:
+    def _flush(self, wait: bool = False) -> None:
         jobs, self._pending, self._pending_bytes = self._pending, [], 0
-        if jobs:
-            self._launch_split(jobs)
+        self._advance(jobs, wait)
 
-    def _launch_split(self, jobs: list[GpuJob]) -> None:
-        """Queue ``jobs`` as one group; when the GPU runs out of memory, finish what is queued and halve."""
+    def _advance(self, jobs: list[GpuJob], wait: bool) -> None:
+        """Start a group of ``jobs`` (if any), then queue the groups whose reads are done (all when ``wait``).
+        When the GPU runs out of memory, the group that failed is done again in halves, and every other group
+        not yet queued whole, one by one."""
         try:
-            self._launch(jobs)
+            if jobs:
+                self._launch(jobs)
+            self._queue_read(wait or not self.read_ahead)
             return
         except cp.cuda.memory.OutOfMemoryError:
             pass  # handled below, once the exception (and the buffers its frames hold) is gone
-        self._sync()
-        self.groups.pop()  # the group that failed part-way: its buffers and outputs go
-        for job in jobs:
-            job.out = None
-        self._drain()
-        cp.get_default_memory_pool().free_all_blocks()
+        failed = self._working
+        for group in self._abandon():
+            if group is failed:
+                self._split(group.jobs)
+            else:
+                self._launch_split(group.jobs)
+
+    def _launch_split(self, jobs: list[GpuJob]) -> None:
+        """Decode ``jobs`` as one group, waiting for its reads; in halves when the GPU runs out of memory."""
+        try:
+            self._launch(jobs)
+            self._queue_read(wait=True)
+            return
+        except cp.cuda.memory.OutOfMemoryError:
+            pass
+        self._abandon()
+        self._split(jobs)
+
+    def _split(self, jobs: list[GpuJob]) -> None:
         if len(jobs) == 1:
             job = jobs[0]
             raise TiffError(
@@ -137,15 +179,41 @@ class GpuBatch:
         self._launch_split(jobs[half:])
 
     def _launch(self, jobs: list[GpuJob]) -> None:
-        group = stages.Group(jobs, self.workers[len(self.groups) % len(self.workers)])
-        self.groups.append(group)
+        """Start a group: its chunk columns and outputs, and its reads on the read threads."""
+        group = stages.Group(jobs, self.workers[(len(self.groups) + len(self._reading)) % len(self.workers)])
+        self._reading.append(group)
+        self._working = group
         with self.device, group.stream:
             stages.make_columns(group)
-            device = stages.stage(group, self.copy)
-            stages.decompress(group, device)
-            stages.post_process(group)
-            stages.scatter(group)
+            stages.start_reads(group)
+
+    def _queue_read(self, wait: bool) -> None:
+        """Queue upload and kernels of the oldest groups whose reads are done (of every group when ``wait``)."""
+        while self._reading and (wait or self._reading[0].read()):
+            group = self._working = self._reading[0]
+            self.groups.append(group)
+            with self.device, group.stream:
+                device = stages.upload(group, self.copy)
+                stages.decompress(group, device)
+                stages.post_process(group)
+                stages.scatter(group)
+                group.queued()
+            self._reading.popleft()
+
+    def _abandon(self) -> list[stages.Group]:
+        """After running out of GPU memory: drop every group not yet wholly queued (its reads finish, its
+        buffers and outputs go), check the queued ones, free the pool's cached blocks. Returns the dropped."""
+        dropped = list(self._reading)
+        self._reading.clear()
+        for group in dropped:
             group.queued()
+            for job in group.jobs:
+                job.out = None
+        self._sync()
+        self.groups = [group for group in self.groups if all(group is not other for other in dropped)]
+        self._drain()
+        cp.get_default_memory_pool().free_all_blocks()
+        return dropped
 
     def _drain(self) -> None:
         """Wait for every queued group, raise what failed, fill what truncated chunks lack; free their buffers."""
@@ -202,6 +270,7 @@ def _fill_truncated(group: stages.Group, sizes: np.ndarray) -> None:
 def decode_batch(jobs: list[GpuJob], stream: cp.cuda.Stream | None = None, **group_sizes: Any) -> list[cp.ndarray]:
     """Decode every job; returns one device array per job, ready on ``stream`` (default: the current one)."""
     batch = GpuBatch(stream, **group_sizes)
+    batch.expect(len(jobs))
     try:
         for job in jobs:
             batch.add(job)

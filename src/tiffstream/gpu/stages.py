@@ -1,9 +1,10 @@
 """The stages that decode one group of images on one stream, queued without waiting for the GPU.
 
-columns (numpy, one row per chunk, sorted by compression then image) -> stage (reads into pinned memory,
-upload on the copy stream) -> decompress (nvcomp for Deflate/Zstd, our kernels for LZW/PackBits, into one
-buffer; decoded sizes stay on the device) -> post-process (byte order, predictors) -> scatter (every
-chunk's visible window into its output, one launch). Failures are recorded as device arrays in
+columns (numpy, one row per chunk, sorted by compression then image) -> start_reads (into pinned memory,
+on the read threads, while the host plans the next group) -> upload (on the copy stream) -> decompress
+(nvcomp for Deflate/Zstd, our kernels for LZW/PackBits, into one buffer; decoded sizes stay on the device)
+-> post-process (byte order, predictors) -> scatter (every chunk's visible window into its output, one
+launch). Failures are recorded as device arrays in
 ``Group.checks`` and read once the group is done (``backend.GpuBatch.finish``).
 """
 
@@ -17,15 +18,26 @@ import numpy as np
 
 from ..errors import UnsupportedTiffError
 from ..plan import TABLE_COLUMNS, check_allocation
-from . import GPU_COMPRESSIONS
+from . import GPU_COMPRESSIONS, transfer
 from .kernels import kernel, launch_per_chunk
 from .nvcomp import batched
-from .transfer import Read, Uploads, pinned_pool, read_pinned, to_device
+from .transfer import PendingReads, Read, Uploads, pinned_pool, to_device
 
 if TYPE_CHECKING:
     from .backend import GpuJob
 
-__all__ = ["KINDS", "Group", "decompress", "launch_lzw", "make_columns", "post_process", "scatter", "stage", "windows"]
+__all__ = [
+    "KINDS",
+    "Group",
+    "decompress",
+    "launch_lzw",
+    "make_columns",
+    "post_process",
+    "scatter",
+    "start_reads",
+    "upload",
+    "windows",
+]
 
 KINDS = ("none", "deflate", "zstd", "lzw", "packbits")
 _MAX_GAP = 1 << 16  # bytes between chunks that one read may span
@@ -48,12 +60,21 @@ class Group:
     checks: list[tuple[str, int, int, cp.ndarray | None]] = field(default_factory=list)  # kind, first, stop, status
     uploads: Uploads = field(default_factory=Uploads)
     pinned: list[tuple[Any, cp.cuda.Event]] = field(default_factory=list)  # staging blocks and their upload events
+    reading: PendingReads | None = None  # chunk reads in the background, until ``upload`` takes them
+
+    def read(self) -> bool:
+        """Whether the group's reads are done (never blocks)."""
+        return self.reading is None or self.reading.done()
 
     def up(self, values: Any, dtype: Any = np.int64) -> cp.ndarray:
         return self.uploads(values, dtype, self.keep)
 
     def queued(self) -> None:
-        """Everything of the group is queued: its pinned blocks go back to the pool, reusable when done."""
+        """Everything of the group is queued (or abandoned): its pinned blocks go back to the pool, reusable
+        when its stream's work is done; reads still running finish first."""
+        if self.reading is not None:
+            self.reading.abandon()
+            self.reading = None
         done = cp.cuda.Event(disable_timing=True)
         done.record(self.stream)
         self.uploads.release(done)
@@ -115,12 +136,9 @@ def _runs(values: np.ndarray) -> list[tuple[int, int, int]]:
     return [(int(values[a]), int(a), int(b)) for a, b in zip(firsts, stops)]
 
 
-def stage(group: Group, copy: cp.cuda.Stream) -> cp.ndarray:
-    """Read every chunk into pinned memory (one read per run of nearby chunks of a file); upload it on ``copy``.
-
-    Sets ``col["start"]``: where each chunk's bytes begin in the returned device buffer, which the group's
-    stream may read once the upload is done (it waits on an event).
-    """
+def start_reads(group: Group) -> None:
+    """Start reading every chunk into pinned memory (one read per run of nearby chunks of a file), in the
+    background: sets ``group.reading`` and ``col["start"]``, where each chunk's bytes begin in that memory."""
     jobs, col = group.jobs, group.col
     count = len(col["job"])
     col["start"] = np.zeros(count, np.int64)
@@ -131,7 +149,7 @@ def stage(group: Group, copy: cp.cuda.Stream) -> cp.ndarray:
         sources.setdefault(id(job.source), []).append(number)
     for numbers in sources.values():
         source = jobs[numbers[0]].source
-        select = np.flatnonzero(np.isin(col["job"], numbers))
+        select = np.flatnonzero(np.isin(col["job"], numbers)) if len(sources) > 1 else np.arange(count)
         order = select[np.argsort(col["offset"][select], kind="stable")]
         if not len(order):
             continue
@@ -143,16 +161,27 @@ def stage(group: Group, copy: cp.cuda.Stream) -> cp.ndarray:
             reads.append((source, begin, stop - begin, position))
             col["start"][order[first:last]] = position + offsets[first:last] - begin
             position += stop - begin + (-(stop - begin) % _ALIGN)
-    block, staging = read_pinned(reads, position)
     file_size = np.array([j.source.size for j in jobs] or [0], np.int64)[col["job"]]
     col["nbytes"] = np.minimum(col["nbytes"], np.maximum(file_size - col["offset"], 0))  # cut off by the file's end
+    group.reading = transfer.start_reads(reads, position)
+
+
+def upload(group: Group, copy: cp.cuda.Stream) -> cp.ndarray:
+    """Wait for the group's reads, then queue their upload on ``copy``; returns the device buffer, which the
+    group's stream may read once the upload is done (it waits on an event)."""
+    assert group.reading is not None
+    block, staging = group.reading.wait()
+    group.reading = None
+    col = group.col
     col["_staging"] = staging  # zlib headers are checked on the host copy
-    with group.stream:
-        device = group.hold(cp.empty(max(position, 1), cp.uint8))
-    to_device(device, staging, copy)
     uploaded = cp.cuda.Event(disable_timing=True)
-    uploaded.record(copy)
-    group.pinned.append((block, uploaded))
+    try:
+        with group.stream:
+            device = group.hold(cp.empty(max(len(staging), 1), cp.uint8))
+        to_device(device, staging, copy)
+        uploaded.record(copy)
+    finally:
+        group.pinned.append((block, uploaded))  # back to the pool with the group's other blocks
     group.stream.wait_event(uploaded)
     return device
 

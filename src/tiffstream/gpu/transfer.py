@@ -1,7 +1,8 @@
 """Host-to-device traffic of the GPU backend, none of which blocks the host on the GPU.
 
-Chunk bytes are read with parallel positioned reads into pinned memory and uploaded on a copy stream of
-their own, so the next group's reads and upload overlap the decoding of the previous one. Small per-chunk
+Chunk bytes are read with parallel positioned reads into pinned memory, in the background while the host
+builds the next plans, and uploaded on a copy stream of their own, so one group's reads and upload overlap
+the planning of the next and the decoding of the previous one. Small per-chunk
 descriptor columns go up through pinned memory too: an upload from pageable memory may wait for the
 stream's earlier work, which would serialise the pipeline.
 """
@@ -12,7 +13,8 @@ import ctypes
 import functools
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_all
 from typing import TYPE_CHECKING, Any
 
 import cupy as cp
@@ -21,13 +23,22 @@ import numpy as np
 if TYPE_CHECKING:
     from ..source import ByteSource
 
-__all__ = ["PinnedPool", "Read", "Uploads", "copy_stream", "pinned_pool", "read_pinned", "to_device", "worker_streams"]
+__all__ = [
+    "PendingReads",
+    "PinnedPool",
+    "Read",
+    "Uploads",
+    "copy_stream",
+    "pinned_pool",
+    "start_reads",
+    "to_device",
+    "worker_streams",
+]
 
 Read = tuple["ByteSource", int, int, int]  # (source, file offset, nbytes, position in the staging buffer)
 
 _READ_THREADS = max(1, min(16, os.cpu_count() or 1))
 _MIN_PIECE = 1 << 20
-_MAX_PIECE = 8 << 20
 WORKER_STREAMS = 2  # groups alternate between these, so one group's decompression can overlap the next one's
 
 
@@ -54,7 +65,8 @@ class PinnedPool:
     """Pinned host blocks reused across groups and batches: pinning fresh memory costs more than filling it.
 
     Blocks come in power-of-two sizes; one given back with an event is reused once that event has completed
-    (its upload is done), so a pipeline of groups cycles through a few blocks whatever its group sizes.
+    (its upload is done), for a request of its size or of half of it, so a pipeline of groups cycles through
+    a few blocks whatever its group sizes.
     """
 
     MIN_BLOCK = 1 << 16
@@ -67,13 +79,14 @@ class PinnedPool:
     def take(self, nbytes: int) -> tuple[Any, np.ndarray]:
         """(block, uint8 view of its first ``nbytes`` bytes); give the block back when done with it."""
         size = max(self.MIN_BLOCK, 1 << max(0, nbytes - 1).bit_length())
-        block = None
+        block, best = None, -1
         with self._lock:
-            for number, (free_size, memory, event) in enumerate(self._free):
-                if free_size == size and (event is None or event.done):
-                    block = memory
-                    del self._free[number]
-                    break
+            for number, (free_size, _, event) in enumerate(self._free):
+                smaller = best < 0 or free_size < self._free[best][0]
+                if size <= free_size <= 2 * size and smaller and (event is None or event.done):
+                    best = number
+            if best >= 0:
+                size, block, _ = self._free.pop(best)
         if block is None:
             block = cp.cuda.PinnedMemory(size)
         view = np.ctypeslib.as_array((ctypes.c_ubyte * size).from_address(block.ptr))
@@ -142,13 +155,49 @@ class Uploads:
         self._view, self._used = np.zeros(0, np.uint8), 0
 
 
-def read_pinned(reads: list[Read], total: int) -> tuple[Any, np.ndarray]:
-    """Run ``reads`` (in parallel when there are several) into a pooled pinned block: (block, its bytes).
+class PendingReads:
+    """Reads of one group running on the read threads into a pooled pinned block.
 
-    Bytes a read could not get (a chunk cut off by the end of the file) are zeros: decoded as truncated.
+    ``done()`` never blocks; ``wait()`` blocks until every read has finished, re-raises the first read's
+    error, and hands over the block and its bytes (once). ``abandon()`` waits too and gives the block back.
+    """
+
+    def __init__(self, block: Any, staging: np.ndarray, futures: list[Future[None]]) -> None:
+        self._block: Any = block
+        self.staging = staging
+        self._futures = futures
+
+    def done(self) -> bool:
+        return all(future.done() for future in self._futures)
+
+    def wait(self) -> tuple[Any, np.ndarray]:
+        """(block, its bytes) once all reads are done; the caller gives the block back to the pool."""
+        try:
+            for future in self._futures:
+                future.result()
+        except BaseException:
+            self.abandon()
+            raise
+        block, self._block = self._block, None
+        return block, self.staging
+
+    def abandon(self) -> None:
+        """Let the reads finish (their errors do not matter any more) and give the block back."""
+        wait_all(self._futures)
+        if self._block is not None:
+            pinned_pool().give(self._block)
+            self._block = None
+
+
+def start_reads(reads: list[Read], total: int) -> PendingReads:
+    """Start ``reads`` on the read threads into a pooled pinned block of ``total`` bytes; returns at once.
+
+    Each thread gets one run of about ``total / threads`` bytes, so it needs the GIL about once per group
+    whatever the host thread is doing meanwhile (building the next plans). Bytes a read could not get (a
+    chunk cut off by the end of the file) are zeros: decoded as truncated.
     """
     block, staging = pinned_pool().take(total)
-    piece = min(_MAX_PIECE, max(_MIN_PIECE, total // (2 * _READ_THREADS) + 1))
+    piece = max(_MIN_PIECE, -(-total // _READ_THREADS))
     pieces = [
         (source, begin + k, min(piece, nbytes - k), at + k)
         for source, begin, nbytes, at in reads
@@ -161,11 +210,10 @@ def read_pinned(reads: list[Read], total: int) -> tuple[Any, np.ndarray]:
             if got < nbytes:
                 staging[at + got : at + nbytes] = 0
 
-    if len(pieces) > 1:  # one task a thread, each a run of reads of about equal bytes (few futures, few GIL waits)
+    futures = []
+    if pieces:  # runs of about equal bytes, one a thread (few futures, few GIL waits); reads release the GIL
         ends = np.cumsum([entry[2] for entry in pieces])
         cuts = np.searchsorted(ends, np.linspace(0, ends[-1], min(_READ_THREADS, len(pieces)) + 1)[1:-1])
         runs = [pieces[a:b] for a, b in zip([0, *cuts], [*cuts, len(pieces)]) if b > a]
-        list(_pool().map(read_all, runs))  # positioned reads release the GIL
-    else:
-        read_all(pieces)
-    return block, staging
+        futures = [_pool().submit(read_all, run) for run in runs]
+    return PendingReads(block, staging, futures)
