@@ -135,6 +135,7 @@ def main() -> None:
     parser.add_argument("--group-mb", help="first,max compressed MB per GPU group (tuning)")
     parser.add_argument("--no-shrink", action="store_true", help="keep the last groups full-sized (tuning)")
     parser.add_argument("--sync-reads", action="store_true", help="no reads in the background (tuning)")
+    parser.add_argument("--thread-reads", action="store_true", help="Python read threads, not glibc AIO (tuning)")
     parser.add_argument("--read-threads", type=int, help="threads reading chunks for the GPU (tuning)")
     parser.add_argument("--switch-interval", type=float, help="sys.setswitchinterval, seconds (tuning)")
     args = parser.parse_args()
@@ -144,6 +145,8 @@ def main() -> None:
         backend.GpuBatch.expect = lambda self, count: None
     if args.sync_reads:
         backend.GpuBatch.read_ahead = False
+    if args.thread_reads:
+        transfer.NATIVE_READS = False
     if args.read_threads:
         transfer._READ_THREADS = args.read_threads
     if args.switch_interval:

@@ -55,6 +55,11 @@ class ByteSource:
     def _read(self, offset: int, nbytes: int) -> bytes:
         raise NotImplementedError
 
+    def descriptors(self, count: int) -> list[int] | None:
+        """``count`` file descriptors of a local file, for native readers that queue work per descriptor
+        (glibc's POSIX AIO); None when the source is not a local file. They stay open until ``close``."""
+        return None
+
     def close(self) -> None:
         """Release the underlying file handle, if any (reads after close reopen a path source)."""
 
@@ -76,6 +81,7 @@ class PathSource(ByteSource):
         self.name = self.path
         self._lock = threading.Lock()
         self._fd: int | None = None
+        self._dups: list[int] = []
         self._fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
         self.size = os.fstat(self._fd).st_size
 
@@ -133,17 +139,30 @@ class PathSource(ByteSource):
                 got += count
             return got
 
+    def descriptors(self, count: int) -> list[int]:
+        """``count`` duplicates of the file's descriptor (made once; positioned reads share no state)."""
+        dups = self._dups
+        if len(dups) < count:
+            fd = self._descriptor()
+            with self._lock:
+                while len(self._dups) < count:
+                    self._dups.append(os.dup(fd))
+        return self._dups[:count]
+
     def close(self) -> None:
         with self._lock:
+            for fd in self._dups:
+                os.close(fd)
+            self._dups = []
             if self._fd is not None:
                 os.close(self._fd)
                 self._fd = None
 
     def __del__(self) -> None:
         fd = getattr(self, "_fd", None)
-        if fd is not None:
+        for number in [*getattr(self, "_dups", ()), *([] if fd is None else [fd])]:
             try:
-                os.close(fd)
+                os.close(number)
             except OSError:
                 pass
 
@@ -157,6 +176,7 @@ class PathSource(ByteSource):
         self.size = int(state["size"])  # type: ignore[call-overload]
         self._lock = threading.Lock()
         self._fd = None
+        self._dups = []
 
 
 class BufferSource(ByteSource):

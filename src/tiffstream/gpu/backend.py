@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -103,7 +104,7 @@ class GpuBatch:
         nbytes = int(job.chunks[:, 2].sum())
         self._pending_bytes += nbytes
         self._added_bytes += nbytes
-        left = (self._expected - len(self.jobs)) * self._added_bytes / len(self.jobs)  # bytes still to come
+        left = (self._expected - len(self.jobs)) * self._added_bytes / len(self.jobs) if self._expected else math.inf
         if self._pending_bytes >= min(self._group_bytes, max(self._first_group_bytes, left)):
             self._flush()
             self._group_bytes = min(2 * self._group_bytes, self._max_group_bytes)

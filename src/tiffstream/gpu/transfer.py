@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 import cupy as cp
 import numpy as np
 
+from . import aio
+
 if TYPE_CHECKING:
     from ..source import ByteSource
 
@@ -37,8 +39,9 @@ __all__ = [
 
 Read = tuple["ByteSource", int, int, int]  # (source, file offset, nbytes, position in the staging buffer)
 
-_READ_THREADS = max(1, min(16, os.cpu_count() or 1))
+_READ_THREADS = max(1, min(8, os.cpu_count() or 1))  # 8 kept pace with 16 on an H200 host (16 cores)
 _MIN_PIECE = 1 << 20
+NATIVE_READS = True  # local files on glibc's AIO threads where available (False: our read threads, to compare)
 WORKER_STREAMS = 2  # groups alternate between these, so one group's decompression can overlap the next one's
 
 
@@ -156,25 +159,39 @@ class Uploads:
 
 
 class PendingReads:
-    """Reads of one group running on the read threads into a pooled pinned block.
+    """Reads of one group running in the background (glibc's AIO threads, else our read threads) into a
+    pooled pinned block.
 
     ``done()`` never blocks; ``wait()`` blocks until every read has finished, re-raises the first read's
     error, and hands over the block and its bytes (once). ``abandon()`` waits too and gives the block back.
     """
 
-    def __init__(self, block: Any, staging: np.ndarray, futures: list[Future[None]]) -> None:
+    def __init__(
+        self,
+        block: Any,
+        staging: np.ndarray,
+        futures: list[Future[None]] | None = None,
+        native: aio.AioReads | None = None,
+        pieces: list[Read] | None = None,
+    ) -> None:
         self._block: Any = block
         self.staging = staging
-        self._futures = futures
+        self._futures = futures or []
+        self._native = native
+        self._pieces = pieces or []  # the native reads, to complete the short ones
 
     def done(self) -> bool:
-        return all(future.done() for future in self._futures)
+        return (self._native is None or self._native.done()) and all(future.done() for future in self._futures)
 
     def wait(self) -> tuple[Any, np.ndarray]:
         """(block, its bytes) once all reads are done; the caller gives the block back to the pool."""
         try:
             for future in self._futures:
                 future.result()
+            if self._native is not None:
+                for got, (source, begin, nbytes, at) in zip(self._native.wait(), self._pieces):
+                    if got < nbytes:  # a short read: the rest the usual way (zeros past the end of the file)
+                        _read_piece(self.staging, source, begin + got, nbytes - got, at + got)
         except BaseException:
             self.abandon()
             raise
@@ -184,17 +201,29 @@ class PendingReads:
     def abandon(self) -> None:
         """Let the reads finish (their errors do not matter any more) and give the block back."""
         wait_all(self._futures)
+        if self._native is not None:
+            try:
+                self._native.wait()
+            except OSError:
+                pass
         if self._block is not None:
             pinned_pool().give(self._block)
             self._block = None
 
 
-def start_reads(reads: list[Read], total: int) -> PendingReads:
-    """Start ``reads`` on the read threads into a pooled pinned block of ``total`` bytes; returns at once.
+def _read_piece(staging: np.ndarray, source: ByteSource, begin: int, nbytes: int, at: int) -> None:
+    got = source.read_into(begin, staging.data[at : at + nbytes])
+    if got < nbytes:
+        staging[at + got : at + nbytes] = 0
 
-    Each thread gets one run of about ``total / threads`` bytes, so it needs the GIL about once per group
-    whatever the host thread is doing meanwhile (building the next plans). Bytes a read could not get (a
-    chunk cut off by the end of the file) are zeros: decoded as truncated.
+
+def start_reads(reads: list[Read], total: int) -> PendingReads:
+    """Start ``reads`` in the background into a pooled pinned block of ``total`` bytes; returns at once.
+
+    The bytes are cut into about one piece a thread. Local files are read on glibc's AIO threads, which
+    need no GIL; other sources (or other platforms) on our read threads, one run of pieces a thread, so each
+    needs the GIL about once per group. Bytes a read could not get (a chunk cut off by the end of the file)
+    are zeros: decoded as truncated.
     """
     block, staging = pinned_pool().take(total)
     piece = max(_MIN_PIECE, -(-total // _READ_THREADS))
@@ -203,17 +232,24 @@ def start_reads(reads: list[Read], total: int) -> PendingReads:
         for source, begin, nbytes, at in reads
         for k in range(0, max(nbytes, 1), piece)
     ]
+    if not pieces:
+        return PendingReads(block, staging)
+    if NATIVE_READS and aio.available():
+        descriptors = {id(source): source.descriptors(_READ_THREADS) for source, _, _, _ in reads}
+        if all(fds is not None for fds in descriptors.values()):
+            address = staging.ctypes.data
+            native = [
+                (descriptors[id(source)][number % _READ_THREADS], begin, nbytes, address + at)  # type: ignore[index]
+                for number, (source, begin, nbytes, at) in enumerate(pieces)
+            ]
+            return PendingReads(block, staging, native=aio.AioReads(native), pieces=pieces)
 
     def read_all(selected: list[Read]) -> None:
-        for source, begin, nbytes, at in selected:
-            got = source.read_into(begin, staging.data[at : at + nbytes])
-            if got < nbytes:
-                staging[at + got : at + nbytes] = 0
+        for entry in selected:
+            _read_piece(staging, *entry)
 
-    futures = []
-    if pieces:  # runs of about equal bytes, one a thread (few futures, few GIL waits); reads release the GIL
-        ends = np.cumsum([entry[2] for entry in pieces])
-        cuts = np.searchsorted(ends, np.linspace(0, ends[-1], min(_READ_THREADS, len(pieces)) + 1)[1:-1])
-        runs = [pieces[a:b] for a, b in zip([0, *cuts], [*cuts, len(pieces)]) if b > a]
-        futures = [_pool().submit(read_all, run) for run in runs]
-    return PendingReads(block, staging, futures)
+    # runs of about equal bytes, one a thread (few futures, few GIL waits); positioned reads release the GIL
+    ends = np.cumsum([entry[2] for entry in pieces])
+    cuts = np.searchsorted(ends, np.linspace(0, ends[-1], min(_READ_THREADS, len(pieces)) + 1)[1:-1])
+    runs = [pieces[a:b] for a, b in zip([0, *cuts], [*cuts, len(pieces)]) if b > a]
+    return PendingReads(block, staging, futures=[_pool().submit(read_all, run) for run in runs])
