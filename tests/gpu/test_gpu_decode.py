@@ -192,17 +192,27 @@ def test_implausible_size_and_bad_region_are_refused_before_allocating() -> None
             decode_batch([GpuJob(tif.pages[0].plan, tif.source, (0, 0, 4, 200_001))])
 
 
-def test_truncated_strips_match_the_cpu(tmp_path: pathlib.Path) -> None:
+@pytest.mark.parametrize("cut_strip", [-1, 3])  # inside the last strip; inside strip 3, later ones past the end
+def test_truncated_strips_match_the_cpu(tmp_path: pathlib.Path, cut_strip: int) -> None:
+    """A strip cut short decodes as on the CPU (rows it lacks are the fill value); strips that start past the
+    end of the file are a TiffTruncatedError on both."""
     path = tmp_path / "cut.tif"
     tifffile.imwrite(path, np.arange(50 * 40, dtype=np.uint16).reshape(50, 40), rowsperstrip=8)
     with tifffile.TiffFile(path) as tif:
-        end = tif.pages[0].dataoffsets[-1] + 10
+        end = tif.pages[0].dataoffsets[cut_strip] + 10
     path.write_bytes(path.read_bytes()[:end])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", tiffstream.TiffstreamWarning)
         with tiffstream.open(path) as tif:
+            jobs = [GpuJob(tif.pages[0].plan, tif.source)] * 2
+            if cut_strip != -1:
+                with pytest.raises(tiffstream.TiffTruncatedError):
+                    tif.pages[0].asarray()
+                with pytest.raises(tiffstream.TiffTruncatedError, match="past the end"):
+                    decode_batch(jobs, first_group_bytes=1)
+                return
             expected = tif.pages[0].asarray()
-            got = decode_batch([GpuJob(tif.pages[0].plan, tif.source)] * 2, first_group_bytes=1)
+            got = decode_batch(jobs, first_group_bytes=1)
     for image in got:
         np.testing.assert_array_equal(image.get(), expected)
 

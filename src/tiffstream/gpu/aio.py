@@ -93,6 +93,9 @@ class AioReads:
         self._results: list[int] | None = None
         self._submitted = 0
         for block, (fd, offset, nbytes, address) in zip(self._blocks, reads):
+            if nbytes < 0 or offset < 0:
+                self.wait()
+                raise ValueError(f"invalid read of {nbytes} bytes at offset {offset}")
             block.aio_fildes, block.aio_offset, block.aio_nbytes, block.aio_buf = fd, offset, nbytes, address
             block.sigev_notify = _SIGEV_NONE
             if lib.aio_read(ctypes.byref(block)) != 0:

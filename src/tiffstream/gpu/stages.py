@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import cupy as cp
 import numpy as np
 
-from ..errors import UnsupportedTiffError
+from ..errors import TiffTruncatedError, UnsupportedTiffError
 from ..plan import TABLE_COLUMNS, check_allocation
 from . import GPU_COMPRESSIONS, transfer
 from .kernels import kernel, launch_per_chunk
@@ -140,6 +140,17 @@ def start_reads(group: Group) -> None:
     """Start reading every chunk into pinned memory (one read per run of nearby chunks of a file), in the
     background: sets ``group.reading`` and ``col["start"]``, where each chunk's bytes begin in that memory."""
     jobs, col = group.jobs, group.col
+    file_size = np.array([j.source.size for j in jobs] or [0], np.int64)[col["job"]]
+    outside = col["offset"] >= file_size
+    if outside.any():  # as on the CPU: a chunk that starts past the end of the file is an error
+        bad = int(np.argmax(outside))
+        raise TiffTruncatedError(
+            f"chunk {col['index'][bad]} starts at offset {col['offset'][bad]}, past the end of the "
+            f"{file_size[bad]}-byte file",
+            path=jobs[col["job"][bad]].plan.source_name,
+            offset=int(col["offset"][bad]),
+        )
+    col["nbytes"] = np.minimum(col["nbytes"], file_size - col["offset"])  # cut off by the file's end
     count = len(col["job"])
     col["start"] = np.zeros(count, np.int64)
     reads: list[Read] = []
@@ -157,12 +168,11 @@ def start_reads(group: Group) -> None:
         reach = np.maximum.accumulate(ends)
         breaks = np.flatnonzero(offsets[1:] - reach[:-1] > _MAX_GAP) + 1
         for first, last in zip(np.concatenate([[0], breaks]), np.concatenate([breaks, [len(order)]])):
-            begin, stop = int(offsets[first]), min(int(reach[last - 1]), source.size)
+            begin = int(offsets[first])
+            stop = max(begin, min(int(reach[last - 1]), source.size))  # chunks past the end of the file: none
             reads.append((source, begin, stop - begin, position))
             col["start"][order[first:last]] = position + offsets[first:last] - begin
             position += stop - begin + (-(stop - begin) % _ALIGN)
-    file_size = np.array([j.source.size for j in jobs] or [0], np.int64)[col["job"]]
-    col["nbytes"] = np.minimum(col["nbytes"], np.maximum(file_size - col["offset"], 0))  # cut off by the file's end
     group.reading = transfer.start_reads(reads, position)
 
 
