@@ -1,11 +1,12 @@
 """Decode a batch of plans on the GPU as a pipeline of groups.
 
 Images are added one by one (the decoder builds each plan as it goes); every few megabytes of compressed
-chunks make a group, whose reads, upload and kernels are queued at once on one of two worker streams
-(``stages``). Nothing waits for the GPU until ``finish``: while the GPU decodes a group, the host builds
-the next plans and reads the next chunks. Groups start small (the GPU starts early) and grow. ``finish``
-waits once, turns recorded failures into ``DecodeError`` and fills rows that truncated chunks lack.
-"""
+chunks make a group, whose reads start in the background at once; once they are done (checked at each
+``add``, never waited for while there are plans to build), its upload and kernels are queued on one of two
+worker streams (``stages``). Nothing waits for the GPU until ``finish``: while the GPU decodes a group, the
+next one is read and the host builds the plans after it. Groups start small (the GPU starts early), grow,
+and shrink again towards the end of the batch. ``finish`` waits once, turns recorded failures into
+``DecodeError`` and fills rows that truncated chunks lack."""
 
 from __future__ import annotations
 
