@@ -145,7 +145,6 @@ class Decoder:
         self.backends = tuple(kinds) or tuple(BackendKind)
         self.max_num_cpu_threads = max_num_cpu_threads or os.cpu_count() or 1
         self._cuda_stream = 0
-        self._batch_images = 0  # images in the current decode call
         self._pool: ThreadPoolExecutor | None = None
         self._finalizer: Any = None  # a weakref.finalize that stops the pool
         self._cpu_allowed = any(kind in (BackendKind.CPU_ONLY, BackendKind.HYBRID_CPU_GPU) for kind in self.backends)
@@ -212,8 +211,11 @@ class Decoder:
             return CodeStream(item)
         raise TypeError(f"decode takes CodeStream objects or encoded bytes, got {type(item).__name__}")
 
-    def _queue(self, number: int, stream: CodeStream, jobs: list[Any], tasks: list[Any], gpu_batch: Any) -> Any:
-        """Plan one image and hand it to the GPU batch (made on first use; returned) or the CPU task list."""
+    def _queue(
+        self, number: int, stream: CodeStream, jobs: list[Any], tasks: list[Any], gpu_batch: Any, left: int
+    ) -> Any:
+        """Plan one image and hand it to the GPU batch (made on first use, expecting the ``left`` images of the
+        call from this one on; returned) or the CPU task list."""
         try:
             plain = stream.plain_image
             if plain is not None:
@@ -226,7 +228,7 @@ class Decoder:
                 gpu = _gpu_module()
                 why = gpu.supports(plan)
                 if why is None:
-                    gpu_batch = gpu_batch or self._gpu_batch(self._batch_images - number)
+                    gpu_batch = gpu_batch or self._gpu_batch(left)
                     gpu_batch.add(gpu.backend.GpuJob(plan, stream.source, bounds))
                     jobs.append((stream, plan, len(gpu_batch.jobs) - 1))
                     return gpu_batch
@@ -245,14 +247,13 @@ class Decoder:
 
     def _decode_batch(self, streams: list[CodeStream], params: DecodeParams) -> list[Image]:
         pool = self._executor()
-        self._batch_images = len(streams)
         jobs: list[tuple[CodeStream, Any, Any]] = []  # (stream, plan or None, array or GPU job index)
         tasks: list[Any] = []  # (image number, stream, CPU task)
         gpu_batch: Any = None  # a GpuBatch from the first GPU image on: it decodes while later plans are built
         try:
             with _collection_paused():  # plans allocate many small objects: no GC passes among them
                 for number, stream in enumerate(streams):
-                    gpu_batch = self._queue(number, stream, jobs, tasks, gpu_batch)
+                    gpu_batch = self._queue(number, stream, jobs, tasks, gpu_batch, len(streams) - number)
                 device_outputs = gpu_batch.finish() if gpu_batch is not None else []
         except BaseException:
             if gpu_batch is not None:

@@ -1,7 +1,7 @@
 """The stages that decode one group of images on one stream, queued without waiting for the GPU.
 
 columns (numpy, one row per chunk, sorted by compression then image) -> start_reads (into pinned memory,
-on the read threads, while the host plans the next group) -> upload (on the copy stream) -> decompress
+in the background, while the host plans the next group) -> upload (on the copy stream) -> decompress
 (nvcomp for Deflate/Zstd, our kernels for LZW/PackBits, into one buffer; decoded sizes stay on the device)
 -> post-process (byte order, predictors) -> scatter (every chunk's visible window into its output, one
 launch). Failures are recorded as device arrays in
@@ -168,8 +168,7 @@ def start_reads(group: Group) -> None:
         reach = np.maximum.accumulate(ends)
         breaks = np.flatnonzero(offsets[1:] - reach[:-1] > _MAX_GAP) + 1
         for first, last in zip(np.concatenate([[0], breaks]), np.concatenate([breaks, [len(order)]])):
-            begin = int(offsets[first])
-            stop = max(begin, min(int(reach[last - 1]), source.size))  # chunks past the end of the file: none
+            begin, stop = int(offsets[first]), int(reach[last - 1])  # inside the file: nbytes are cut to it
             reads.append((source, begin, stop - begin, position))
             col["start"][order[first:last]] = position + offsets[first:last] - begin
             position += stop - begin + (-(stop - begin) % _ALIGN)
