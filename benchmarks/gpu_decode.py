@@ -133,7 +133,6 @@ def main() -> None:
     parser.add_argument("--no-tifffile", action="store_true", help="skip timing tifffile")
     parser.add_argument("--no-nvimgcodec", action="store_true", help="skip nvImageCodec (tuning runs)")
     parser.add_argument("--group-mb", help="first,max compressed MB per GPU group (tuning)")
-    parser.add_argument("--no-shrink", action="store_true", help="keep the last groups full-sized (tuning)")
     parser.add_argument("--sync-reads", action="store_true", help="no reads in the background (tuning)")
     parser.add_argument("--thread-reads", action="store_true", help="Python read threads, not glibc AIO (tuning)")
     parser.add_argument("--read-threads", type=int, help="threads reading chunks for the GPU (tuning)")
@@ -141,8 +140,6 @@ def main() -> None:
     args = parser.parse_args()
     from tiffstream.gpu import backend, transfer
 
-    if args.no_shrink:
-        backend.GpuBatch.expect = lambda self, count: None
     if args.sync_reads:
         backend.GpuBatch.read_ahead = False
     if args.thread_reads:

@@ -212,10 +212,9 @@ class Decoder:
         raise TypeError(f"decode takes CodeStream objects or encoded bytes, got {type(item).__name__}")
 
     def _queue(
-        self, number: int, stream: CodeStream, jobs: list[Any], tasks: list[Any], gpu_batch: Any, left: int
+        self, number: int, stream: CodeStream, jobs: list[Any], tasks: list[Any], gpu_batch: Any
     ) -> Any:
-        """Plan one image and hand it to the GPU batch (made on first use, expecting the ``left`` images of the
-        call from this one on; returned) or the CPU task list."""
+        """Plan one image and hand it to the GPU batch (made on first use; returned) or the CPU task list."""
         try:
             plain = stream.plain_image
             if plain is not None:
@@ -228,7 +227,7 @@ class Decoder:
                 gpu = _gpu_module()
                 why = gpu.supports(plan)
                 if why is None:
-                    gpu_batch = gpu_batch or self._gpu_batch(left)
+                    gpu_batch = gpu_batch or self._gpu_batch()
                     gpu_batch.add(gpu.backend.GpuJob(plan, stream.source, bounds))
                     jobs.append((stream, plan, len(gpu_batch.jobs) - 1))
                     return gpu_batch
@@ -253,7 +252,7 @@ class Decoder:
         try:
             with _collection_paused():  # plans allocate many small objects: no GC passes among them
                 for number, stream in enumerate(streams):
-                    gpu_batch = self._queue(number, stream, jobs, tasks, gpu_batch, len(streams) - number)
+                    gpu_batch = self._queue(number, stream, jobs, tasks, gpu_batch)
                 device_outputs = gpu_batch.finish() if gpu_batch is not None else []
         except BaseException:
             if gpu_batch is not None:
@@ -284,16 +283,13 @@ class Decoder:
             images.append(image.cuda() if self._gpu and not image.on_device else image)  # hybrid: uploaded
         return images
 
-    def _gpu_batch(self, expected: int) -> Any:
-        """A GpuBatch on this decoder's device whose results are ready on its CUDA stream (``expected``: how many
-        images are left in the call, at most; its last groups shrink to fit)."""
+    def _gpu_batch(self) -> Any:
+        """A GpuBatch on this decoder's device whose results are ready on its CUDA stream."""
         import cupy
 
         gpu = _gpu_module()
         with cupy.cuda.Device(self.device_id):
-            batch = gpu.backend.GpuBatch(_user_stream(cupy, self._cuda_stream))
-        batch.expect(expected)
-        return batch
+            return gpu.backend.GpuBatch(_user_stream(cupy, self._cuda_stream))
 
 
 class _StreamHandle:
