@@ -158,3 +158,37 @@ def implausible_image() -> bytes:
         Entry(279, 4, (64,)),
     ]
     return build_tiff([IfdSpec(entries, data=bytes(64))])[0]
+
+
+def old_style_lzw(data: bytes) -> bytes:
+    """``data`` as LZW of libtiff before 5.0: LSB-first codes, each width one code later than today's ("no
+    early change"). No library writes it any more (libtiff and imagecodecs still read it); for tests only."""
+    widths = [9] * 255 + [10] * 512 + [11] * 1024 + [12] * 2305  # by the code's index since the last Clear
+    table = {bytes([b]): b for b in range(256)}
+    bits, nbits, index = 0, 0, 0
+
+    def put(code: int) -> None:
+        nonlocal bits, nbits, index
+        bits |= code << nbits
+        nbits += widths[index]
+        index += 1
+
+    put(256)
+    index = 0
+    word = b""
+    for byte in data:
+        longer = word + bytes([byte])
+        if longer in table:
+            word = longer
+            continue
+        put(table[word])
+        table[longer] = 257 + index  # the entry this code makes, as the reader counts
+        word = bytes([byte])
+        if len(table) >= 4000:  # well before the table is full: start again
+            put(256)
+            index = 0
+            table = {bytes([b]): b for b in range(256)}
+    if word:
+        put(table[word])
+    put(257)
+    return bits.to_bytes((nbits + 7) // 8, "little")

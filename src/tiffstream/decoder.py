@@ -211,9 +211,7 @@ class Decoder:
             return CodeStream(item)
         raise TypeError(f"decode takes CodeStream objects or encoded bytes, got {type(item).__name__}")
 
-    def _queue(
-        self, number: int, stream: CodeStream, jobs: list[Any], tasks: list[Any], gpu_batch: Any
-    ) -> Any:
+    def _queue(self, number: int, stream: CodeStream, jobs: list[Any], tasks: list[Any], gpu_batch: Any) -> Any:
         """Plan one image and hand it to the GPU batch (made on first use; returned) or the CPU task list."""
         try:
             plain = stream.plain_image

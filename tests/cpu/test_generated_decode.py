@@ -9,6 +9,7 @@ import pathlib
 import numpy as np
 import pytest
 import tifffile
+from _tiffbuild import old_style_lzw
 from conftest import Recipe
 
 import tiffstream
@@ -137,6 +138,17 @@ def test_pyramid_levels(seed_like_file: pathlib.Path) -> None:
             np.testing.assert_array_equal(tiffstream.imread(seed_like_file, page=31, level=level), expected)
     with pytest.raises(IndexError):
         tiffstream.imread(seed_like_file, level=3)
+
+
+def test_old_style_lzw(tmp_path: pathlib.Path) -> None:
+    """Pre-5.0 libtiff LZW (LSB-first codes; libtiffpic/quad-lzw.tif has it) decodes like tifffile."""
+    image = (np.add.outer(np.arange(50), np.arange(70) * 3) % 253).astype(np.uint8)
+    path = tmp_path / "old-lzw.tif"
+    strips = [old_style_lzw(image[y : y + 8].tobytes()) for y in range(0, len(image), 8)]
+    tifffile.imwrite(path, iter(strips), shape=image.shape, dtype=image.dtype, compression="lzw", rowsperstrip=8)
+    expected = tifffile.imread(path)
+    np.testing.assert_array_equal(expected, image)
+    np.testing.assert_array_equal(np.asarray(tiffstream.Decoder().read(path))[..., 0], expected)
 
 
 def test_missing_chunks_are_filled(tmp_path: pathlib.Path) -> None:

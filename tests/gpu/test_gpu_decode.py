@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 import pytest
 import tifffile
-from _tiffbuild import implausible_image
+from _tiffbuild import implausible_image, old_style_lzw
 from conftest import CORPUS, Recipe, corpus_rows
 
 import tiffstream
@@ -139,6 +139,27 @@ def test_invalid_lzw_chunk_raises_after_the_batch(tmp_path: pathlib.Path) -> Non
         jobs = [GpuJob(tif.pages[0].plan, tif.source) for _ in range(3)]
         with pytest.raises(tiffstream.DecodeError, match="chunk 2 .lzw. holds an invalid code"):
             decode_batch(jobs, first_group_bytes=1)
+
+
+@pytest.mark.parametrize("rows", [16, 77])  # chunks of 14 KiB (16-bit positions) and of 68 KiB (32-bit)
+def test_old_style_lzw_beside_todays(tmp_path: pathlib.Path, rows: int) -> None:
+    """Pre-5.0 libtiff LZW (LSB-first, as in libtiffpic/quad-lzw.tif) decodes like tifffile, in a batch beside
+    today's LZW: the style is told per chunk."""
+    rng = np.random.default_rng(0)
+    gray = (np.add.outer(np.arange(77), np.arange(301)) // 3 % 251).astype(np.uint8)
+    image = np.stack([gray, gray[::-1], rng.integers(0, 4, gray.shape).astype(np.uint8)], -1)
+    strips = [old_style_lzw(image[y : y + rows].tobytes()) for y in range(0, len(image), rows)]
+    path = tmp_path / "old-lzw.tif"
+    with tifffile.TiffWriter(path) as writer:
+        options = {"compression": "lzw", "rowsperstrip": rows, "photometric": "rgb"}
+        writer.write(iter(strips), shape=image.shape, dtype=image.dtype, **options)
+        writer.write(image, **options)
+    expected = tifffile.imread(path, key=range(2))
+    np.testing.assert_array_equal(expected[0], image)  # the encoder is right
+    with tiffstream.open(path) as tif:
+        got = decode_batch([GpuJob(page.plan, tif.source) for page in (tif.pages[0], tif.pages[1], tif.pages[0])])
+    for array, want in zip(got, [expected[0], expected[1], expected[0]]):
+        np.testing.assert_array_equal(array.get(), want)
 
 
 def test_out_of_memory_splits_the_batch(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -219,13 +219,28 @@ def _copy_chunks(group: Group, sources: np.ndarray, sizes: np.ndarray, targets: 
     launch_per_chunk("scatter", n, 1, args, threads=256)
 
 
-def launch_lzw(args: tuple[Any, ...], written: cp.ndarray, count: int, widest: int) -> str:
+def launch_lzw(
+    args: tuple[Any, ...], written: cp.ndarray, count: int, widest: int, old_style: cp.ndarray | None = None
+) -> str:
     """Queue LZW decoding of ``count`` chunks (``args``: sources, sizes, outputs, capacities; ``widest``: the
-    largest capacity): a warp per chunk, 16-bit output positions where chunks allow. Returns the kernel's name."""
+    largest capacity; ``old_style``: uint8 per chunk, 1 where it is pre-5.0 libtiff LZW): a warp per chunk,
+    16-bit output positions where chunks allow. Returns the kernel's name."""
     name, slot_bytes = ("lzw_decode32", 4) if widest > _LZW_SMALL else ("lzw_decode16", 2)
     shared = _LZW_WARPS * _LZW_SLOTS * slot_bytes
-    kernel(name)((-(-count // _LZW_WARPS),), (32 * _LZW_WARPS,), (*args, written, np.int64(count)), shared_mem=shared)
+    old = old_style if old_style is not None else cp.zeros(max(count, 1), cp.uint8)
+    grid, block = (-(-count // _LZW_WARPS),), (32 * _LZW_WARPS,)
+    kernel(name)(grid, block, (*args, written, old, np.int64(count)), shared_mem=shared)
     return name
+
+
+def _old_style_lzw(group: Group, select: slice) -> np.ndarray:
+    """1 for each LZW chunk of ``select`` in the old style (LSB-first codes; it starts 0x00 0x?1, as libtiff
+    tells them apart), else 0; from the host copy of the chunks."""
+    col = group.col
+    staging, start, size = col["_staging"], col["start"][select], col["nbytes"][select]
+    first = staging[np.minimum(start, len(staging) - 1)]
+    second = staging[np.minimum(start + 1, len(staging) - 1)]
+    return ((size >= 2) & (first == 0) & ((second & 1) == 1)).astype(np.uint8)
 
 
 def decompress(group: Group, device: cp.ndarray) -> None:
@@ -275,7 +290,8 @@ def decompress(group: Group, device: cp.ndarray) -> None:
             continue
         args = (group.up(base + start, np.uint64), group.up(size), group.up(out_ptrs, np.uint64), group.up(capacity))
         if kind == "lzw":
-            launch_lzw(args, sizes, n, int(capacity.max()))
+            old_style = group.up(_old_style_lzw(group, select), np.uint8)
+            launch_lzw(args, sizes, n, int(capacity.max()), old_style)
         else:
             kernel("packbits_decode")((-(-n // 64),), (64,), (*args, sizes, np.int64(n)))
         group.checks.append((kind, first, stop, None))

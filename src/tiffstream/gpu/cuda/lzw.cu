@@ -1,5 +1,6 @@
 // TIFF LZW (MSB-first codes of 9 to 12 bits, Clear 256, EOI 257, "early change"), a warp per chunk, 32 codes
-// at a time. Nothing in LZW is sequential except through the code table, and the table follows from the codes:
+// at a time; also the old style of libtiff before 5.0 (LSB-first codes, each width one code later), which
+// libtiff and imagecodecs still read: its data starts with the bytes 0x00 and 0x?1 (a Clear, LSB-first). Nothing in LZW is sequential except through the code table, and the table follows from the codes:
 // - a code's width depends only on its index i since the last Clear, so each lane reads its own code;
 // - code 258 + j stands for the output of code j of the segment plus one byte, so a string's length is one more
 //   than that of an earlier code (pointer jumping over the batch) and it is a copy of earlier output;
@@ -12,9 +13,11 @@
 #define LZW_SLOTS 3840       // output positions of codes 0..3838 of a segment: entries 258..4095 and their ends
 #define LZW_SHORT_STRING 8   // longer strings are copied by the whole warp
 
+// Width and bit offset of the i-th code after a Clear (early change; the old style's are those of code i - 1,
+// its offsets 9 bits later).
 __device__ __forceinline__ int lzw_width(int i) { return i <= 253 ? 9 : i <= 765 ? 10 : i <= 1789 ? 11 : 12; }
 
-__device__ __forceinline__ long long lzw_bit(int i) {  // bit offset of the i-th code after a Clear
+__device__ __forceinline__ long long lzw_bit(int i) {
     return i <= 253    ? 9LL * i
            : i <= 765  ? 2286LL + 10LL * (i - 254)
            : i <= 1789 ? 7406LL + 11LL * (i - 766)
@@ -48,11 +51,11 @@ __device__ __forceinline__ void lzw_copy(u8* out, unsigned now, bool literal, in
     }
 }
 
-// written[c]: bytes decoded (at most the capacity), or -1 for an invalid code. P holds output positions: u16
-// for chunks up to 64 KiB (7.5 KiB of shared memory a warp), u32 beyond.
+// written[c]: bytes decoded (at most the capacity), or -1 for an invalid code; old_style[c]: 1 for the old
+// style. P holds output positions: u16 for chunks up to 64 KiB (7.5 KiB of shared memory a warp), u32 beyond.
 template <typename P>
 __device__ void lzw_decode(const u64* src, const i64* src_size, const u64* dst, const i64* dst_capacity, i64* written,
-                           long long nchunks, P* tables) {
+                           const u8* old_style, long long nchunks, P* tables) {
     const int lane = threadIdx.x & 31;
     const unsigned all = 0xffffffffu;
     long long c = (long long)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
@@ -60,6 +63,7 @@ __device__ void lzw_decode(const u64* src, const i64* src_size, const u64* dst, 
     P* start_of = tables + (threadIdx.x >> 5) * LZW_SLOTS;  // start_of[j]: where code j of the segment's output starts
     const u8* in = (const u8*)src[c];
     long long size = src_size[c], total_bits = size * 8;
+    const int late = old_style[c] ? 1 : 0;  // the same for the whole warp
     u8* out = (u8*)dst[c];
     long long capacity = dst_capacity[c];
     long long most = sizeof(P) == 2 ? 65536LL : 0xffffffffLL;
@@ -68,15 +72,17 @@ __device__ void lzw_decode(const u64* src, const i64* src_size, const u64* dst, 
     int i0 = 0;                        // index of the batch's first code in its segment
     long long result = -2;
     while (result == -2) {
-        int i = i0 + lane, width = lzw_width(i);
-        long long bit = segment + lzw_bit(i);
+        int i = i0 + lane, width = lzw_width(i - late);
+        long long bit = segment + lzw_bit(i - late) + 9 * late;
         bool have = bit + width <= total_bits;
         int code = -1;
         if (have) {
             long long at = bit >> 3;
             u32 b0 = __ldg(in + at), b1 = at + 1 < size ? __ldg(in + at + 1) : 0u;
             u32 b2 = at + 2 < size ? __ldg(in + at + 2) : 0u;
-            code = (int)((((b0 << 16) | (b1 << 8) | b2) >> (24 - (int)(bit & 7) - width)) & ((1u << width) - 1));
+            u32 bits = late ? (b0 | (b1 << 8) | (b2 << 16)) >> (int)(bit & 7)
+                            : ((b0 << 16) | (b1 << 8) | b2) >> (24 - (int)(bit & 7) - width);
+            code = (int)(bits & ((1u << width) - 1));
         }
         int limit = i == 0 ? 255 : min(257 + i, 4095);  // the table's last entry when code i is read
         unsigned ends = __ballot_sync(all, !have || code == 256 || code == 257 || code > limit);
@@ -139,11 +145,13 @@ __device__ void lzw_decode(const u64* src, const i64* src_size, const u64* dst, 
     if (lane == 0) written[c] = result;
 }
 
-extern "C" __global__ void lzw_decode16(const u64* s, const i64* ss, const u64* d, const i64* dc, i64* w, long long n) {
+extern "C" __global__ void lzw_decode16(const u64* s, const i64* ss, const u64* d, const i64* dc, i64* w,
+                                        const u8* old, long long n) {
     extern __shared__ u16 lzw_tables16[];
-    lzw_decode<u16>(s, ss, d, dc, w, n, lzw_tables16);
+    lzw_decode<u16>(s, ss, d, dc, w, old, n, lzw_tables16);
 }
-extern "C" __global__ void lzw_decode32(const u64* s, const i64* ss, const u64* d, const i64* dc, i64* w, long long n) {
+extern "C" __global__ void lzw_decode32(const u64* s, const i64* ss, const u64* d, const i64* dc, i64* w,
+                                        const u8* old, long long n) {
     extern __shared__ u32 lzw_tables32[];
-    lzw_decode<u32>(s, ss, d, dc, w, n, lzw_tables32);
+    lzw_decode<u32>(s, ss, d, dc, w, old, n, lzw_tables32);
 }
