@@ -73,6 +73,13 @@ CASES = {
 }
 
 
+def add_dir_argument(parser: argparse.ArgumentParser) -> None:
+    """``--dir``: where the benchmark files are (written on first use); every GPU benchmark shares them."""
+    parser.add_argument(
+        "--dir", type=pathlib.Path, default=pathlib.Path(tempfile.gettempdir()) / "tiffstream-gpu-bench"
+    )
+
+
 def letter(case: str) -> str:
     return case[1 : case.index(")")]
 
@@ -121,9 +128,7 @@ def profile(path: pathlib.Path, title: str, func) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument(
-        "--dir", type=pathlib.Path, default=pathlib.Path(tempfile.gettempdir()) / "tiffstream-gpu-bench"
-    )
+    add_dir_argument(parser)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="24 pages instead of 192")
     parser.add_argument(

@@ -10,12 +10,11 @@ from __future__ import annotations
 import argparse
 import pathlib
 import sys
-import tempfile
 
 import cupy as cp
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from gpu_decode import files
+from gpu_decode import add_dir_argument, files
 
 import tiffstream
 from tiffstream.gpu import backend, stages, transfer
@@ -55,9 +54,7 @@ def decompress_ms(groups: list[tuple[stages.Group, cp.ndarray]], streams: list[c
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        "--dir", type=pathlib.Path, default=pathlib.Path(tempfile.gettempdir()) / "tiffstream-gpu-bench"
-    )
+    add_dir_argument(parser)
     parser.add_argument("--cases", default="d,c,b16")
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)

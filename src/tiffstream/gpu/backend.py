@@ -2,13 +2,13 @@
 
 Images are added one by one (the decoder builds each plan as it goes); every few megabytes of compressed
 chunks make a group, whose reads start in the background at once; once they are done (checked at each
-``add``, never waited for while there are plans to build), its upload and kernels are queued on one of two
+``add``, never waited for while there are plans to build), its upload and kernels are queued on one of four
 worker streams (``stages``). Nothing waits for the GPU until ``finish``: while the GPU decodes a group, the
 next one is read and the host builds the plans after it. Groups start small (the GPU starts early) and
 grow; they never shrink again towards the end of the batch: nvcomp takes as long for a few chunks as for a
 thousand (each chunk is decoded by one small team of threads, ~10 MB/s), so small last groups only made the
-tail longer (1.5x against 2.2x nvImageCodec's speed on 16-bit deflate tiles, H200). ``finish`` waits once, turns recorded failures into
-``DecodeError`` and fills rows that truncated chunks lack."""
+tail longer (1.5x against 2.2x nvImageCodec's speed on 16-bit deflate tiles, H200). ``finish`` waits once,
+turns recorded failures into ``DecodeError`` and fills rows that truncated chunks lack."""
 
 from __future__ import annotations
 

@@ -195,10 +195,20 @@ def upload(group: Group, copy: cp.cuda.Stream) -> cp.ndarray:
     return device
 
 
-def _check_zlib(group: Group, select: slice) -> None:
+def _leading_bytes(group: Group, select: slice) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The first two bytes (int64; 0 past the chunk's end) and the size of each chunk of ``select``, from the
+    host copy of the chunks: how zlib and old-style LZW data are told apart."""
     col = group.col
     staging, start, size = col["_staging"], col["start"][select], col["nbytes"][select]
-    b0, b1 = staging[start].astype(np.int64), staging[start + 1].astype(np.int64)
+    last = len(staging) - 1
+    b0 = np.where(size >= 1, staging[np.minimum(start, last)], 0).astype(np.int64)
+    b1 = np.where(size >= 2, staging[np.minimum(start + 1, last)], 0).astype(np.int64)
+    return b0, b1, size
+
+
+def _check_zlib(group: Group, select: slice) -> None:
+    col = group.col
+    b0, b1, size = _leading_bytes(group, select)
     zlib = (size >= 6) & ((b0 & 0x0F) == 8) & ((b0 * 256 + b1) % 31 == 0) & ((b1 & 0x20) == 0)
     if not zlib.all():
         bad = select.start + int(np.argmin(zlib))
@@ -235,12 +245,9 @@ def launch_lzw(
 
 def _old_style_lzw(group: Group, select: slice) -> np.ndarray:
     """1 for each LZW chunk of ``select`` in the old style (LSB-first codes; it starts 0x00 0x?1, as libtiff
-    tells them apart), else 0; from the host copy of the chunks."""
-    col = group.col
-    staging, start, size = col["_staging"], col["start"][select], col["nbytes"][select]
-    first = staging[np.minimum(start, len(staging) - 1)]
-    second = staging[np.minimum(start + 1, len(staging) - 1)]
-    return ((size >= 2) & (first == 0) & ((second & 1) == 1)).astype(np.uint8)
+    tells them apart), else 0."""
+    b0, b1, size = _leading_bytes(group, select)
+    return ((size >= 2) & (b0 == 0) & ((b1 & 1) == 1)).astype(np.uint8)
 
 
 def decompress(group: Group, device: cp.ndarray) -> None:

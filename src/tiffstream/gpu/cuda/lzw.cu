@@ -1,6 +1,7 @@
 // TIFF LZW (MSB-first codes of 9 to 12 bits, Clear 256, EOI 257, "early change"), a warp per chunk, 32 codes
 // at a time; also the old style of libtiff before 5.0 (LSB-first codes, each width one code later), which
-// libtiff and imagecodecs still read: its data starts with the bytes 0x00 and 0x?1 (a Clear, LSB-first). Nothing in LZW is sequential except through the code table, and the table follows from the codes:
+// libtiff and imagecodecs still read: its data starts with the bytes 0x00 and 0x?1 (a Clear, LSB-first).
+// Nothing in LZW is sequential except through the code table, and the table follows from the codes:
 // - a code's width depends only on its index i since the last Clear, so each lane reads its own code;
 // - code 258 + j stands for the output of code j of the segment plus one byte, so a string's length is one more
 //   than that of an earlier code (pointer jumping over the batch) and it is a copy of earlier output;
