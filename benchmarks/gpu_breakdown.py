@@ -38,10 +38,9 @@ def main() -> None:
             subs = [stream.get_sub_code_stream(image_idx=i) for i in range(stream.num_images)]
             jobs = [backend.GpuJob(s.plan, s.source) for s in subs]
             mark("streams+plans")
-            group = stages.Group(jobs, cp.cuda.get_current_stream())  # the whole file as one group
+            group = stages.start_group(jobs, cp.cuda.get_current_stream())  # the whole file as one group
             stages.make_columns(group)
-            mark("columns+outputs")
-            stages.start_reads(group)
+            mark("reads started, columns+outputs")
             device = stages.upload(group, transfer.copy_stream(cp.cuda.Device().id))
             mark("reads+upload")
             stages.decompress(group, device)

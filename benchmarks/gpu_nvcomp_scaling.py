@@ -22,9 +22,8 @@ from tiffstream.gpu import backend, stages, transfer
 
 def prepared(jobs: list[backend.GpuJob]) -> tuple[stages.Group, cp.ndarray]:
     """A group of ``jobs`` with its chunks on the device (nothing decompressed yet)."""
-    group = stages.Group(jobs, cp.cuda.get_current_stream())
+    group = stages.start_group(jobs, cp.cuda.get_current_stream())
     stages.make_columns(group)
-    stages.start_reads(group)
     device = stages.upload(group, transfer.copy_stream(cp.cuda.Device().id))
     cp.cuda.Device().synchronize()
     return group, device

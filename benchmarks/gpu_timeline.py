@@ -41,7 +41,7 @@ def instrument(log: list[Entry]) -> None:
 
         setattr(owner, name, timed)
 
-    for name in ("make_columns", "start_reads", "upload", "decompress", "post_process", "scatter"):
+    for name in ("make_columns", "upload", "decompress", "post_process", "scatter"):
         wrap(stages, name, True)
     wrap(transfer.PendingReads, "wait", False)  # time the host waits for a group's reads
     wrap(backend.GpuBatch, "add", False)

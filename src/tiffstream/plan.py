@@ -144,6 +144,8 @@ class DecodePlan:
 def check_allocation(plan: DecodePlan, source: ByteSource, shape: tuple[int, ...], dtype: np.dtype) -> None:
     """Refuse an output the file cannot plausibly hold (a tiny file claiming a huge image); every backend asks."""
     nbytes = math.prod(int(n) for n in shape) * dtype.itemsize  # Python ints: no overflow
+    if nbytes <= _MIN_ALLOCATION_LIMIT:
+        return
     table = plan.table
     stored = int(np.dot(table[:, 1] > 0, np.maximum(table[:, 2], 0)))  # bytes of the chunks that have data
     limit = max(_MIN_ALLOCATION_LIMIT, _MAX_EXPANSION * min(stored, source.size))

@@ -171,9 +171,9 @@ def test_out_of_memory_splits_the_batch(tmp_path: pathlib.Path, monkeypatch: pyt
     launches: list[int] = []
     launch = gpu.backend.GpuBatch._launch
 
-    def counted(self: gpu.backend.GpuBatch, jobs: list[GpuJob]) -> None:
-        launches.append(len(jobs))
-        launch(self, jobs)
+    def counted(self: gpu.backend.GpuBatch, group: gpu.stages.Group) -> None:
+        launches.append(len(group.jobs))
+        launch(self, group)
 
     monkeypatch.setattr(gpu.backend.GpuBatch, "_launch", counted)
     with tiffstream.open(path) as tif:

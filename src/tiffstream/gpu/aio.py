@@ -17,6 +17,7 @@ import errno
 import functools
 import platform
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 __all__ = ["AioReads", "available"]
@@ -79,44 +80,48 @@ def available() -> bool:
 
 
 class AioReads:
-    """Positioned reads ``(descriptor, file offset, nbytes, address)`` running on glibc's AIO threads.
+    """Positioned reads ``(descriptor, file offset, nbytes, address)`` running on glibc's AIO threads,
+    submitted in as many calls as wanted (a group's images are read as they are added).
 
     ``done()`` never blocks; ``wait()`` blocks (without the GIL) until all are done and returns how many
     bytes each read got; a failed read raises ``OSError``. The destination memory must outlive ``wait``.
     """
 
-    def __init__(self, reads: list[tuple[int, int, int, int]]) -> None:
-        lib = _library()
-        self._lib = lib
-        self._blocks = (_Aiocb * len(reads))()
+    def __init__(self, reads: Sequence[tuple[int, int, int, int]] = ()) -> None:
+        self._lib = _library()
+        self._blocks: list[_Aiocb] = []
         self._waiting = 0  # reads before this one are known to be done
         self._results: list[int] | None = None
-        self._submitted = 0
-        for block, (fd, offset, nbytes, address) in zip(self._blocks, reads):
+        self.submit(reads)
+
+    def submit(self, reads: Sequence[tuple[int, int, int, int]]) -> None:
+        """Start more reads (before ``wait``)."""
+        lib = self._lib
+        for fd, offset, nbytes, address in reads:
             if nbytes < 0 or offset < 0:
                 self.wait()
                 raise ValueError(f"invalid read of {nbytes} bytes at offset {offset}")
+            block = _Aiocb()
             block.aio_fildes, block.aio_offset, block.aio_nbytes, block.aio_buf = fd, offset, nbytes, address
             block.sigev_notify = _SIGEV_NONE
             if lib.aio_read(ctypes.byref(block)) != 0:
                 code = ctypes.get_errno()
                 self.wait()  # the reads already queued write into the caller's memory: let them finish
                 raise OSError(code, f"aio_read failed: {errno.errorcode.get(code, code)}")
-            self._submitted += 1
+            self._blocks.append(block)
 
     def done(self) -> bool:
         blocks = self._blocks
-        while self._waiting < self._submitted and blocks[self._waiting].error_code != errno.EINPROGRESS:
+        while self._waiting < len(blocks) and blocks[self._waiting].error_code != errno.EINPROGRESS:
             self._waiting += 1
-        return self._waiting == self._submitted
+        return self._waiting == len(blocks)
 
     def wait(self) -> list[int]:
         """Bytes each read got (fewer than asked only at the end of the file); raises the first failure."""
         if self._results is None:
-            lib, blocks = self._lib, self._blocks
+            lib = self._lib
             results = []
-            for number in range(self._submitted):
-                block = blocks[number]
+            for block in self._blocks:
                 pointer = ctypes.pointer(block)
                 while lib.aio_error(pointer) == errno.EINPROGRESS:
                     lib.aio_suspend(ctypes.byref(pointer), 1, None)  # releases the GIL while it waits

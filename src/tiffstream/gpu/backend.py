@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import DecodeError, TiffError
 from . import stages
-from .transfer import copy_stream, worker_streams
+from .transfer import PendingReads, copy_stream, worker_streams
 
 if TYPE_CHECKING:
     from ..plan import DecodePlan
@@ -76,8 +76,9 @@ class GpuBatch:
         self.jobs: list[GpuJob] = []
         self.groups: list[stages.Group] = []  # queued on the GPU, checked by ``_drain``
         self._reading: collections.deque[stages.Group] = collections.deque()  # reads running, not yet queued
-        self._pending: list[GpuJob] = []
-        self._pending_bytes = 0
+        self._pending: list[GpuJob] = []  # the group being filled: its images, where their chunks go, its reads
+        self._staged: list[stages.ImageReads] = []
+        self._filling: PendingReads | None = None
         self._working: stages.Group | None = None  # the group being launched or queued (the one that failed)
         self._group_bytes = first_group_bytes or FIRST_GROUP_BYTES
         self._max_group_bytes = max_group_bytes or MAX_GROUP_BYTES
@@ -92,15 +93,17 @@ class GpuBatch:
             stream.wait_event(event)
 
     def add(self, job: GpuJob) -> None:
-        """Take one more image; starts a group once enough compressed bytes are waiting."""
-        self.jobs.append(job)
+        """Take one more image and start reading its chunks; closes the group once it holds enough bytes."""
+        if self._filling is None:
+            self._filling = PendingReads()
+        self._staged.append(stages.stage(job, self._filling))
         self._pending.append(job)
-        self._pending_bytes += int(job.chunks[:, 2].sum())
-        if self._pending_bytes >= self._group_bytes:
+        self.jobs.append(job)
+        if self._filling.nbytes >= self._group_bytes:
             self._flush()
             self._group_bytes = min(2 * self._group_bytes, self._max_group_bytes)
         elif self._reading and self._reading[0].read():
-            self._advance([], wait=False)
+            self._advance(None, wait=False)
 
     def finish(self) -> list[cp.ndarray]:
         """Queue what is left, wait for every group, check them; one device array per job, in order."""
@@ -115,6 +118,9 @@ class GpuBatch:
 
     def close(self) -> None:
         """Wait for reads and queued work and let their buffers go (also after an error)."""
+        if self._filling is not None:
+            self._filling.abandon()
+            self._filling = None
         for group in self._reading:
             group.queued()  # its reads finish first
         self._reading.clear()
@@ -126,31 +132,40 @@ class GpuBatch:
             stream.synchronize()
 
     def _flush(self, wait: bool = False) -> None:
-        jobs, self._pending, self._pending_bytes = self._pending, [], 0
-        self._advance(jobs, wait)
+        """Close the group being filled (its reads are under way) and queue what is ready."""
+        group = None
+        if self._pending:
+            assert self._filling is not None
+            self._filling.seal()
+            group = stages.Group(self._pending, self._next_stream(), staged=self._staged, reading=self._filling)
+        self._pending, self._staged, self._filling = [], [], None
+        self._advance(group, wait)
 
-    def _advance(self, jobs: list[GpuJob], wait: bool) -> None:
-        """Start a group of ``jobs`` (if any), then queue the groups whose reads are done (all when ``wait``).
+    def _next_stream(self) -> cp.cuda.Stream:
+        return self.workers[(len(self.groups) + len(self._reading)) % len(self.workers)]
+
+    def _advance(self, group: stages.Group | None, wait: bool) -> None:
+        """Start ``group`` (if any), then queue the groups whose reads are done (all when ``wait``).
         When the GPU runs out of memory, the group that failed is done again in halves, and every other group
         not yet queued whole, one by one."""
         try:
-            if jobs:
-                self._launch(jobs)
+            if group is not None:
+                self._launch(group)
             self._queue_read(wait or not self.read_ahead)
             return
         except cp.cuda.memory.OutOfMemoryError:
             pass  # handled below, once the exception (and the buffers its frames hold) is gone
         failed = self._working
-        for group in self._abandon():
-            if group is failed:
-                self._split(group.jobs)
+        for dropped in self._abandon():
+            if dropped is failed:
+                self._split(dropped.jobs)
             else:
-                self._launch_split(group.jobs)
+                self._launch_split(dropped.jobs)
 
     def _launch_split(self, jobs: list[GpuJob]) -> None:
         """Decode ``jobs`` as one group, waiting for its reads; in halves when the GPU runs out of memory."""
         try:
-            self._launch(jobs)
+            self._launch(stages.start_group(jobs, self._next_stream()))
             self._queue_read(wait=True)
             return
         except cp.cuda.memory.OutOfMemoryError:
@@ -170,14 +185,12 @@ class GpuBatch:
         self._launch_split(jobs[:half])
         self._launch_split(jobs[half:])
 
-    def _launch(self, jobs: list[GpuJob]) -> None:
-        """Start a group: its chunk columns and outputs, and its reads on the read threads."""
-        group = stages.Group(jobs, self.workers[(len(self.groups) + len(self._reading)) % len(self.workers)])
+    def _launch(self, group: stages.Group) -> None:
+        """Start a group whose reads are under way: its chunk columns and outputs."""
         self._reading.append(group)
         self._working = group
         with self.device, group.stream:
             stages.make_columns(group)
-            stages.start_reads(group)
 
     def _queue_read(self, wait: bool) -> None:
         """Queue upload and kernels of the oldest groups whose reads are done (of every group when ``wait``)."""

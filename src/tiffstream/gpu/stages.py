@@ -18,10 +18,10 @@ import numpy as np
 
 from ..errors import TiffTruncatedError, UnsupportedTiffError
 from ..plan import TABLE_COLUMNS, check_allocation
-from . import GPU_COMPRESSIONS, transfer
+from . import GPU_COMPRESSIONS
 from .kernels import kernel, launch_per_chunk
 from .nvcomp import batched
-from .transfer import PendingReads, Read, Uploads, pinned_pool, to_device
+from .transfer import PendingReads, Uploads, pinned_pool
 
 if TYPE_CHECKING:
     from .backend import GpuJob
@@ -29,12 +29,15 @@ if TYPE_CHECKING:
 __all__ = [
     "KINDS",
     "Group",
+    "ImageReads",
     "decompress",
+    "image_reads",
     "launch_lzw",
     "make_columns",
     "post_process",
     "scatter",
-    "start_reads",
+    "stage",
+    "start_group",
     "upload",
     "windows",
 ]
@@ -60,7 +63,8 @@ class Group:
     checks: list[tuple[str, int, int, cp.ndarray | None]] = field(default_factory=list)  # kind, first, stop, status
     uploads: Uploads = field(default_factory=Uploads)
     pinned: list[tuple[Any, cp.cuda.Event]] = field(default_factory=list)  # staging blocks and their upload events
-    reading: PendingReads | None = None  # chunk reads in the background, until ``upload`` takes them
+    staged: list[ImageReads] = field(default_factory=list)  # per job: where its chunks are in ``reading``
+    reading: PendingReads | None = None  # chunk reads in the background, until the group is queued
 
     def read(self) -> bool:
         """Whether the group's reads are done (never blocks)."""
@@ -81,7 +85,6 @@ class Group:
         for block, event in self.pinned:
             pinned_pool().give(block, event)
         self.pinned.clear()
-        self.col.pop("_staging", None)
 
     def hold(self, array: cp.ndarray) -> cp.ndarray:
         self.keep.append(array)
@@ -115,9 +118,15 @@ def make_columns(group: Group) -> None:
         check_allocation(plan, job.source, shape, dtype)  # as the CPU backend: before allocating
         job.out = cp.full(shape, plan.fill_value, dtype) if missing[number] else cp.empty(shape, dtype)
     kinds = np.array([KINDS.index(GPU_COMPRESSIONS[job.plan.compression]) for job in jobs], np.int64)
-    table = np.concatenate([kinds[job_of][:, None], job_of[:, None], table], axis=1)[present]
+    staged = group.staged
+    starts = np.concatenate([reads.start + reads.base for reads in staged]) if staged else job_of
+    table = np.concatenate([kinds[job_of][:, None], job_of[:, None], table, starts[:, None]], axis=1)
+    if staged:
+        table[:, 4] = np.concatenate([reads.nbytes for reads in staged])  # cut off by the end of the file
+    table = table[present]
     table = table[np.lexsort((table[:, 1], table[:, 0]))]  # by kind, then image: each a contiguous run
-    col = {name: np.ascontiguousarray(table[:, i]) for i, name in enumerate(("kind", "job", *TABLE_COLUMNS))}
+    names = ("kind", "job", *TABLE_COLUMNS, "start")
+    col = {name: np.ascontiguousarray(table[:, i]) for i, name in enumerate(names)}
     # room for a whole strip even where the last one holds fewer rows (some writers pad it)
     full = np.array([j.plan.chunk_height for j in jobs] or [0], np.int64)
     col["capacity_rows"] = np.maximum(col["height"], full[col["job"]]) if len(table) else col["height"]
@@ -136,61 +145,93 @@ def _runs(values: np.ndarray) -> list[tuple[int, int, int]]:
     return [(int(values[a]), int(a), int(b)) for a, b in zip(firsts, stops)]
 
 
-def start_reads(group: Group) -> None:
-    """Start reading every chunk into pinned memory (one read per run of nearby chunks of a file), in the
-    background: sets ``group.reading`` and ``col["start"]``, where each chunk's bytes begin in that memory."""
-    jobs, col = group.jobs, group.col
-    file_size = np.array([j.source.size for j in jobs] or [0], np.int64)[col["job"]]
-    outside = col["offset"] >= file_size
-    if outside.any():  # as on the CPU: a chunk that starts past the end of the file is an error
-        bad = int(np.argmax(outside))
+@dataclass
+class ImageReads:
+    """Where one image's chunk bytes are read from and to: ``runs`` of (file offset, nbytes, position in
+    the image's ``footprint``), each chunk's ``start`` in that footprint and its ``nbytes`` (cut off by the
+    end of the file); one entry per row of ``job.chunks`` (missing chunks: start 0, not read)."""
+
+    runs: list[tuple[int, int, int]]
+    start: np.ndarray
+    nbytes: np.ndarray
+    footprint: int
+    base: int = 0  # where the footprint starts in the group's buffer (set when the image joins a group)
+
+
+def image_reads(job: GpuJob) -> ImageReads:
+    """Plan the reads of one image's chunks: one read per run of nearby chunks (one for the whole image when
+    its chunks lie together, as writers put them). A chunk that starts past the end of the file is an error,
+    as on the CPU."""
+    table, size = job.chunks, job.source.size
+    offsets, nbytes = table[:, 1], table[:, 2]
+    present = (offsets > 0) & (nbytes > 0)
+    if not present.all():
+        offsets, nbytes = offsets[present], nbytes[present]
+    start = np.zeros(len(table), np.int64)
+    if not len(offsets):
+        return ImageReads([], start, np.zeros(len(table), np.int64), 0)
+    lo, top = int(offsets.min()), int(offsets.max())
+    if top >= size:
+        bad = int(np.argmax(offsets >= size))
+        row = np.flatnonzero(present)[bad]
         raise TiffTruncatedError(
-            f"chunk {col['index'][bad]} starts at offset {col['offset'][bad]}, past the end of the "
-            f"{file_size[bad]}-byte file",
-            path=jobs[col["job"][bad]].plan.source_name,
-            offset=int(col["offset"][bad]),
+            f"chunk {table[row, 0]} starts at offset {offsets[bad]}, past the end of the {size}-byte file",
+            path=job.plan.source_name,
+            offset=int(offsets[bad]),
         )
-    col["nbytes"] = np.minimum(col["nbytes"], file_size - col["offset"])  # cut off by the file's end
-    count = len(col["job"])
-    col["start"] = np.zeros(count, np.int64)
-    reads: list[Read] = []
-    position = 0
-    sources: dict[int, list[int]] = {}
-    for number, job in enumerate(jobs):
-        sources.setdefault(id(job.source), []).append(number)
-    for numbers in sources.values():
-        source = jobs[numbers[0]].source
-        select = np.flatnonzero(np.isin(col["job"], numbers)) if len(sources) > 1 else np.arange(count)
-        order = select[np.argsort(col["offset"][select], kind="stable")]
-        if not len(order):
-            continue
-        offsets, ends = col["offset"][order], col["offset"][order] + col["nbytes"][order]
-        reach = np.maximum.accumulate(ends)
-        breaks = np.flatnonzero(offsets[1:] - reach[:-1] > _MAX_GAP) + 1
+    nbytes = np.minimum(nbytes, size - offsets)  # cut off by the file's end
+    ends = offsets + nbytes
+    hi = int(ends.max())
+    if hi - lo <= int(nbytes.sum()) + _MAX_GAP:  # one read: the chunks lie together
+        runs, local = [(lo, hi - lo, 0)], offsets - lo
+        footprint = hi - lo
+    else:
+        order = np.argsort(offsets, kind="stable")
+        sorted_offsets = offsets[order]
+        reach = np.maximum.accumulate(ends[order])
+        breaks = np.flatnonzero(sorted_offsets[1:] - reach[:-1] > _MAX_GAP) + 1
+        runs, local, footprint = [], np.zeros(len(offsets), np.int64), 0
         for first, last in zip(np.concatenate([[0], breaks]), np.concatenate([breaks, [len(order)]])):
-            begin, stop = int(offsets[first]), int(reach[last - 1])  # inside the file: nbytes are cut to it
-            reads.append((source, begin, stop - begin, position))
-            col["start"][order[first:last]] = position + offsets[first:last] - begin
-            position += stop - begin + (-(stop - begin) % _ALIGN)
-    group.reading = transfer.start_reads(reads, position)
+            begin, stop = int(sorted_offsets[first]), int(reach[last - 1])
+            runs.append((begin, stop - begin, footprint))
+            local[order[first:last]] = footprint + sorted_offsets[first:last] - begin
+            footprint += stop - begin + (-(stop - begin) % _ALIGN)
+    footprint += -footprint % _ALIGN
+    if len(offsets) == len(table):
+        return ImageReads(runs, local, nbytes, footprint)
+    start[present] = local
+    clipped = np.zeros(len(table), np.int64)
+    clipped[present] = nbytes
+    return ImageReads(runs, start, clipped, footprint)
+
+
+def stage(job: GpuJob, reading: PendingReads) -> ImageReads:
+    """Start reading one image's chunks into ``reading`` (a group being filled); returns where they go."""
+    reads = image_reads(job)
+    reads.base = reading.add(job.source, reads.runs, reads.footprint)
+    return reads
+
+
+def start_group(jobs: list[GpuJob], stream: cp.cuda.Stream) -> Group:
+    """A group of ``jobs`` whose reads have all been started (images not staged one by one as they came)."""
+    reading = PendingReads()
+    group = Group(jobs, stream, staged=[stage(job, reading) for job in jobs], reading=reading)
+    reading.seal()
+    return group
 
 
 def upload(group: Group, copy: cp.cuda.Stream) -> cp.ndarray:
     """Wait for the group's reads, then queue their upload on ``copy``; returns the device buffer, which the
     group's stream may read once the upload is done (it waits on an event)."""
-    assert group.reading is not None
-    block, staging = group.reading.wait()
-    group.reading = None
-    col = group.col
-    col["_staging"] = staging  # zlib headers are checked on the host copy
+    reading = group.reading
+    assert reading is not None
+    reading.wait()
     uploaded = cp.cuda.Event(disable_timing=True)
-    try:
-        with group.stream:
-            device = group.hold(cp.empty(max(len(staging), 1), cp.uint8))
-        to_device(device, staging, copy)
-        uploaded.record(copy)
-    finally:
-        group.pinned.append((block, uploaded))  # back to the pool with the group's other blocks
+    with group.stream:
+        device = group.hold(cp.empty(max(reading.nbytes, 1), cp.uint8))
+    blocks = reading.upload(device, copy)
+    uploaded.record(copy)
+    group.pinned += [(block, uploaded) for block in blocks]  # back to the pool with the group's other blocks
     group.stream.wait_event(uploaded)
     return device
 
@@ -199,10 +240,11 @@ def _leading_bytes(group: Group, select: slice) -> tuple[np.ndarray, np.ndarray,
     """The first two bytes (int64; 0 past the chunk's end) and the size of each chunk of ``select``, from the
     host copy of the chunks: how zlib and old-style LZW data are told apart."""
     col = group.col
-    staging, start, size = col["_staging"], col["start"][select], col["nbytes"][select]
-    last = len(staging) - 1
-    b0 = np.where(size >= 1, staging[np.minimum(start, last)], 0).astype(np.int64)
-    b1 = np.where(size >= 2, staging[np.minimum(start + 1, last)], 0).astype(np.int64)
+    assert group.reading is not None
+    start, size = col["start"][select], col["nbytes"][select]
+    lead = group.reading.bytes_at(start, 2).astype(np.int64)
+    b0 = np.where(size >= 1, lead[:, 0], 0)
+    b1 = np.where(size >= 2, lead[:, 1], 0)
     return b0, b1, size
 
 

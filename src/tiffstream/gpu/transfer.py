@@ -15,6 +15,7 @@ import os
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_all
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import cupy as cp
@@ -28,19 +29,15 @@ if TYPE_CHECKING:
 __all__ = [
     "PendingReads",
     "PinnedPool",
-    "Read",
     "Uploads",
     "copy_stream",
     "pinned_pool",
-    "start_reads",
     "to_device",
     "worker_streams",
 ]
 
-Read = tuple["ByteSource", int, int, int]  # (source, file offset, nbytes, position in the staging buffer)
-
 _READ_THREADS = max(1, min(8, os.cpu_count() or 1))  # 8 kept pace with 16 on an H200 host (16 cores)
-_MIN_PIECE = 1 << 20
+_PIECE = 4 << 20  # reads are cut into pieces of at most this many bytes, spread over the descriptors
 NATIVE_READS = True  # local files on glibc's AIO threads where available (False: our read threads, to compare)
 WORKER_STREAMS = 4  # groups take turns on these, so up to 4 decompress at once (2 kept an H200 half idle on deflate)
 
@@ -158,98 +155,147 @@ class Uploads:
         self._view, self._used = np.zeros(0, np.uint8), 0
 
 
-class PendingReads:
-    """Reads of one group running in the background (glibc's AIO threads, else our read threads) into a
-    pooled pinned block.
+@dataclass
+class _Block:
+    """A pinned block of a group's chunk bytes: ``used`` of them, at ``position`` in the group's buffer."""
 
-    ``done()`` never blocks; ``wait()`` blocks until every read has finished, re-raises the first read's
-    error, and hands over the block and its bytes (once). ``abandon()`` waits too and gives the block back.
+    pinned: Any
+    view: np.ndarray
+    position: int
+    used: int = 0
+
+
+class PendingReads:
+    """One group's chunk bytes, read in the background into pooled pinned blocks as its images are added.
+
+    ``add`` reserves room for one image's read runs and starts them at once: local files on glibc's AIO
+    threads (no GIL), so by the time the group closes most of its bytes are in; other sources are read on our
+    read threads once the group is ``seal``-ed (each thread takes the GIL after every read, which would slow
+    the host while it plans). ``done()`` never blocks; ``wait()`` blocks until every read has finished and
+    re-raises the first read's error; ``upload`` then queues the copies to the device. Positions are offsets
+    into the group's device buffer: the blocks lie there one after another.
     """
 
-    def __init__(
-        self,
-        block: Any,
-        staging: np.ndarray,
-        futures: list[Future[None]] | None = None,
-        native: aio.AioReads | None = None,
-        pieces: list[Read] | None = None,
-    ) -> None:
-        self._block: Any = block
-        self.staging = staging
-        self._futures = futures or []
-        self._native = native
-        self._pieces = pieces or []  # the native reads, to complete the short ones
+    BLOCK = 16 << 20  # a pinned block holds this many bytes of chunks (or one image's, when larger)
+
+    def __init__(self) -> None:
+        self._blocks: list[_Block] = []
+        self._native: aio.AioReads | None = None
+        self._pieces: list[tuple[ByteSource, int, int, np.ndarray, int]] = []  # native reads, for short ones
+        self._deferred: list[tuple[ByteSource, int, int, np.ndarray, int]] = []  # for the read threads
+        self._futures: list[Future[None]] = []
+        self._turn = 0  # which duplicate descriptor the next native read uses
+        self._handed = False  # the blocks went to ``upload``'s caller
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes reserved so far (the size of the group's device buffer)."""
+        return self._blocks[-1].position + self._blocks[-1].used if self._blocks else 0
+
+    def add(self, source: ByteSource, runs: list[tuple[int, int, int]], footprint: int) -> int:
+        """Reserve ``footprint`` bytes for one image and start its ``runs`` (file offset, nbytes, position in
+        the footprint); returns where the footprint starts in the group's buffer."""
+        if not self._blocks or len(self._blocks[-1].view) - self._blocks[-1].used < footprint:
+            self._blocks.append(_Block(*pinned_pool().take(max(self.BLOCK, footprint)), self.nbytes))
+        last = self._blocks[-1]
+        view, offset = last.view, last.used
+        last.used += footprint
+        base = last.position + offset
+        pieces = [
+            (source, begin + k, min(_PIECE, nbytes - k), view, offset + at + k)
+            for begin, nbytes, at in runs
+            for k in range(0, nbytes, _PIECE)
+        ]
+        fds = source.descriptors(_READ_THREADS) if NATIVE_READS and aio.available() else None
+        if fds is None:
+            self._deferred += pieces
+            return base
+        native = []
+        for piece in pieces:
+            native.append((fds[self._turn % len(fds)], piece[1], piece[2], piece[3].ctypes.data + piece[4]))
+            self._turn += 1
+        if self._native is None:
+            self._native = aio.AioReads()
+        self._pieces += pieces
+        self._native.submit(native)
+        return base
+
+    def seal(self) -> None:
+        """No more images: start the reads that wait for the read threads (one run of pieces a thread)."""
+        pieces, self._deferred = self._deferred, []
+        if not pieces:
+            return
+
+        def read_all(selected: list[tuple[ByteSource, int, int, np.ndarray, int]]) -> None:
+            for entry in selected:
+                _read_piece(*entry)
+
+        ends = np.cumsum([entry[2] for entry in pieces])
+        cuts = np.searchsorted(ends, np.linspace(0, ends[-1], min(_READ_THREADS, len(pieces)) + 1)[1:-1])
+        runs = [pieces[a:b] for a, b in zip([0, *cuts], [*cuts, len(pieces)]) if b > a]
+        self._futures += [_pool().submit(read_all, run) for run in runs]
 
     def done(self) -> bool:
-        return (self._native is None or self._native.done()) and all(future.done() for future in self._futures)
+        return (
+            not self._deferred
+            and (self._native is None or self._native.done())
+            and all(future.done() for future in self._futures)
+        )
 
-    def wait(self) -> tuple[Any, np.ndarray]:
-        """(block, its bytes) once all reads are done; the caller gives the block back to the pool."""
+    def wait(self) -> None:
+        """Block until every read is done; re-raises the first failure (the blocks are then given back)."""
+        self.seal()
         try:
             for future in self._futures:
                 future.result()
             if self._native is not None:
-                for got, (source, begin, nbytes, at) in zip(self._native.wait(), self._pieces):
+                for got, (source, begin, nbytes, view, at) in zip(self._native.wait(), self._pieces):
                     if got < nbytes:  # a short read: the rest the usual way (zeros past the end of the file)
-                        _read_piece(self.staging, source, begin + got, nbytes - got, at + got)
+                        _read_piece(source, begin + got, nbytes - got, view, at + got)
         except BaseException:
             self.abandon()
             raise
-        block, self._block = self._block, None
-        return block, self.staging
+
+    def bytes_at(self, positions: np.ndarray, count: int) -> np.ndarray:
+        """The ``count`` bytes at each position of the group's buffer (after ``wait``), uint8 (n, count);
+        zeros past the end."""
+        out = np.zeros((len(positions), count), np.uint8)
+        if not self._blocks or not len(positions):
+            return out
+        starts = np.array([block.position for block in self._blocks], np.int64)
+        which = np.searchsorted(starts, positions, side="right") - 1
+        for number, block in enumerate(self._blocks):
+            mine = np.flatnonzero(which == number)
+            for k in range(count):
+                at = positions[mine] - block.position + k
+                inside = at < block.used
+                out[mine[inside], k] = block.view[at[inside]]
+        return out
+
+    def upload(self, device: cp.ndarray, stream: cp.cuda.Stream) -> list[Any]:
+        """Queue the copies of every block into ``device`` on ``stream`` (after ``wait``); returns the
+        blocks, which the caller gives back to the pool with an event recorded after the copies."""
+        for block in self._blocks:
+            to_device(device[block.position : block.position + block.used], block.view[: block.used], stream)
+        handed, self._handed = [block.pinned for block in self._blocks], True
+        return handed
 
     def abandon(self) -> None:
-        """Let the reads finish (their errors do not matter any more) and give the block back."""
+        """Let the reads finish (their errors do not matter any more) and give the blocks back."""
+        self._deferred = []
         wait_all(self._futures)
         if self._native is not None:
             try:
                 self._native.wait()
             except OSError:
                 pass
-        if self._block is not None:
-            pinned_pool().give(self._block)
-            self._block = None
+        if not self._handed:
+            for block in self._blocks:
+                pinned_pool().give(block.pinned)
+        self._blocks = []
 
 
-def _read_piece(staging: np.ndarray, source: ByteSource, begin: int, nbytes: int, at: int) -> None:
-    got = source.read_into(begin, staging.data[at : at + nbytes])
+def _read_piece(source: ByteSource, begin: int, nbytes: int, view: np.ndarray, at: int) -> None:
+    got = source.read_into(begin, view.data[at : at + nbytes])
     if got < nbytes:
-        staging[at + got : at + nbytes] = 0
-
-
-def start_reads(reads: list[Read], total: int) -> PendingReads:
-    """Start ``reads`` in the background into a pooled pinned block of ``total`` bytes; returns at once.
-
-    The bytes are cut into about one piece a thread. Local files are read on glibc's AIO threads, which
-    need no GIL; other sources (or other platforms) on our read threads, one run of pieces a thread, so each
-    needs the GIL about once per group. Bytes a read could not get (a chunk cut off by the end of the file)
-    are zeros: decoded as truncated.
-    """
-    block, staging = pinned_pool().take(total)
-    piece = max(_MIN_PIECE, -(-total // _READ_THREADS))
-    pieces = [
-        (source, begin + k, min(piece, nbytes - k), at + k)
-        for source, begin, nbytes, at in reads
-        for k in range(0, max(nbytes, 1), piece)
-    ]
-    if not pieces:
-        return PendingReads(block, staging)
-    if NATIVE_READS and aio.available():
-        descriptors = {id(source): source.descriptors(_READ_THREADS) for source, _, _, _ in reads}
-        if all(fds is not None for fds in descriptors.values()):
-            address = staging.ctypes.data
-            native = [
-                (descriptors[id(source)][number % _READ_THREADS], begin, nbytes, address + at)  # type: ignore[index]
-                for number, (source, begin, nbytes, at) in enumerate(pieces)
-            ]
-            return PendingReads(block, staging, native=aio.AioReads(native), pieces=pieces)
-
-    def read_all(selected: list[Read]) -> None:
-        for entry in selected:
-            _read_piece(staging, *entry)
-
-    # runs of about equal bytes, one a thread (few futures, few GIL waits); positioned reads release the GIL
-    ends = np.cumsum([entry[2] for entry in pieces])
-    cuts = np.searchsorted(ends, np.linspace(0, ends[-1], min(_READ_THREADS, len(pieces)) + 1)[1:-1])
-    runs = [pieces[a:b] for a, b in zip([0, *cuts], [*cuts, len(pieces)]) if b > a]
-    return PendingReads(block, staging, futures=[_pool().submit(read_all, run) for run in runs])
+        view[at + got : at + nbytes] = 0
