@@ -39,6 +39,9 @@ __all__ = [
 _READ_THREADS = max(1, min(8, os.cpu_count() or 1))  # 8 kept pace with 16 on an H200 host (16 cores)
 _PIECE = 4 << 20  # reads are cut into pieces of at most this many bytes, spread over the descriptors
 NATIVE_READS = True  # local files on glibc's AIO threads where available (False: our read threads, to compare)
+# when the reads of local files start: "block" (a pinned block's reads at once, on one descriptor, once it is
+# full; the last block's spread over all at the group's end), "image" (each image's as it is added), "group"
+SUBMIT = "block"
 WORKER_STREAMS = 4  # groups take turns on these, so up to 4 decompress at once (2 kept an H200 half idle on deflate)
 
 
@@ -155,6 +158,9 @@ class Uploads:
         self._view, self._used = np.zeros(0, np.uint8), 0
 
 
+_Piece = tuple["ByteSource", int, int, np.ndarray, int]  # (source, file offset, nbytes, block bytes, position)
+
+
 @dataclass
 class _Block:
     """A pinned block of a group's chunk bytes: ``used`` of them, at ``position`` in the group's buffer."""
@@ -181,8 +187,9 @@ class PendingReads:
     def __init__(self) -> None:
         self._blocks: list[_Block] = []
         self._native: aio.AioReads | None = None
-        self._pieces: list[tuple[ByteSource, int, int, np.ndarray, int]] = []  # native reads, for short ones
-        self._deferred: list[tuple[ByteSource, int, int, np.ndarray, int]] = []  # for the read threads
+        self._pieces: list[_Piece] = []  # native reads started, to complete short ones
+        self._queued: list[tuple[list[int], _Piece]] = []  # native reads not yet started, with descriptors
+        self._deferred: list[_Piece] = []  # for the read threads
         self._futures: list[Future[None]] = []
         self._turn = 0  # which duplicate descriptor the next native read uses
         self._handed = False  # the blocks went to ``upload``'s caller
@@ -196,6 +203,8 @@ class PendingReads:
         """Reserve ``footprint`` bytes for one image and start its ``runs`` (file offset, nbytes, position in
         the footprint); returns where the footprint starts in the group's buffer."""
         if not self._blocks or len(self._blocks[-1].view) - self._blocks[-1].used < footprint:
+            if SUBMIT == "block":
+                self._submit(spread=False)
             self._blocks.append(_Block(*pinned_pool().take(max(self.BLOCK, footprint)), self.nbytes))
         last = self._blocks[-1]
         view, offset = last.view, last.used
@@ -210,23 +219,36 @@ class PendingReads:
         if fds is None:
             self._deferred += pieces
             return base
-        native = []
-        for piece in pieces:
-            native.append((fds[self._turn % len(fds)], piece[1], piece[2], piece[3].ctypes.data + piece[4]))
-            self._turn += 1
-        if self._native is None:
-            self._native = aio.AioReads()
-        self._pieces += pieces
-        self._native.submit(native)
+        self._queued += [(fds, piece) for piece in pieces]
+        if SUBMIT == "image":
+            self._submit(spread=True)
         return base
 
+    def _submit(self, spread: bool) -> None:
+        """Start the queued native reads: each on the next descriptor (``spread``), or all on one, where
+        glibc runs them one after another on one of its threads (one wake-up for a whole block)."""
+        queued, self._queued = self._queued, []
+        if not queued:
+            return
+        native = []
+        for fds, (_, begin, nbytes, view, at) in queued:
+            native.append((fds[self._turn % len(fds)], begin, nbytes, view.ctypes.data + at))
+            self._turn += spread
+        self._turn += not spread
+        if self._native is None:
+            self._native = aio.AioReads()
+        self._pieces += [piece for _, piece in queued]
+        self._native.submit(native)
+
     def seal(self) -> None:
-        """No more images: start the reads that wait for the read threads (one run of pieces a thread)."""
+        """No more images: start the reads not yet started (spread over the descriptors, or one run of
+        pieces a read thread)."""
+        self._submit(spread=True)
         pieces, self._deferred = self._deferred, []
         if not pieces:
             return
 
-        def read_all(selected: list[tuple[ByteSource, int, int, np.ndarray, int]]) -> None:
+        def read_all(selected: list[_Piece]) -> None:
             for entry in selected:
                 _read_piece(*entry)
 
@@ -237,7 +259,8 @@ class PendingReads:
 
     def done(self) -> bool:
         return (
-            not self._deferred
+            not self._queued
+            and not self._deferred
             and (self._native is None or self._native.done())
             and all(future.done() for future in self._futures)
         )
@@ -282,7 +305,7 @@ class PendingReads:
 
     def abandon(self) -> None:
         """Let the reads finish (their errors do not matter any more) and give the blocks back."""
-        self._deferred = []
+        self._deferred, self._queued = [], []
         wait_all(self._futures)
         if self._native is not None:
             try:
