@@ -25,7 +25,7 @@ Entry = tuple[str, float, float, Any]  # (stage, host start, host end, CUDA even
 def instrument(log: list[Entry]) -> None:
     """Wrap the pipeline's stages so that each call appends an entry to ``log``."""
 
-    def wrap(owner: Any, name: str, event: bool) -> None:
+    def wrap(owner: Any, name: str, event: bool, label: str | None = None) -> None:
         function = getattr(owner, name)
 
         def timed(*args: Any, **kwargs: Any) -> Any:
@@ -36,7 +36,7 @@ def instrument(log: list[Entry]) -> None:
             if event:
                 done = cp.cuda.Event()
                 done.record()
-            log.append((name, start, end, done))
+            log.append((label or name, start, end, done))
             return result
 
         setattr(owner, name, timed)
@@ -44,6 +44,9 @@ def instrument(log: list[Entry]) -> None:
     for name in ("make_columns", "upload", "decompress", "post_process", "scatter"):
         wrap(stages, name, True)
     wrap(transfer.PendingReads, "wait", False)  # time the host waits for a group's reads
+    wrap(stages, "image_reads", False)  # per image: which runs to read
+    wrap(transfer.PendingReads, "add", False, "reserve")  # per image: reads reserved (and started)
+    wrap(transfer.PendingReads, "_submit", False)  # reads started on glibc's AIO threads
     wrap(backend.GpuBatch, "add", False)
     wrap(backend.GpuBatch, "finish", False)
 
@@ -52,7 +55,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("file")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--submit", choices=("block", "image", "group"), help="when chunk reads start (tuning)")
     args = parser.parse_args()
+    if args.submit:
+        transfer.SUBMIT = args.submit
     log: list[Entry] = []
     instrument(log)
     decoder = tiffstream.Decoder(backends=[tiffstream.BackendKind.GPU_ONLY])
@@ -70,8 +76,12 @@ def main() -> None:
     adds = [entry for entry in log if entry[0] == "add"]
     print(f"total {total * 1e3:.1f} ms; {len(adds)} images added from {1e3 * (adds[0][1] - t0):.1f} to ", end="")
     print(f"{1e3 * (adds[-1][2] - t0):.1f} ms ({1e3 * sum(e[2] - e[1] for e in adds):.1f} ms inside add)")
+    per_call = ("add", "image_reads", "reserve", "_submit")
+    for name in per_call[1:]:
+        calls = [entry for entry in log if entry[0] == name]
+        print(f"  {name}: {len(calls)} calls, {1e3 * sum(e[2] - e[1] for e in calls):.2f} ms")
     for name, start, end, event in log:
-        if name == "add":
+        if name in per_call:
             continue
         gpu = f"GPU done {cp.cuda.get_elapsed_time(begin, event):7.1f}" if event is not None else ""
         span = f"{1e3 * (start - t0):7.1f} -> {1e3 * (end - t0):7.1f} ({1e3 * (end - start):5.1f})"

@@ -1,7 +1,8 @@
 """A/B of the GPU pipeline's settings, interleaved in one process: for each case, nvImageCodec's batch once,
 then every variant in turn, ``--rounds`` times; prints MPix/s and the ratio to nvImageCodec per variant and
 round. A variant is comma-separated settings: ``workers=N`` (worker streams), ``first=MB`` and ``max=MB``
-(group sizes), ``submit=block|image|group`` (when chunk reads start); ``default`` is the library as it is.
+(group sizes), ``submit=block|image|group`` (when chunk reads start), ``readers=N`` (descriptors reads are
+spread over, so glibc AIO threads at once); ``default`` is the library as it is.
 
 python benchmarks/gpu_tune.py --cases d,c --variants default workers=2 first=16,max=256
 """
@@ -23,6 +24,7 @@ _DEFAULTS = {
     "first": backend.FIRST_GROUP_BYTES,
     "max": backend.MAX_GROUP_BYTES,
     "submit": transfer.SUBMIT,
+    "readers": transfer._READ_THREADS,
 }
 
 
@@ -34,6 +36,7 @@ def apply(variant: str) -> None:
     backend.FIRST_GROUP_BYTES = int(float(settings.get("first", _DEFAULTS["first"] / 2**20)) * 2**20)
     backend.MAX_GROUP_BYTES = int(float(settings.get("max", _DEFAULTS["max"] / 2**20)) * 2**20)
     transfer.SUBMIT = settings.get("submit", _DEFAULTS["submit"])
+    transfer._READ_THREADS = int(settings.get("readers", _DEFAULTS["readers"]))
 
 
 def main() -> None:

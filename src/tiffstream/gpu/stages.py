@@ -86,6 +86,10 @@ class Group:
             pinned_pool().give(block, event)
         self.pinned.clear()
 
+    def flush(self) -> None:
+        """Queue the copies of the arrays ``up`` staged: before any kernel that reads them."""
+        self.uploads.flush()
+
     def hold(self, array: cp.ndarray) -> cp.ndarray:
         self.keep.append(array)
         return array
@@ -268,6 +272,7 @@ def _copy_chunks(group: Group, sources: np.ndarray, sizes: np.ndarray, targets: 
     up = group.up
     args: tuple[Any, ...] = (up(sources, np.uint64), up(sizes), up(ones), up(zeros), up(zeros))
     args += (up(targets, np.uint64), up(sizes), up(ones), up(sizes), np.int64(n))
+    group.flush()
     launch_per_chunk("scatter", n, 1, args, threads=256)
 
 
@@ -325,11 +330,13 @@ def decompress(group: Group, device: cp.ndarray) -> None:
                 aligned = group.hold(cp.empty(max(in_total, 1), cp.uint8))
                 _copy_chunks(group, in_ptrs, size, aligned.data.ptr + in_starts)
                 in_ptrs = aligned.data.ptr + in_starts
+            d_in, d_sizes, d_out, d_capacity = (group.up(v, np.uint64) for v in (in_ptrs, size, out_ptrs, capacity))
+            group.flush()
             status = engine.decompress(
-                group.up(in_ptrs, np.uint64),
-                group.up(size, np.uint64),
-                group.up(out_ptrs, np.uint64),
-                group.up(capacity, np.uint64),
+                d_in,
+                d_sizes,
+                d_out,
+                d_capacity,
                 sizes,
                 int(capacity.max()),
                 int(capacity.sum()),
@@ -340,13 +347,16 @@ def decompress(group: Group, device: cp.ndarray) -> None:
         args = (group.up(base + start, np.uint64), group.up(size), group.up(out_ptrs, np.uint64), group.up(capacity))
         if kind == "lzw":
             old_style = group.up(_old_style_lzw(group, select), np.uint8)
+            group.flush()
             launch_lzw(args, sizes, n, int(capacity.max()), old_style)
         else:
+            group.flush()
             kernel("packbits_decode")((-(-n // 64),), (64,), (*args, sizes, np.int64(n)))
         group.checks.append((kind, first, stop, None))
     group.rows = group.hold(cp.empty(count, cp.int64))
     if count:
         row_bytes, heights = group.up(col["row_bytes"]), group.up(col["height"])
+        group.flush()
         kernel("decoded_rows")(
             (-(-count // 256),), (256,), (group.sizes, row_bytes, heights, group.rows, np.int64(count))
         )
@@ -375,8 +385,10 @@ def post_process(group: Group) -> None:
         n = np.int64(len(select))
         pointers = col["decoded"][select]
         capacity_rows = int(col["capacity_rows"][select].max())
-        d_select = group.up(select)
-        rows = group.hold(group.rows[d_select])
+        whole = len(select) == len(col["job"])  # every chunk of the group (the usual case): no gathers
+        d_select = None if whole else group.up(select)
+        group.flush()
+        rows = group.rows if d_select is None else group.hold(group.rows[d_select])
         if itemsize > 1 and (pointers % itemsize).any():  # unaligned uncompressed chunks: copy them aligned first
             sizes = col["nbytes"][select]
             starts, total = _aligned(sizes)
@@ -386,17 +398,19 @@ def post_process(group: Group) -> None:
             pointers = targets
             col["decoded"][select] = pointers
         d_pointers = group.up(pointers, np.uint64)
+        group.flush()
         if predictor == 3:
             starts, total = _aligned(col["capacity_rows"][select] * col["row_bytes"][select])
             scratch = group.hold(cp.empty(max(total, 1), cp.uint8))
             targets = (scratch.data.ptr + starts).astype(np.uint64)
             args: tuple[Any, ...] = (d_pointers, group.up(targets, np.uint64), rows, np.int32(width * spc))
             args += (np.int32(itemsize),)
+            group.flush()
             launch_per_chunk("undo_float_predictor", len(select), capacity_rows, (*args, np.int32(spc), n), threads=64)
             col["decoded"][select] = targets
             continue
         if swap:
-            sizes = group.hold(group.sizes[d_select])
+            sizes = group.sizes if d_select is None else group.hold(group.sizes[d_select])
             max_items = int((col["capacity_rows"][select] * col["row_bytes"][select]).max()) // itemsize
             launch_per_chunk("byteswap", len(select), max_items, (d_pointers, sizes, np.int32(itemsize), n))
         if predictor == 2:
@@ -442,4 +456,5 @@ def scatter(group: Group) -> None:
     args += (up(skip),)
     args += (up(out_ptr[col["job"]] + place.astype(np.uint64), np.uint64), up(w["cols_out"] * size), up(copy_rows))
     args += (up((w["cx1"] - w["cx0"]) * size), np.int64(len(col["job"])))
+    group.flush()
     launch_per_chunk("scatter", len(col["job"]), int(copy_rows.max()), args, threads=128, per_block=1)  # a row a block

@@ -123,10 +123,13 @@ def to_device(device: cp.ndarray, host: np.ndarray, stream: cp.cuda.Stream) -> N
 
 
 class Uploads:
-    """Small host arrays copied to the device on one stream, staged in pooled pinned blocks.
+    """Small host arrays for the device (per-chunk descriptors), staged in pooled pinned blocks; each call
+    returns a view of a device block at once, and ``flush`` queues one copy of everything staged since the
+    last flush. A copy and an allocation per array cost the host more than the copies themselves take.
 
-    An upload from pageable memory may wait for the stream's earlier work, which would serialise the
-    pipeline; these never wait. ``release(event)`` hands the blocks back once the copies are done.
+    Call ``flush`` on the same stream before any kernel that reads the arrays (each range is copied once, so
+    kernels may write into them afterwards). From pinned memory the copies never wait for the stream's
+    earlier work, as one from pageable memory may. ``release(event)`` hands the blocks back once done.
     """
 
     BLOCK = 1 << 18
@@ -134,28 +137,37 @@ class Uploads:
     def __init__(self) -> None:
         self._blocks: list[Any] = []
         self._view = np.zeros(0, np.uint8)
+        self._device: cp.ndarray | None = None
         self._used = 0
+        self._flushed = 0
 
     def __call__(self, values: Any, dtype: Any, keep: list[Any]) -> cp.ndarray:
         host = np.ascontiguousarray(values, dtype=dtype)
         nbytes = host.nbytes
-        if self._used + nbytes > len(self._view):
+        if self._device is None or self._used + nbytes > len(self._view):
+            self.flush()
             block, self._view = pinned_pool().take(max(self.BLOCK, nbytes))
             self._blocks.append(block)
-            self._used = 0
-        staged = self._view[self._used : self._used + nbytes]
+            self._device = cp.empty(len(self._view), cp.uint8)
+            keep.append(self._device)
+            self._used = self._flushed = 0
+        start = self._used
+        self._view[start : start + nbytes] = host.reshape(-1).view(np.uint8)
         self._used += nbytes + (-nbytes % 16)
-        staged[:] = host.reshape(-1).view(np.uint8)
-        device = cp.empty(host.shape, host.dtype)
-        to_device(device, staged, cp.cuda.get_current_stream())
-        keep.append(device)
-        return device
+        return self._device[start : start + nbytes].view(host.dtype).reshape(host.shape)
+
+    def flush(self) -> None:
+        """Queue the copy of what was staged since the last flush, on the current stream."""
+        if self._device is not None and self._used > self._flushed:
+            chunk = slice(self._flushed, self._used)
+            to_device(self._device[chunk], self._view[chunk], cp.cuda.get_current_stream())
+            self._flushed = self._used
 
     def release(self, event: cp.cuda.Event) -> None:
         for block in self._blocks:
             pinned_pool().give(block, event)
         self._blocks.clear()
-        self._view, self._used = np.zeros(0, np.uint8), 0
+        self._view, self._device, self._used, self._flushed = np.zeros(0, np.uint8), None, 0, 0
 
 
 _Piece = tuple["ByteSource", int, int, np.ndarray, int]  # (source, file offset, nbytes, block bytes, position)
