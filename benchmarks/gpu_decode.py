@@ -8,7 +8,8 @@ rows), (c) deflate 256x256 tiles, (e) zstd tiles, (f) LZW + predictor tiles, and
 uint16 deflate tiles; besides: (b16) deflate strips of 16 rows and (g) LZW tiles without predictor. Per file: tiffstream GPU batch (all pages
 in one decode call) and page by page, nvImageCodec batch (UNCHANGED, allow_any_depth), tifffile; MPix/s,
 ratio to nvImageCodec, and whether each output equals tifffile's. Then page 31's three levels and 1,000
-random 512x512 regions. End to end: file bytes to device arrays, synchronized.
+random 512x512 regions. End to end: file bytes to device arrays, synchronized. Our batch and nvImageCodec's are
+timed in turn (ours, theirs, ours, ...; medians), so both see the same spells of the shared host.
 """
 
 from __future__ import annotations
@@ -100,15 +101,23 @@ def sync() -> None:
 
 
 def timed(func, repeats: int) -> float:
-    func()
-    sync()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
+    return timed_together([func], repeats)[0]
+
+
+def timed_together(funcs: list, repeats: int) -> list[float]:
+    """Median seconds of each of ``funcs`` (each warmed up once), run in turn ``repeats`` times: peers
+    measured in the same stretch of time, so a slow spell of the shared host slows all of them alike."""
+    for func in funcs:
         func()
         sync()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    times: list[list[float]] = [[] for _ in funcs]
+    for _ in range(repeats):
+        for func, spent in zip(funcs, times):
+            start = time.perf_counter()
+            func()
+            sync()
+            spent.append(time.perf_counter() - start)
+    return [statistics.median(spent) for spent in times]
 
 
 def profile(path: pathlib.Path, title: str, func) -> None:
@@ -190,7 +199,6 @@ def main() -> None:
             opened = tiffstream.CodeStream(str(path))
             return ours.decode([opened.get_sub_code_stream(image_idx=i) for i in range(count)], params=params)
 
-        t_batch = timed(ours_batch, args.repeats)
         t_single = timed(lambda: [ours.decode(s, params=params) for s in streams], max(1, args.repeats // 2))
         t_tifffile = (
             float("nan")
@@ -199,6 +207,7 @@ def main() -> None:
         )
         nv = "absent"
         t_nv = float("nan")
+        t_batch = None
         if theirs is not None:
             nv_cs = nvimgcodec.CodeStream(str(path))
             nv_streams = [nv_cs.get_sub_code_stream(image_idx=i) for i in range(count)]
@@ -216,8 +225,10 @@ def main() -> None:
                         [opened.get_sub_code_stream(image_idx=i) for i in range(count)], params=their_params
                     )
 
-                t_nv = timed(theirs_batch, args.repeats)
+                t_batch, t_nv = timed_together([ours_batch, theirs_batch], args.repeats)  # in turn
                 nv = f"{mpix / t_nv:7.0f} MP/s equal={equal}"
+        if t_batch is None:
+            t_batch = timed(ours_batch, args.repeats)
         rows.append((case, mpix / t_batch, mpix / t_single, nv, t_nv / t_batch, mpix / t_tifffile, ok))
     print(
         f"{'case':<28} {'ours batch':>11} {'ours 1-by-1':>12} {'nvImageCodec batch':>28} {'ratio':>6} {'tifffile16':>10} equal"

@@ -256,8 +256,8 @@ def _check(group: stages.Group, sizes: np.ndarray) -> None:
 def _fill_truncated(group: stages.Group, sizes: np.ndarray) -> None:
     """Rows a truncated chunk lacks get the fill value, as on the CPU (``sizes``: decoded bytes)."""
     col = group.col
-    if not len(col.get("job", ())):
-        return
+    if not len(col.get("job", ())) or (sizes >= col["height"] * col["row_bytes"]).all():
+        return  # every chunk decoded all its rows
     w = stages.windows(group)
     decoded_rows = np.minimum(col["height"], sizes // np.maximum(col["row_bytes"], 1))  # as kernel decoded_rows
     got = decoded_rows - (w["cy0"] - col["y"])

@@ -240,21 +240,14 @@ def upload(group: Group, copy: cp.cuda.Stream) -> cp.ndarray:
     return device
 
 
-def _leading_bytes(group: Group, select: slice) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The first two bytes (int64; 0 past the chunk's end) and the size of each chunk of ``select``, from the
-    host copy of the chunks: how zlib and old-style LZW data are told apart."""
+def _check_zlib(group: Group, select: slice) -> None:
+    """Every Deflate chunk of ``select`` must be a zlib stream (checked on the host copy of its first bytes):
+    nvcomp decodes the raw Deflate inside it."""
     col = group.col
     assert group.reading is not None
-    start, size = col["start"][select], col["nbytes"][select]
-    lead = group.reading.bytes_at(start, 2).astype(np.int64)
-    b0 = np.where(size >= 1, lead[:, 0], 0)
-    b1 = np.where(size >= 2, lead[:, 1], 0)
-    return b0, b1, size
-
-
-def _check_zlib(group: Group, select: slice) -> None:
-    col = group.col
-    b0, b1, size = _leading_bytes(group, select)
+    size = col["nbytes"][select]
+    lead = group.reading.bytes_at(col["start"][select], 2).astype(np.int64)
+    b0, b1 = lead[:, 0], lead[:, 1]
     zlib = (size >= 6) & ((b0 & 0x0F) == 8) & ((b0 * 256 + b1) % 31 == 0) & ((b1 & 0x20) == 0)
     if not zlib.all():
         bad = select.start + int(np.argmin(zlib))
@@ -276,25 +269,15 @@ def _copy_chunks(group: Group, sources: np.ndarray, sizes: np.ndarray, targets: 
     launch_per_chunk("scatter", n, 1, args, threads=256)
 
 
-def launch_lzw(
-    args: tuple[Any, ...], written: cp.ndarray, count: int, widest: int, old_style: cp.ndarray | None = None
-) -> str:
+def launch_lzw(args: tuple[Any, ...], written: cp.ndarray, count: int, widest: int) -> str:
     """Queue LZW decoding of ``count`` chunks (``args``: sources, sizes, outputs, capacities; ``widest``: the
-    largest capacity; ``old_style``: uint8 per chunk, 1 where it is pre-5.0 libtiff LZW): a warp per chunk,
-    16-bit output positions where chunks allow. Returns the kernel's name."""
+    largest capacity): a warp per chunk, 16-bit output positions where chunks allow; each chunk in today's
+    or the old (pre-5.0 libtiff) style, as its first bytes say. Returns the kernel's name."""
     name, slot_bytes = ("lzw_decode32", 4) if widest > _LZW_SMALL else ("lzw_decode16", 2)
     shared = _LZW_WARPS * _LZW_SLOTS * slot_bytes
-    old = old_style if old_style is not None else cp.zeros(max(count, 1), cp.uint8)
     grid, block = (-(-count // _LZW_WARPS),), (32 * _LZW_WARPS,)
-    kernel(name)(grid, block, (*args, written, old, np.int64(count)), shared_mem=shared)
+    kernel(name)(grid, block, (*args, written, np.int64(count)), shared_mem=shared)
     return name
-
-
-def _old_style_lzw(group: Group, select: slice) -> np.ndarray:
-    """1 for each LZW chunk of ``select`` in the old style (LSB-first codes; it starts 0x00 0x?1, as libtiff
-    tells them apart), else 0."""
-    b0, b1, size = _leading_bytes(group, select)
-    return ((size >= 2) & (b0 == 0) & ((b1 & 1) == 1)).astype(np.uint8)
 
 
 def decompress(group: Group, device: cp.ndarray) -> None:
@@ -346,9 +329,8 @@ def decompress(group: Group, device: cp.ndarray) -> None:
             continue
         args = (group.up(base + start, np.uint64), group.up(size), group.up(out_ptrs, np.uint64), group.up(capacity))
         if kind == "lzw":
-            old_style = group.up(_old_style_lzw(group, select), np.uint8)
             group.flush()
-            launch_lzw(args, sizes, n, int(capacity.max()), old_style)
+            launch_lzw(args, sizes, n, int(capacity.max()))
         else:
             group.flush()
             kernel("packbits_decode")((-(-n // 64),), (64,), (*args, sizes, np.int64(n)))

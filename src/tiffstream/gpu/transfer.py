@@ -39,9 +39,10 @@ __all__ = [
 _READ_THREADS = max(1, min(8, os.cpu_count() or 1))  # 8 kept pace with 16 on an H200 host (16 cores)
 _PIECE = 4 << 20  # reads are cut into pieces of at most this many bytes, spread over the descriptors
 NATIVE_READS = True  # local files on glibc's AIO threads where available (False: our read threads, to compare)
-# when the reads of local files start: "block" (a pinned block's reads at once, on one descriptor, once it is
-# full; the last block's spread over all at the group's end), "image" (each image's as it is added), "group"
-SUBMIT = "block"
+# when the reads of local files start: "image" (each image's, as it is added, spread over the descriptors),
+# "block" (a pinned block's at once, on one descriptor, once it is full), "group" (when the group closes).
+# On an H200 host "image" and "block" were alike and "group" slower (its last reads are on the critical path)
+SUBMIT = "image"
 WORKER_STREAMS = 4  # groups take turns on these, so up to 4 decompress at once (2 kept an H200 half idle on deflate)
 
 

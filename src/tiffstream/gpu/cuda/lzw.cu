@@ -52,11 +52,11 @@ __device__ __forceinline__ void lzw_copy(u8* out, unsigned now, bool literal, in
     }
 }
 
-// written[c]: bytes decoded (at most the capacity), or -1 for an invalid code; old_style[c]: 1 for the old
-// style. P holds output positions: u16 for chunks up to 64 KiB (7.5 KiB of shared memory a warp), u32 beyond.
+// written[c]: bytes decoded (at most the capacity), or -1 for an invalid code. A chunk is in the old style when
+// it starts with the bytes 0x00 0x?1, as libtiff tells them apart. P holds output positions: u16 for chunks up to 64 KiB (7.5 KiB of shared memory a warp), u32 beyond.
 template <typename P>
 __device__ void lzw_decode(const u64* src, const i64* src_size, const u64* dst, const i64* dst_capacity, i64* written,
-                           const u8* old_style, long long nchunks, P* tables) {
+                           long long nchunks, P* tables) {
     const int lane = threadIdx.x & 31;
     const unsigned all = 0xffffffffu;
     long long c = (long long)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
@@ -64,7 +64,7 @@ __device__ void lzw_decode(const u64* src, const i64* src_size, const u64* dst, 
     P* start_of = tables + (threadIdx.x >> 5) * LZW_SLOTS;  // start_of[j]: where code j of the segment's output starts
     const u8* in = (const u8*)src[c];
     long long size = src_size[c], total_bits = size * 8;
-    const int late = old_style[c] ? 1 : 0;  // the same for the whole warp
+    const int late = size >= 2 && __ldg(in) == 0 && (__ldg(in + 1) & 1) ? 1 : 0;  // old style (the whole warp)
     u8* out = (u8*)dst[c];
     long long capacity = dst_capacity[c];
     long long most = sizeof(P) == 2 ? 65536LL : 0xffffffffLL;
@@ -147,12 +147,12 @@ __device__ void lzw_decode(const u64* src, const i64* src_size, const u64* dst, 
 }
 
 extern "C" __global__ void lzw_decode16(const u64* s, const i64* ss, const u64* d, const i64* dc, i64* w,
-                                        const u8* old, long long n) {
+                                        long long n) {
     extern __shared__ u16 lzw_tables16[];
-    lzw_decode<u16>(s, ss, d, dc, w, old, n, lzw_tables16);
+    lzw_decode<u16>(s, ss, d, dc, w, n, lzw_tables16);
 }
 extern "C" __global__ void lzw_decode32(const u64* s, const i64* ss, const u64* d, const i64* dc, i64* w,
-                                        const u8* old, long long n) {
+                                        long long n) {
     extern __shared__ u32 lzw_tables32[];
-    lzw_decode<u32>(s, ss, d, dc, w, old, n, lzw_tables32);
+    lzw_decode<u32>(s, ss, d, dc, w, n, lzw_tables32);
 }
