@@ -55,10 +55,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("file")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--submit", choices=("block", "image", "group"), help="when chunk reads start (tuning)")
+    parser.add_argument("--submit-mb", type=float, help="reads start once this many MB wait (tuning)")
     args = parser.parse_args()
-    if args.submit:
-        transfer.SUBMIT = args.submit
+    if args.submit_mb is not None:
+        transfer.SUBMIT_BYTES = int(args.submit_mb * 2**20)
     log: list[Entry] = []
     instrument(log)
     decoder = tiffstream.Decoder(backends=[tiffstream.BackendKind.GPU_ONLY])

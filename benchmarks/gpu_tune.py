@@ -1,8 +1,10 @@
 """A/B of the GPU pipeline's settings, interleaved in one process: for each case, nvImageCodec's batch once,
 then every variant in turn, ``--rounds`` times; prints MPix/s and the ratio to nvImageCodec per variant and
 round. A variant is comma-separated settings: ``workers=N`` (worker streams), ``first=MB`` and ``max=MB``
-(group sizes), ``submit=block|image|group`` (when chunk reads start), ``readers=N`` (descriptors reads are
-spread over, so glibc AIO threads at once); ``default`` is the library as it is.
+(group sizes), ``submit=MB`` (chunk reads start once this many wait), ``spread=MB`` (bytes of reads a
+descriptor takes in turn), ``readers=N`` (descriptors, so glibc AIO threads at once); ``default`` is the
+library as it is. The case ``regions`` is 1,000 random 512x512 regions of (c); without nvImageCodec only
+MPix/s are printed.
 
 python benchmarks/gpu_tune.py --cases d,c --variants default workers=2 first=16,max=256
 """
@@ -13,8 +15,10 @@ import argparse
 import pathlib
 import sys
 
+import numpy as np
+
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from gpu_decode import PARAMS, add_dir_argument, files, timed
+from gpu_decode import PARAMS, add_dir_argument, files, letter, timed
 
 import tiffstream
 from tiffstream.gpu import backend, transfer
@@ -23,7 +27,8 @@ _DEFAULTS = {
     "workers": transfer.WORKER_STREAMS,
     "first": backend.FIRST_GROUP_BYTES,
     "max": backend.MAX_GROUP_BYTES,
-    "submit": transfer.SUBMIT,
+    "submit": transfer.SUBMIT_BYTES,
+    "spread": transfer.SPREAD_BYTES,
     "readers": transfer._READ_THREADS,
 }
 
@@ -35,8 +40,21 @@ def apply(variant: str) -> None:
     transfer.worker_streams.cache_clear()
     backend.FIRST_GROUP_BYTES = int(float(settings.get("first", _DEFAULTS["first"] / 2**20)) * 2**20)
     backend.MAX_GROUP_BYTES = int(float(settings.get("max", _DEFAULTS["max"] / 2**20)) * 2**20)
-    transfer.SUBMIT = settings.get("submit", _DEFAULTS["submit"])
+    transfer.SUBMIT_BYTES = int(float(settings.get("submit", _DEFAULTS["submit"] / 2**20)) * 2**20)
+    transfer.SPREAD_BYTES = int(float(settings.get("spread", _DEFAULTS["spread"] / 2**20)) * 2**20)
     transfer._READ_THREADS = int(settings.get("readers", _DEFAULTS["readers"]))
+
+
+def _regions(path: pathlib.Path, module) -> list:
+    """1,000 random 512x512 regions of the file's pages, as ``gpu_decode.py`` draws them (any module with
+    nvImageCodec's API)."""
+    stream = module.CodeStream(str(path))
+    rng = np.random.default_rng(0)
+    pages, ys, xs = rng.integers(0, 192, 1000), rng.integers(0, 1567 - 512, 1000), rng.integers(0, 2048 - 512, 1000)
+    return [
+        stream.get_sub_code_stream(image_idx=int(i), region=module.Region(int(y), int(x), int(y) + 512, int(x) + 512))
+        for i, y, x in zip(pages, ys, xs)
+    ]
 
 
 def main() -> None:
@@ -48,34 +66,54 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
-    from nvidia import nvimgcodec
-
-    theirs = nvimgcodec.Decoder(backends=[nvimgcodec.Backend(nvimgcodec.BackendKind.GPU_ONLY)])
-    their_params = nvimgcodec.DecodeParams(color_spec=nvimgcodec.ColorSpec.UNCHANGED, allow_any_depth=True)
+    try:
+        from nvidia import nvimgcodec
+    except ImportError:
+        nvimgcodec = None
     ours = tiffstream.Decoder(backends=[tiffstream.BackendKind.GPU_ONLY])
     params = tiffstream.DecodeParams(**PARAMS)
-    for case, path in files(args.dir, False, set(args.cases.split(","))).items():
-        opened = tiffstream.CodeStream(str(path))
-        count, first = opened.num_images, ours.decode(opened.get_sub_code_stream(image_idx=0), params=params)
-        mpix = first.shape[0] * first.shape[1] * count / 1e6  # the pages are alike
+    if nvimgcodec is not None:
+        theirs = nvimgcodec.Decoder(backends=[nvimgcodec.Backend(nvimgcodec.BackendKind.GPU_ONLY)])
+        their_params = nvimgcodec.DecodeParams(color_spec=nvimgcodec.ColorSpec.UNCHANGED, allow_any_depth=True)
+    cases = args.cases.split(",")
+    wanted = {"c" if case == "regions" else case for case in cases}
+    paths = {letter(case): path for case, path in files(args.dir, False, wanted).items()}
+    for case in cases:
+        path = paths["c" if case == "regions" else case]
+        if case == "regions":
+            subs, mpix = _regions(path, tiffstream), 1000 * 512 * 512 / 1e6
+            nv_subs = _regions(path, nvimgcodec) if nvimgcodec is not None else None
 
-        def theirs_batch() -> object:
-            opened = nvimgcodec.CodeStream(str(path))
-            return theirs.decode([opened.get_sub_code_stream(image_idx=i) for i in range(count)], params=their_params)
+            def ours_batch() -> object:
+                return ours.decode(subs, params=params)
 
-        def ours_batch() -> object:
+            def theirs_batch() -> object:
+                return theirs.decode(nv_subs, params=their_params)
+
+        else:
             opened = tiffstream.CodeStream(str(path))
-            return ours.decode([opened.get_sub_code_stream(image_idx=i) for i in range(count)], params=params)
+            count, first = opened.num_images, ours.decode(opened.get_sub_code_stream(image_idx=0), params=params)
+            mpix = first.shape[0] * first.shape[1] * count / 1e6  # the pages are alike
+
+            def theirs_batch() -> object:
+                opened = nvimgcodec.CodeStream(str(path))
+                return theirs.decode(
+                    [opened.get_sub_code_stream(image_idx=i) for i in range(count)], params=their_params
+                )
+
+            def ours_batch() -> object:
+                opened = tiffstream.CodeStream(str(path))
+                return ours.decode([opened.get_sub_code_stream(image_idx=i) for i in range(count)], params=params)
 
         for round_number in range(args.rounds):
-            t_nv = timed(theirs_batch, args.repeats)
+            t_nv = timed(theirs_batch, args.repeats) if nvimgcodec is not None else float("nan")
             cells = [f"nvImageCodec {mpix / t_nv:6.0f}"]
             for variant in args.variants:
                 apply(variant)
                 t = timed(ours_batch, args.repeats)
                 cells.append(f"{variant} {mpix / t:6.0f} ({t_nv / t:4.2f}x)")
             apply("default")
-            print(f"{case:<28} round {round_number + 1}: " + "; ".join(cells), flush=True)
+            print(f"{case:<10} round {round_number + 1}: " + "; ".join(cells), flush=True)
 
 
 if __name__ == "__main__":

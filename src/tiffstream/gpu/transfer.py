@@ -39,10 +39,11 @@ __all__ = [
 _READ_THREADS = max(1, min(8, os.cpu_count() or 1))  # 8 kept pace with 16 on an H200 host (16 cores)
 _PIECE = 4 << 20  # reads are cut into pieces of at most this many bytes, spread over the descriptors
 NATIVE_READS = True  # local files on glibc's AIO threads where available (False: our read threads, to compare)
-# when the reads of local files start: "image" (each image's, as it is added, spread over the descriptors),
-# "block" (a pinned block's at once, on one descriptor, once it is full), "group" (when the group closes).
-# On an H200 host "image" and "block" were alike and "group" slower (its last reads are on the critical path)
-SUBMIT = "image"
+# Reads of local files start once this many bytes wait (and when the group closes): each submit wakes glibc
+# AIO threads, which costs the host (1,000 small regions read one image at a time: 2x slower), while reads
+# started only when a group closes put its last reads on the critical path
+SUBMIT_BYTES = 4 << 20
+SPREAD_BYTES = 2 << 20  # consecutive reads of a submit share a descriptor (so a thread) up to this many bytes
 WORKER_STREAMS = 4  # groups take turns on these, so up to 4 decompress at once (2 kept an H200 half idle on deflate)
 
 
@@ -204,6 +205,7 @@ class PendingReads:
         self._queued: list[tuple[list[int], _Piece]] = []  # native reads not yet started, with descriptors
         self._deferred: list[_Piece] = []  # for the read threads
         self._futures: list[Future[None]] = []
+        self._queued_bytes = 0
         self._turn = 0  # which duplicate descriptor the next native read uses
         self._handed = False  # the blocks went to ``upload``'s caller
 
@@ -216,8 +218,6 @@ class PendingReads:
         """Reserve ``footprint`` bytes for one image and start its ``runs`` (file offset, nbytes, position in
         the footprint); returns where the footprint starts in the group's buffer."""
         if not self._blocks or len(self._blocks[-1].view) - self._blocks[-1].used < footprint:
-            if SUBMIT == "block":
-                self._submit(spread=False)
             self._blocks.append(_Block(*pinned_pool().take(max(self.BLOCK, footprint)), self.nbytes))
         last = self._blocks[-1]
         view, offset = last.view, last.used
@@ -233,21 +233,24 @@ class PendingReads:
             self._deferred += pieces
             return base
         self._queued += [(fds, piece) for piece in pieces]
-        if SUBMIT == "image":
-            self._submit(spread=True)
+        self._queued_bytes += footprint
+        if self._queued_bytes >= SUBMIT_BYTES:
+            self._submit()
         return base
 
-    def _submit(self, spread: bool) -> None:
-        """Start the queued native reads: each on the next descriptor (``spread``), or all on one, where
-        glibc runs them one after another on one of its threads (one wake-up for a whole block)."""
-        queued, self._queued = self._queued, []
+    def _submit(self) -> None:
+        """Start the queued native reads, spread over the descriptors ``SPREAD_BYTES`` at a time (glibc runs
+        one descriptor's reads one after another on one of its threads)."""
+        queued, self._queued, self._queued_bytes = self._queued, [], 0
         if not queued:
             return
-        native = []
+        native, spread = [], 0
         for fds, (_, begin, nbytes, view, at) in queued:
             native.append((fds[self._turn % len(fds)], begin, nbytes, view.ctypes.data + at))
-            self._turn += spread
-        self._turn += not spread
+            spread += nbytes
+            if spread >= SPREAD_BYTES:
+                self._turn, spread = self._turn + 1, 0
+        self._turn += spread > 0
         if self._native is None:
             self._native = aio.AioReads()
         self._pieces += [piece for _, piece in queued]
@@ -256,7 +259,7 @@ class PendingReads:
     def seal(self) -> None:
         """No more images: start the reads not yet started (spread over the descriptors, or one run of
         pieces a read thread)."""
-        self._submit(spread=True)
+        self._submit()
         pieces, self._deferred = self._deferred, []
         if not pieces:
             return
@@ -318,7 +321,7 @@ class PendingReads:
 
     def abandon(self) -> None:
         """Let the reads finish (their errors do not matter any more) and give the blocks back."""
-        self._deferred, self._queued = [], []
+        self._deferred, self._queued, self._queued_bytes = [], [], 0
         wait_all(self._futures)
         if self._native is not None:
             try:
