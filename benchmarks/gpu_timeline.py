@@ -44,9 +44,8 @@ def instrument(log: list[Entry]) -> None:
     for name in ("make_columns", "upload", "decompress", "post_process", "scatter"):
         wrap(stages, name, True)
     wrap(transfer.PendingReads, "wait", False)  # time the host waits for a group's reads
-    wrap(stages, "image_reads", False)  # per image: which runs to read
-    wrap(transfer.PendingReads, "add", False, "reserve")  # per image: reads reserved (and started)
-    wrap(transfer.PendingReads, "_submit", False)  # reads started on glibc's AIO threads
+    wrap(stages, "stage", False)  # reads of the images added since the last call planned and started
+    wrap(transfer.PendingReads, "_start", False)  # of which: reads started on glibc's AIO threads
     wrap(backend.GpuBatch, "add", False)
     wrap(backend.GpuBatch, "finish", False)
 
@@ -58,7 +57,7 @@ def main() -> None:
     parser.add_argument("--submit-mb", type=float, help="reads start once this many MB wait (tuning)")
     args = parser.parse_args()
     if args.submit_mb is not None:
-        transfer.SUBMIT_BYTES = int(args.submit_mb * 2**20)
+        backend.STAGE_BYTES = int(args.submit_mb * 2**20)
     log: list[Entry] = []
     instrument(log)
     decoder = tiffstream.Decoder(backends=[tiffstream.BackendKind.GPU_ONLY])
@@ -76,7 +75,7 @@ def main() -> None:
     adds = [entry for entry in log if entry[0] == "add"]
     print(f"total {total * 1e3:.1f} ms; {len(adds)} images added from {1e3 * (adds[0][1] - t0):.1f} to ", end="")
     print(f"{1e3 * (adds[-1][2] - t0):.1f} ms ({1e3 * sum(e[2] - e[1] for e in adds):.1f} ms inside add)")
-    per_call = ("add", "image_reads", "reserve", "_submit")
+    per_call = ("add", "stage", "_start")
     for name in per_call[1:]:
         calls = [entry for entry in log if entry[0] == name]
         print(f"  {name}: {len(calls)} calls, {1e3 * sum(e[2] - e[1] for e in calls):.2f} ms")

@@ -1,7 +1,7 @@
 """A/B of the GPU pipeline's settings, interleaved in one process: for each case, nvImageCodec's batch once,
 then every variant in turn, ``--rounds`` times; prints MPix/s and the ratio to nvImageCodec per variant and
 round. A variant is comma-separated settings: ``workers=N`` (worker streams), ``first=MB`` and ``max=MB``
-(group sizes), ``submit=MB`` (chunk reads start once this many wait), ``spread=MB`` (bytes of reads a
+(group sizes), ``submit=MB`` (chunk reads start once this many MB of images wait), ``spread=MB`` (bytes of reads a
 descriptor takes in turn), ``readers=N`` (descriptors, so glibc AIO threads at once); ``default`` is the
 library as it is. The case ``regions`` is 1,000 random 512x512 regions of (c); without nvImageCodec only
 MPix/s are printed.
@@ -27,7 +27,7 @@ _DEFAULTS = {
     "workers": transfer.WORKER_STREAMS,
     "first": backend.FIRST_GROUP_BYTES,
     "max": backend.MAX_GROUP_BYTES,
-    "submit": transfer.SUBMIT_BYTES,
+    "submit": backend.STAGE_BYTES,
     "spread": transfer.SPREAD_BYTES,
     "readers": transfer._READ_THREADS,
 }
@@ -40,7 +40,7 @@ def apply(variant: str) -> None:
     transfer.worker_streams.cache_clear()
     backend.FIRST_GROUP_BYTES = int(float(settings.get("first", _DEFAULTS["first"] / 2**20)) * 2**20)
     backend.MAX_GROUP_BYTES = int(float(settings.get("max", _DEFAULTS["max"] / 2**20)) * 2**20)
-    transfer.SUBMIT_BYTES = int(float(settings.get("submit", _DEFAULTS["submit"] / 2**20)) * 2**20)
+    backend.STAGE_BYTES = int(float(settings.get("submit", _DEFAULTS["submit"] / 2**20)) * 2**20)
     transfer.SPREAD_BYTES = int(float(settings.get("spread", _DEFAULTS["spread"] / 2**20)) * 2**20)
     transfer._READ_THREADS = int(settings.get("readers", _DEFAULTS["readers"]))
 

@@ -29,9 +29,9 @@ if TYPE_CHECKING:
 __all__ = [
     "KINDS",
     "Group",
-    "ImageReads",
+    "Staged",
+    "compressed_bytes",
     "decompress",
-    "image_reads",
     "launch_lzw",
     "make_columns",
     "post_process",
@@ -63,7 +63,7 @@ class Group:
     checks: list[tuple[str, int, int, cp.ndarray | None]] = field(default_factory=list)  # kind, first, stop, status
     uploads: Uploads = field(default_factory=Uploads)
     pinned: list[tuple[Any, cp.cuda.Event]] = field(default_factory=list)  # staging blocks and their upload events
-    staged: list[ImageReads] = field(default_factory=list)  # per job: where its chunks are in ``reading``
+    staged: list[Staged] = field(default_factory=list)  # where the jobs' chunks are in ``reading``, in order
     reading: PendingReads | None = None  # chunk reads in the background, until the group is queued
 
     def read(self) -> bool:
@@ -123,10 +123,10 @@ def make_columns(group: Group) -> None:
         job.out = cp.full(shape, plan.fill_value, dtype) if missing[number] else cp.empty(shape, dtype)
     kinds = np.array([KINDS.index(GPU_COMPRESSIONS[job.plan.compression]) for job in jobs], np.int64)
     staged = group.staged
-    starts = np.concatenate([reads.start + reads.base for reads in staged]) if staged else job_of
+    starts = np.concatenate([part.start for part in staged]) if staged else job_of
     table = np.concatenate([kinds[job_of][:, None], job_of[:, None], table, starts[:, None]], axis=1)
     if staged:
-        table[:, 4] = np.concatenate([reads.nbytes for reads in staged])  # cut off by the end of the file
+        table[:, 4] = np.concatenate([part.nbytes for part in staged])  # cut off by the end of the file
     table = table[present]
     table = table[np.lexsort((table[:, 1], table[:, 0]))]  # by kind, then image: each a contiguous run
     names = ("kind", "job", *TABLE_COLUMNS, "start")
@@ -150,76 +150,71 @@ def _runs(values: np.ndarray) -> list[tuple[int, int, int]]:
 
 
 @dataclass
-class ImageReads:
-    """Where one image's chunk bytes are read from and to: ``runs`` of (file offset, nbytes, position in
-    the image's ``footprint``), each chunk's ``start`` in that footprint and its ``nbytes`` (cut off by the
-    end of the file); one entry per row of ``job.chunks`` (missing chunks: start 0, not read)."""
+class Staged:
+    """Where the chunks of some images go in their group's buffer, one entry per row of their chunk tables
+    (concatenated in order): ``start`` there (0 for missing chunks) and ``nbytes`` (cut off by the end of the
+    file; 0 for missing chunks)."""
 
-    runs: list[tuple[int, int, int]]
     start: np.ndarray
     nbytes: np.ndarray
-    footprint: int
-    base: int = 0  # where the footprint starts in the group's buffer (set when the image joins a group)
 
 
-def image_reads(job: GpuJob) -> ImageReads:
-    """Plan the reads of one image's chunks: one read per run of nearby chunks (one for the whole image when
-    its chunks lie together, as writers put them). A chunk that starts past the end of the file is an error,
-    as on the CPU."""
+def compressed_bytes(job: GpuJob) -> int:
+    """Bytes of the image's chunks; a chunk that starts past the end of the file is an error, as on the CPU
+    (checked as each image comes, so the error names the right one)."""
     table, size = job.chunks, job.source.size
     offsets, nbytes = table[:, 1], table[:, 2]
+    if len(offsets) and int(offsets.max()) >= size:
+        outside = (offsets >= size) & (nbytes > 0)
+        if outside.any():
+            row = int(np.argmax(outside))
+            raise TiffTruncatedError(
+                f"chunk {table[row, 0]} starts at offset {offsets[row]}, past the end of the {size}-byte file",
+                path=job.plan.source_name,
+                offset=int(offsets[row]),
+            )
+    return int(nbytes.sum())
+
+
+def stage(jobs: list[GpuJob], reading: PendingReads) -> Staged:
+    """Start reading the chunks of ``jobs`` into ``reading`` (a group being filled): one read per run of
+    nearby chunks of a file, across the images (planned together: per image, 1,000 small regions cost more
+    to plan than to decode). Returns where each chunk goes."""
+    tables = [job.chunks for job in jobs]
+    table = np.concatenate(tables) if len(tables) > 1 else tables[0]
+    lengths = [len(t) for t in tables]
+    offsets, nbytes = table[:, 1], table[:, 2]
+    file_size = np.repeat(np.array([job.source.size for job in jobs], np.int64), lengths)
     present = (offsets > 0) & (nbytes > 0)
-    if not present.all():
-        offsets, nbytes = offsets[present], nbytes[present]
+    clipped = np.where(present, np.minimum(nbytes, file_size - offsets), 0)  # cut off by the file's end
     start = np.zeros(len(table), np.int64)
-    if not len(offsets):
-        return ImageReads([], start, np.zeros(len(table), np.int64), 0)
-    lo, top = int(offsets.min()), int(offsets.max())
-    if top >= size:
-        bad = int(np.argmax(offsets >= size))
-        row = np.flatnonzero(present)[bad]
-        raise TiffTruncatedError(
-            f"chunk {table[row, 0]} starts at offset {offsets[bad]}, past the end of the {size}-byte file",
-            path=job.plan.source_name,
-            offset=int(offsets[bad]),
-        )
-    nbytes = np.minimum(nbytes, size - offsets)  # cut off by the file's end
-    ends = offsets + nbytes
-    hi = int(ends.max())
-    if hi - lo <= int(nbytes.sum()) + _MAX_GAP:  # one read: the chunks lie together
-        runs, local = [(lo, hi - lo, 0)], offsets - lo
-        footprint = hi - lo
-    else:
-        order = np.argsort(offsets, kind="stable")
-        sorted_offsets = offsets[order]
-        reach = np.maximum.accumulate(ends[order])
-        breaks = np.flatnonzero(sorted_offsets[1:] - reach[:-1] > _MAX_GAP) + 1
-        runs, local, footprint = [], np.zeros(len(offsets), np.int64), 0
-        for first, last in zip(np.concatenate([[0], breaks]), np.concatenate([breaks, [len(order)]])):
-            begin, stop = int(sorted_offsets[first]), int(reach[last - 1])
+    sources: dict[int, list[int]] = {}
+    for number, job in enumerate(jobs):
+        sources.setdefault(id(job.source), []).append(number)
+    for numbers in sources.values():
+        rows = np.flatnonzero(present)
+        if len(sources) > 1:
+            rows = rows[np.isin(np.repeat(np.arange(len(jobs)), lengths)[rows], numbers)]
+        if not len(rows):
+            continue
+        order = rows[np.argsort(offsets[rows], kind="stable")]
+        begins, ends = offsets[order], offsets[order] + clipped[order]
+        reach = np.maximum.accumulate(ends)
+        breaks = (np.flatnonzero(begins[1:] - reach[:-1] > _MAX_GAP) + 1).tolist()
+        runs, footprint = [], 0
+        for first, last in zip([0, *breaks], [*breaks, len(order)]):
+            begin, stop = int(begins[first]), int(reach[last - 1])
             runs.append((begin, stop - begin, footprint))
-            local[order[first:last]] = footprint + sorted_offsets[first:last] - begin
+            start[order[first:last]] = footprint + begins[first:last] - begin
             footprint += stop - begin + (-(stop - begin) % _ALIGN)
-    footprint += -footprint % _ALIGN
-    if len(offsets) == len(table):
-        return ImageReads(runs, local, nbytes, footprint)
-    start[present] = local
-    clipped = np.zeros(len(table), np.int64)
-    clipped[present] = nbytes
-    return ImageReads(runs, start, clipped, footprint)
-
-
-def stage(job: GpuJob, reading: PendingReads) -> ImageReads:
-    """Start reading one image's chunks into ``reading`` (a group being filled); returns where they go."""
-    reads = image_reads(job)
-    reads.base = reading.add(job.source, reads.runs, reads.footprint)
-    return reads
+        start[order] += reading.add(jobs[numbers[0]].source, runs, footprint)
+    return Staged(start, clipped)
 
 
 def start_group(jobs: list[GpuJob], stream: cp.cuda.Stream) -> Group:
-    """A group of ``jobs`` whose reads have all been started (images not staged one by one as they came)."""
+    """A group of ``jobs`` whose reads have all been started at once."""
     reading = PendingReads()
-    group = Group(jobs, stream, staged=[stage(job, reading) for job in jobs], reading=reading)
+    group = Group(jobs, stream, staged=[stage(jobs, reading)] if jobs else [], reading=reading)
     reading.seal()
     return group
 

@@ -39,11 +39,7 @@ __all__ = [
 _READ_THREADS = max(1, min(8, os.cpu_count() or 1))  # 8 kept pace with 16 on an H200 host (16 cores)
 _PIECE = 4 << 20  # reads are cut into pieces of at most this many bytes, spread over the descriptors
 NATIVE_READS = True  # local files on glibc's AIO threads where available (False: our read threads, to compare)
-# Reads of local files start once this many bytes wait (and when the group closes): each submit wakes glibc
-# AIO threads, which costs the host (1,000 small regions read one image at a time: 2x slower), while reads
-# started only when a group closes put its last reads on the critical path
-SUBMIT_BYTES = 4 << 20
-SPREAD_BYTES = 2 << 20  # consecutive reads of a submit share a descriptor (so a thread) up to this many bytes
+SPREAD_BYTES = 2 << 20  # consecutive reads of one ``add`` share a descriptor (so a thread) up to this many bytes
 WORKER_STREAMS = 4  # groups take turns on these, so up to 4 decompress at once (2 kept an H200 half idle on deflate)
 
 
@@ -202,10 +198,8 @@ class PendingReads:
         self._blocks: list[_Block] = []
         self._native: aio.AioReads | None = None
         self._pieces: list[_Piece] = []  # native reads started, to complete short ones
-        self._queued: list[tuple[list[int], _Piece]] = []  # native reads not yet started, with descriptors
         self._deferred: list[_Piece] = []  # for the read threads
         self._futures: list[Future[None]] = []
-        self._queued_bytes = 0
         self._turn = 0  # which duplicate descriptor the next native read uses
         self._handed = False  # the blocks went to ``upload``'s caller
 
@@ -215,8 +209,8 @@ class PendingReads:
         return self._blocks[-1].position + self._blocks[-1].used if self._blocks else 0
 
     def add(self, source: ByteSource, runs: list[tuple[int, int, int]], footprint: int) -> int:
-        """Reserve ``footprint`` bytes for one image and start its ``runs`` (file offset, nbytes, position in
-        the footprint); returns where the footprint starts in the group's buffer."""
+        """Reserve ``footprint`` bytes for some images' chunks and start their ``runs`` (file offset, nbytes,
+        position in the footprint); returns where the footprint starts in the group's buffer."""
         if not self._blocks or len(self._blocks[-1].view) - self._blocks[-1].used < footprint:
             self._blocks.append(_Block(*pinned_pool().take(max(self.BLOCK, footprint)), self.nbytes))
         last = self._blocks[-1]
@@ -232,20 +226,14 @@ class PendingReads:
         if fds is None:
             self._deferred += pieces
             return base
-        self._queued += [(fds, piece) for piece in pieces]
-        self._queued_bytes += footprint
-        if self._queued_bytes >= SUBMIT_BYTES:
-            self._submit()
+        self._start(fds, pieces)
         return base
 
-    def _submit(self) -> None:
-        """Start the queued native reads, spread over the descriptors ``SPREAD_BYTES`` at a time (glibc runs
-        one descriptor's reads one after another on one of its threads)."""
-        queued, self._queued, self._queued_bytes = self._queued, [], 0
-        if not queued:
-            return
+    def _start(self, fds: list[int], pieces: list[_Piece]) -> None:
+        """Start native reads, spread over the descriptors ``SPREAD_BYTES`` at a time: glibc runs one
+        descriptor's reads one after another on one of its threads, so a few MiB wake one thread."""
         native, spread = [], 0
-        for fds, (_, begin, nbytes, view, at) in queued:
+        for _, begin, nbytes, view, at in pieces:
             native.append((fds[self._turn % len(fds)], begin, nbytes, view.ctypes.data + at))
             spread += nbytes
             if spread >= SPREAD_BYTES:
@@ -253,13 +241,11 @@ class PendingReads:
         self._turn += spread > 0
         if self._native is None:
             self._native = aio.AioReads()
-        self._pieces += [piece for _, piece in queued]
+        self._pieces += pieces
         self._native.submit(native)
 
     def seal(self) -> None:
-        """No more images: start the reads not yet started (spread over the descriptors, or one run of
-        pieces a read thread)."""
-        self._submit()
+        """No more images: start the reads that wait for the read threads (one run of pieces a thread)."""
         pieces, self._deferred = self._deferred, []
         if not pieces:
             return
@@ -275,8 +261,7 @@ class PendingReads:
 
     def done(self) -> bool:
         return (
-            not self._queued
-            and not self._deferred
+            not self._deferred
             and (self._native is None or self._native.done())
             and all(future.done() for future in self._futures)
         )
@@ -321,7 +306,7 @@ class PendingReads:
 
     def abandon(self) -> None:
         """Let the reads finish (their errors do not matter any more) and give the blocks back."""
-        self._deferred, self._queued, self._queued_bytes = [], [], 0
+        self._deferred = []
         wait_all(self._futures)
         if self._native is not None:
             try:
