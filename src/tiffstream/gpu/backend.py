@@ -1,9 +1,9 @@
 """Decode a batch of plans on the GPU as a pipeline of groups.
 
-Images are added one by one (the decoder builds each plan as it goes); every few megabytes of compressed
-chunks make a group, whose reads start in the background at once; once they are done (checked at each
-``add``, never waited for while there are plans to build), its upload and kernels are queued on one of four
-worker streams (``stages``). Nothing waits for the GPU until ``finish``: while the GPU decodes a group, the
+Images are added one by one (the decoder builds each plan as it goes); their chunk reads start in the
+background every few MiB of them, and every few tens of MiB make a group; once its reads are done (checked at
+each ``add``, never waited for while there are plans to build), its upload and kernels are queued on one of
+four worker streams (``stages``). Nothing waits for the GPU until ``finish``: while the GPU decodes a group, the
 next one is read and the host builds the plans after it. Groups start small (the GPU starts early) and
 grow; they never shrink again towards the end of the batch: nvcomp takes as long for a few chunks as for a
 thousand (each chunk is decoded by one small team of threads, ~10 MB/s), so small last groups only made the
@@ -61,9 +61,10 @@ class GpuJob:
 class GpuBatch:
     """Jobs decoded in groups on the current device; results are ready in the order of ``stream``.
 
-    A group moves through two steps: ``_launch`` (columns, outputs, reads started on the read threads) when
-    enough compressed bytes are waiting, then ``_queue_read`` (upload and kernels) once its reads are done,
-    checked at every ``add``; so the host never waits for reads while there are plans to build.
+    A group is filled as images come (``_stage`` starts their reads a few MiB at a time), then moves through
+    two steps: ``_launch`` (columns, outputs) when enough compressed bytes are in it, then ``_queue_read``
+    (upload and kernels) once its reads are done, checked at every ``add``; so the host never waits for reads
+    while there are plans to build.
     """
 
     read_ahead = True  # False: wait for each group's reads as soon as they start (for comparison)

@@ -1,10 +1,11 @@
 """The stages that decode one group of images on one stream, queued without waiting for the GPU.
 
-columns (numpy, one row per chunk, sorted by compression then image) -> start_reads (into pinned memory,
-in the background, while the host plans the next group) -> upload (on the copy stream) -> decompress
-(nvcomp for Deflate/Zstd, our kernels for LZW/PackBits, into one buffer; decoded sizes stay on the device)
--> post-process (byte order, predictors) -> scatter (every chunk's visible window into its output, one
-launch). Failures are recorded as device arrays in
+stage (as images are added: their chunk reads planned together and started into pinned memory, in the
+background, while the host plans the next images) -> columns (numpy, one row per chunk, sorted by compression
+then image; outputs allocated) -> upload (on the copy stream) -> decompress (nvcomp for Deflate/Zstd, our
+kernels for LZW/PackBits, into one buffer; decoded sizes stay on the device) -> post-process (byte order,
+predictors) -> scatter (every chunk's visible window into its output, one launch). Per-chunk descriptors go
+up through ``Group.up`` and one copy per ``Group.flush``. Failures are recorded as device arrays in
 ``Group.checks`` and read once the group is done (``backend.GpuBatch.finish``).
 """
 

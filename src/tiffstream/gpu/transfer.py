@@ -1,10 +1,11 @@
 """Host-to-device traffic of the GPU backend, none of which blocks the host on the GPU.
 
-Chunk bytes are read with parallel positioned reads into pinned memory, in the background while the host
-builds the next plans, and uploaded on a copy stream of their own, so one group's reads and upload overlap
-the planning of the next and the decoding of the previous one. Small per-chunk
-descriptor columns go up through pinned memory too: an upload from pageable memory may wait for the
-stream's earlier work, which would serialise the pipeline.
+Chunk bytes are read with parallel positioned reads into pooled pinned blocks, in the background while the
+host builds the next plans (a group's reads start a few MiB at a time as its images come, so they are mostly
+done when it closes), and uploaded on a copy stream of their own, so one group's reads and upload overlap the
+planning of the next and the decoding of the previous one. Small per-chunk descriptor columns go up through
+pinned memory too, staged and copied once before the kernels that read them: an upload from pageable memory
+may wait for the stream's earlier work, which would serialise the pipeline.
 """
 
 from __future__ import annotations
@@ -184,7 +185,7 @@ class _Block:
 class PendingReads:
     """One group's chunk bytes, read in the background into pooled pinned blocks as its images are added.
 
-    ``add`` reserves room for one image's read runs and starts them at once: local files on glibc's AIO
+    ``add`` reserves room for some images' read runs and starts them at once: local files on glibc's AIO
     threads (no GIL), so by the time the group closes most of its bytes are in; other sources are read on our
     read threads once the group is ``seal``-ed (each thread takes the GIL after every read, which would slow
     the host while it plans). ``done()`` never blocks; ``wait()`` blocks until every read has finished and
@@ -192,7 +193,7 @@ class PendingReads:
     into the group's device buffer: the blocks lie there one after another.
     """
 
-    BLOCK = 16 << 20  # a pinned block holds this many bytes of chunks (or one image's, when larger)
+    BLOCK = 16 << 20  # a pinned block holds this many bytes of chunks (or one ``add``'s, when larger)
 
     def __init__(self) -> None:
         self._blocks: list[_Block] = []
