@@ -1,0 +1,91 @@
+"""The GPU backend's host side, checked without a GPU: every chunk's bytes are read to where its group's
+columns say, and its first bytes are where the checks look, for tiles, strips, planes, regions, a cut file,
+several files in one group, reads on glibc's AIO threads and on ours, small and large groups.
+
+CuPy is replaced by ``tests/cupy_standin`` in a subprocess (kernels there do nothing; the GPU tests check the
+pixels on a device).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import tifffile
+
+STANDIN = pathlib.Path(__file__).parent / "cupy_standin"
+
+CHECK = r"""
+import json, pathlib, sys, warnings
+import numpy as np
+import tiffstream
+from tiffstream.gpu import backend, stages, transfer
+
+contents, counted = {}, {"groups": 0, "chunks": 0}
+upload = stages.upload
+
+
+def checked_upload(group, copy):
+    device = upload(group, copy)
+    staged = np.asarray(device)
+    col = group.col
+    for k in range(len(col["job"])):
+        name = group.jobs[col["job"][k]].plan.source_name
+        data = contents.setdefault(name, pathlib.Path(name).read_bytes())
+        offset, nbytes, start = int(col["offset"][k]), int(col["nbytes"][k]), int(col["start"][k])
+        assert offset + nbytes <= len(data), (name, offset, nbytes)
+        assert staged[start : start + nbytes].tobytes() == data[offset : offset + nbytes], (name, k, offset, start)
+        lead = group.reading.bytes_at(np.array([start]), 2)[0]
+        assert bytes(lead[: min(nbytes, 2)]) == data[offset : offset + min(nbytes, 2)], (name, k)
+    counted["groups"] += 1
+    counted["chunks"] += len(col["job"])
+    return device
+
+
+stages.upload = checked_upload
+rng = np.random.default_rng(7)
+for native in (True, False):
+    transfer.NATIVE_READS = native
+    for first, stage_bytes in ((1 << 12, 1 << 10), (1 << 16, 4 << 20), (1 << 30, 4 << 20)):
+        backend.STAGE_BYTES = stage_bytes
+        for regions in (False, True):
+            jobs = []
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                opened = [tiffstream.open(path) for path in sys.argv[1:]] * 2  # each file twice: two sources
+                for tif in opened:
+                    for page in tif.pages:
+                        plan, region = page.plan, None
+                        if regions:
+                            y, x = int(rng.integers(0, plan.height - 8)), int(rng.integers(0, plan.width - 8))
+                            region = (y, x, min(plan.height, y + 40), min(plan.width, x + 50))
+                        jobs.append(backend.GpuJob(plan, tif.source, region))
+                backend.decode_batch(jobs, first_group_bytes=first)
+            for tif in opened:
+                tif.close()
+print(json.dumps(counted))
+"""
+
+
+def test_chunks_are_read_where_the_columns_say(tmp_path: pathlib.Path) -> None:
+    rng = np.random.default_rng(3)
+    smooth = np.cumsum(rng.integers(0, 3, (4, 300, 410)), axis=2).astype(np.uint16)
+    paths = [tmp_path / name for name in ("tiles.tif", "strips.tif", "planes.tif", "cut.tif")]
+    gray = {"photometric": "minisblack"}
+    tifffile.imwrite(paths[0], smooth.astype(np.uint8), compression="lzw", predictor=True, tile=(64, 96), **gray)
+    tifffile.imwrite(paths[1], smooth, byteorder=">", compression="packbits", rowsperstrip=7, **gray)
+    tifffile.imwrite(paths[2], smooth[:3], photometric="rgb", planarconfig="separate", tile=(32, 64))
+    tifffile.imwrite(paths[3], smooth[0], compression="lzw", rowsperstrip=50, **gray)
+    with tifffile.TiffFile(paths[3]) as tif:
+        cut = tif.pages[0].dataoffsets[-1] + 5  # inside the last strip
+    paths[3].write_bytes(paths[3].read_bytes()[:cut])
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(STANDIN), os.environ.get("PYTHONPATH", "")])}
+    command = [sys.executable, "-c", CHECK, *map(str, paths)]
+    done = subprocess.run(command, check=False, capture_output=True, text=True, env=environment, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    counted = json.loads(done.stdout.strip().splitlines()[-1])
+    assert counted["groups"] > 40 and counted["chunks"] > 5000, counted
