@@ -185,7 +185,8 @@ def stage(jobs: list[GpuJob], reading: PendingReads) -> Staged:
     table = np.concatenate(tables) if len(tables) > 1 else tables[0]
     lengths = [len(t) for t in tables]
     offsets, nbytes = table[:, 1], table[:, 2]
-    file_size = np.repeat(np.array([job.source.size for job in jobs], np.int64), lengths)
+    sizes = [job.source.size for job in jobs]
+    file_size = sizes[0] if len(set(sizes)) == 1 else np.repeat(np.array(sizes, np.int64), lengths)
     present = (offsets > 0) & (nbytes > 0)
     clipped = np.where(present, np.minimum(nbytes, file_size - offsets), 0)  # cut off by the file's end
     start = np.zeros(len(table), np.int64)
@@ -199,16 +200,18 @@ def stage(jobs: list[GpuJob], reading: PendingReads) -> Staged:
         if not len(rows):
             continue
         order = rows[np.argsort(offsets[rows], kind="stable")]
-        begins, ends = offsets[order], offsets[order] + clipped[order]
-        reach = np.maximum.accumulate(ends)
-        breaks = (np.flatnonzero(begins[1:] - reach[:-1] > _MAX_GAP) + 1).tolist()
-        runs, footprint = [], 0
-        for first, last in zip([0, *breaks], [*breaks, len(order)]):
-            begin, stop = int(begins[first]), int(reach[last - 1])
-            runs.append((begin, stop - begin, footprint))
-            start[order[first:last]] = footprint + begins[first:last] - begin
-            footprint += stop - begin + (-(stop - begin) % _ALIGN)
-        start[order] += reading.add(jobs[numbers[0]].source, runs, footprint)
+        begins = offsets[order]
+        reach = np.maximum.accumulate(begins + clipped[order])
+        opens = np.concatenate([[True], begins[1:] - reach[:-1] > _MAX_GAP])  # a chunk that starts a new run
+        firsts = np.flatnonzero(opens)
+        run_begin = begins[firsts]
+        run_size = reach[np.append(firsts[1:], len(order)) - 1] - run_begin
+        padded = run_size + (-run_size % _ALIGN)
+        run_at = np.cumsum(padded) - padded  # where each run goes in the footprint
+        runs = list(zip(run_begin.tolist(), run_size.tolist(), run_at.tolist()))
+        base = reading.add(jobs[numbers[0]].source, runs, int(padded.sum()))
+        run_of = np.cumsum(opens) - 1
+        start[order] = base + run_at[run_of] + begins - run_begin[run_of]
     return Staged(start, clipped)
 
 
