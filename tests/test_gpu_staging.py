@@ -1,6 +1,7 @@
 """The GPU backend's host side, checked without a GPU: every chunk's bytes are read to where its group's
 columns say, and its first bytes are where the checks look, for tiles, strips, planes, regions, a cut file,
-several files in one group, reads on glibc's AIO threads and on ours, small and large groups.
+several files in one group, reads on glibc's AIO threads and on ours, small and large groups; and when the
+GPU runs out of memory, the group is done again in halves, and an image too big is a clear error.
 
 CuPy is replaced by ``tests/cupy_standin`` in a subprocess (kernels there do nothing; the GPU tests check the
 pixels on a device).
@@ -67,11 +68,39 @@ for native in (True, False):
                 backend.decode_batch(jobs, first_group_bytes=first)
             for tif in opened:
                 tif.close()
+
+# out of GPU memory: the group that failed is done again in halves (staged again); one image too big is an error
+import cupy
+
+launched, launch = [], backend.GpuBatch._launch
+
+
+def counted_launch(self, group):
+    launched.append(len(group.jobs))
+    launch(self, group)
+
+
+backend.GpuBatch._launch = counted_launch
+with tiffstream.open(sys.argv[1]) as tif:
+    jobs = [backend.GpuJob(page.plan, tif.source) for page in tif.pages]
+    capacity = sum(len(job.chunks) * job.plan.chunk_height * job.plan.chunk_width for job in jobs)
+    cupy.memory_limit = capacity * 5 // 8  # the whole group's decoded chunks do not fit, half of them do
+    outputs = backend.decode_batch(jobs, first_group_bytes=1 << 40)
+    assert launched[0] == len(jobs) and len(launched) >= 3, launched
+    assert [out.shape for out in outputs] == [job.plan.output_shape() for job in jobs]
+    cupy.memory_limit = 64
+    try:
+        backend.decode_batch(jobs[:1])
+    except tiffstream.TiffError as error:
+        assert "more GPU memory than is free" in str(error), error
+    else:
+        raise AssertionError("an image too big for the memory left was decoded")
+counted["launches"] = launched
 print(json.dumps(counted))
 """
 
 
-def test_chunks_are_read_where_the_columns_say(tmp_path: pathlib.Path) -> None:
+def test_chunks_are_read_where_the_columns_say_and_groups_split(tmp_path: pathlib.Path) -> None:
     rng = np.random.default_rng(3)
     smooth = np.cumsum(rng.integers(0, 3, (4, 300, 410)), axis=2).astype(np.uint16)
     paths = [tmp_path / name for name in ("tiles.tif", "strips.tif", "planes.tif", "cut.tif")]
@@ -89,3 +118,4 @@ def test_chunks_are_read_where_the_columns_say(tmp_path: pathlib.Path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     counted = json.loads(done.stdout.strip().splitlines()[-1])
     assert counted["groups"] > 40 and counted["chunks"] > 5000, counted
+    assert counted["launches"][0] == 4 and len(counted["launches"]) >= 3, counted  # 4 pages, then halves

@@ -45,6 +45,8 @@ def empty(shape: Any, dtype: Any = np.float64) -> ndarray:
     CALLS["allocation"] += 1
     dtype = np.dtype(dtype)
     nbytes = int(np.prod(shape)) * dtype.itemsize
+    if memory_limit is not None and nbytes > memory_limit:
+        raise cuda.memory.OutOfMemoryError(f"out of memory allocating {nbytes} bytes (stand-in limit)")
     if reuse_large and nbytes >= _BIG:
         if nbytes not in _reused:
             _reused[nbytes] = np.zeros(nbytes, np.uint8)
@@ -53,6 +55,7 @@ def empty(shape: Any, dtype: Any = np.float64) -> ndarray:
 
 
 reuse_large = False  # host timing: large arrays share a buffer per size, and large copies are skipped
+memory_limit: int | None = None  # an allocation larger than this raises OutOfMemoryError, as the GPU would
 
 
 def zeros(shape: Any, dtype: Any = np.float64) -> ndarray:
