@@ -128,8 +128,10 @@ def make_columns(group: Group) -> None:
     table = np.concatenate([kinds[job_of][:, None], job_of[:, None], table, starts[:, None]], axis=1)
     if staged:
         table[:, 4] = np.concatenate([part.nbytes for part in staged])  # cut off by the end of the file
-    table = table[present]
-    table = table[np.lexsort((table[:, 1], table[:, 0]))]  # by kind, then image: each a contiguous run
+    if not present.all():
+        table = table[present]
+    if len(set(kinds.tolist())) > 1:  # else the rows are in image order already
+        table = table[np.lexsort((table[:, 1], table[:, 0]))]  # by kind, then image: each a contiguous run
     names = ("kind", "job", *TABLE_COLUMNS, "start")
     col = {name: np.ascontiguousarray(table[:, i]) for i, name in enumerate(names)}
     # room for a whole strip even where the last one holds fewer rows (some writers pad it)
