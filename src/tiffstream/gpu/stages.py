@@ -114,7 +114,10 @@ def make_columns(group: Group) -> None:
     chunks = [job.chunks for job in jobs]
     table = np.concatenate(chunks) if chunks else np.zeros((0, len(TABLE_COLUMNS)), np.int64)
     job_of = np.repeat(np.arange(len(jobs)), [len(c) for c in chunks])
-    present = (table[:, 1] > 0) & (table[:, 2] > 0)
+    none = np.zeros(0, np.int64)
+    starts = np.concatenate([part.start for part in group.staged] or [none])
+    nbytes = np.concatenate([part.nbytes for part in group.staged] or [none])  # cut off by the file's end
+    present = nbytes > 0  # 0 for missing chunks (no offset or no byte count)
     missing = np.bincount(job_of[~present], minlength=len(jobs))
     for number, job in enumerate(jobs):
         plan = job.plan
@@ -123,11 +126,8 @@ def make_columns(group: Group) -> None:
         check_allocation(plan, job.source, shape, dtype)  # as the CPU backend: before allocating
         job.out = cp.full(shape, plan.fill_value, dtype) if missing[number] else cp.empty(shape, dtype)
     kinds = np.array([KINDS.index(GPU_COMPRESSIONS[job.plan.compression]) for job in jobs], np.int64)
-    staged = group.staged
-    starts = np.concatenate([part.start for part in staged]) if staged else job_of
     table = np.concatenate([kinds[job_of][:, None], job_of[:, None], table, starts[:, None]], axis=1)
-    if staged:
-        table[:, 4] = np.concatenate([part.nbytes for part in staged])  # cut off by the end of the file
+    table[:, 4] = nbytes
     if not present.all():
         table = table[present]
     if len(set(kinds.tolist())) > 1:  # else the rows are in image order already
@@ -195,10 +195,10 @@ def stage(jobs: list[GpuJob], reading: PendingReads) -> Staged:
     sources: dict[int, list[int]] = {}
     for number, job in enumerate(jobs):
         sources.setdefault(id(job.source), []).append(number)
+    present_rows = np.flatnonzero(present)
+    job_of = np.repeat(np.arange(len(jobs)), lengths)[present_rows] if len(sources) > 1 else None
     for numbers in sources.values():
-        rows = np.flatnonzero(present)
-        if len(sources) > 1:
-            rows = rows[np.isin(np.repeat(np.arange(len(jobs)), lengths)[rows], numbers)]
+        rows = present_rows if job_of is None else present_rows[np.isin(job_of, numbers)]
         if not len(rows):
             continue
         order = rows[np.argsort(offsets[rows], kind="stable")]

@@ -53,7 +53,8 @@ __device__ __forceinline__ void lzw_copy(u8* out, unsigned now, bool literal, in
 }
 
 // written[c]: bytes decoded (at most the capacity), or -1 for an invalid code. A chunk is in the old style when
-// it starts with the bytes 0x00 0x?1, as libtiff tells them apart. P holds output positions: u16 for chunks up to 64 KiB (7.5 KiB of shared memory a warp), u32 beyond.
+// it starts with the bytes 0x00 0x?1, as libtiff tells them apart. P holds output positions: u16 for chunks up
+// to 64 KiB (7.5 KiB of shared memory a warp), u32 beyond.
 template <typename P>
 __device__ void lzw_decode(const u64* src, const i64* src_size, const u64* dst, const i64* dst_capacity, i64* written,
                            long long nchunks, P* tables) {
