@@ -1,10 +1,10 @@
 """A/B of the GPU pipeline's settings, interleaved in one process: for each case, nvImageCodec's batch once,
 then every variant in turn, ``--rounds`` times; prints MPix/s and the ratio to nvImageCodec per variant and
 round. A variant is comma-separated settings: ``workers=N`` (worker streams), ``first=MB`` and ``max=MB``
-(group sizes), ``submit=MB`` (chunk reads start once this many MB of images wait), ``spread=MB`` (bytes of reads a
-descriptor takes in turn), ``readers=N`` (descriptors, so glibc AIO threads at once); ``default`` is the
-library as it is. The case ``regions`` is 1,000 random 512x512 regions of (c); without nvImageCodec only
-MPix/s are printed.
+(group sizes), ``submit=MB`` (chunk reads start once this many MB of images wait), ``spread=MB`` (bytes of
+reads a descriptor takes in turn), ``readers=N`` (descriptors, so glibc AIO threads at once), ``block=MB``
+(pinned blocks of chunk reads); ``default`` is the library as it is. The case ``regions`` is 1,000 random
+512x512 regions of (c); without nvImageCodec only MPix/s are printed.
 
 python benchmarks/gpu_tune.py --cases d,c --variants default workers=2 first=16,max=256
 """
@@ -30,6 +30,7 @@ _DEFAULTS = {
     "submit": backend.STAGE_BYTES,
     "spread": transfer.SPREAD_BYTES,
     "readers": transfer._READ_THREADS,
+    "block": transfer.PendingReads.BLOCK,
 }
 
 
@@ -43,6 +44,7 @@ def apply(variant: str) -> None:
     backend.STAGE_BYTES = int(float(settings.get("submit", _DEFAULTS["submit"] / 2**20)) * 2**20)
     transfer.SPREAD_BYTES = int(float(settings.get("spread", _DEFAULTS["spread"] / 2**20)) * 2**20)
     transfer._READ_THREADS = int(settings.get("readers", _DEFAULTS["readers"]))
+    transfer.PendingReads.BLOCK = int(float(settings.get("block", _DEFAULTS["block"] / 2**20)) * 2**20)
 
 
 def _regions(path: pathlib.Path, module) -> list:

@@ -193,7 +193,8 @@ class PendingReads:
     into the group's device buffer: the blocks lie there one after another.
     """
 
-    BLOCK = 16 << 20  # a pinned block holds this many bytes of chunks (or one ``add``'s, when larger)
+    BLOCK = 32 << 20  # a pinned block holds this many bytes of chunks (or one ``add``'s, when larger): a few
+    # of the backend's 8 MiB (and up) additions, so blocks are mostly full and a group uploads in few copies
 
     def __init__(self) -> None:
         self._blocks: list[_Block] = []
