@@ -35,8 +35,8 @@ MAX_GROUP_BYTES = 128 << 20  # (8 and 128 MiB were best of 4/64, 8/128, 16/256 o
 # the reads of the images added start once this many compressed bytes of them wait (and when the group
 # closes): planned and started image by image, 1,000 small regions ran at half the speed (the planning,
 # and a wake-up of a glibc AIO thread each); started only when a group closes, its last reads lengthen the
-# batch's tail ((f): 11 -> 5 ms after the last image, H200); 8 MiB beat 4 and 16 in 9 of 12 interleaved
-# rounds of (f), (g), (a) and 1,000 regions (benchmarks/gpu_tune.py, H200): half the planning calls of 4 MiB
+# batch's tail ((f): 11 -> 5 ms after the last image, H200); 8 MiB was ahead of 4 MiB in 8 of 12 and 11 of
+# 18 interleaved rounds in two A/Bs (benchmarks/gpu_tune.py, H200; docs/performance.md), with half its calls
 STAGE_BYTES = 8 << 20
 
 
