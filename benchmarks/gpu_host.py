@@ -4,6 +4,9 @@ staging, columns, descriptors and launches, and what is counted is the CUDA call
 
     python benchmarks/gpu_host.py FILE [--regions N] [--reads] [--repeats N] [--profile]
 
+``--profile`` sorts by ``SORT`` (a pstats key, default tottime) and prints ``TOP`` rows (default 25), from the
+environment.
+
 Every page of FILE in one ``Decoder.decode`` call (as ``gpu_decode.py`` times it), or N random 512x512 regions
 of its pages. Chunk reads are left out unless ``--reads`` (on a small machine they compete with the host
 thread for its cores). Process CPU time, best and median. On the device machine the same work took 2-3x

@@ -126,13 +126,13 @@ def make_columns(group: Group) -> None:
         check_allocation(plan, job.source, shape, dtype)  # as the CPU backend: before allocating
         job.out = cp.full(shape, plan.fill_value, dtype) if missing[number] else cp.empty(shape, dtype)
     kinds = np.array([KINDS.index(GPU_COMPRESSIONS[job.plan.compression]) for job in jobs], np.int64)
+    names = ("kind", "job", *TABLE_COLUMNS, "start")
     table = np.concatenate([kinds[job_of][:, None], job_of[:, None], table, starts[:, None]], axis=1)
-    table[:, 4] = nbytes
+    table[:, names.index("nbytes")] = nbytes
     if not present.all():
         table = table[present]
     if len(set(kinds.tolist())) > 1:  # else the rows are in image order already
         table = table[np.lexsort((table[:, 1], table[:, 0]))]  # by kind, then image: each a contiguous run
-    names = ("kind", "job", *TABLE_COLUMNS, "start")
     col = {name: np.ascontiguousarray(table[:, i]) for i, name in enumerate(names)}
     # room for a whole strip even where the last one holds fewer rows (some writers pad it)
     full = np.array([j.plan.chunk_height for j in jobs] or [0], np.int64)
