@@ -81,13 +81,10 @@ class _Chain:
         self.limit = limit
         self.source = tiff.source
         self._chain = IfdChain(tiff.source, tiff.header, start)
-        self._walked = False
         self._pages: dict[int, TiffPage] = {}
 
     def _walk(self) -> None:
-        if not self._walked:
-            self._chain.advance(self.limit)
-            self._walked = True
+        self._chain.walk(self.limit)  # idempotent, and safe when threads race to walk first
 
     @property
     def num_images(self) -> int:
@@ -118,7 +115,7 @@ class _Chain:
                 self._walk()
                 offset = self._chain.offsets[index]
             page = read_page(self.tiff.source, self.tiff.header, offset, index, self._chain.take_head(offset))
-            self._pages[index] = page
+            page = self._pages.setdefault(index, page)  # one page per index, whichever thread made it first
         return page
 
 

@@ -144,7 +144,6 @@ class Decoder:
         self.device_id = device_id
         self.backends = tuple(kinds) or tuple(BackendKind)
         self.max_num_cpu_threads = max_num_cpu_threads or os.cpu_count() or 1
-        self._cuda_stream = 0
         self._pool: ThreadPoolExecutor | None = None
         self._finalizer: Any = None  # a weakref.finalize that stops the pool
         self._cpu_allowed = any(kind in (BackendKind.CPU_ONLY, BackendKind.HYBRID_CPU_GPU) for kind in self.backends)
@@ -192,10 +191,9 @@ class Decoder:
         All chunks of all images of a list are decoded together on the decoder's thread pool. A failure
         raises a ``TiffError`` naming the file, the image and the chunk.
         """
-        self._cuda_stream = cuda_stream
         if isinstance(data, (list, tuple)):
-            return self._decode_batch([self._as_stream(item) for item in data], params or DecodeParams())
-        return self._decode_batch([self._as_stream(data)], params or DecodeParams())[0]
+            return self._decode_batch([self._as_stream(item) for item in data], params or DecodeParams(), cuda_stream)
+        return self._decode_batch([self._as_stream(data)], params or DecodeParams(), cuda_stream)[0]
 
     def read(self, path: SourceLike | Sequence[SourceLike], params: DecodeParams | None = None) -> Image | list[Image]:
         """Open and decode a file (image 0), or a list of files."""
@@ -211,7 +209,9 @@ class Decoder:
             return CodeStream(item)
         raise TypeError(f"decode takes CodeStream objects or encoded bytes, got {type(item).__name__}")
 
-    def _queue(self, number: int, stream: CodeStream, jobs: list[Any], tasks: list[Any], gpu_batch: Any) -> Any:
+    def _queue(
+        self, number: int, stream: CodeStream, jobs: list[Any], tasks: list[Any], gpu_batch: Any, cuda_stream: Any
+    ) -> Any:
         """Plan one image and hand it to the GPU batch (made on first use; returned) or the CPU task list."""
         try:
             plain = stream.plain_image
@@ -225,7 +225,7 @@ class Decoder:
                 gpu = _gpu_module()
                 why = gpu.supports(plan)
                 if why is None:
-                    gpu_batch = gpu_batch or self._gpu_batch()
+                    gpu_batch = gpu_batch or self._gpu_batch(cuda_stream)
                     gpu_batch.add(gpu.backend.GpuJob(plan, stream.source, bounds))
                     jobs.append((stream, plan, len(gpu_batch.jobs) - 1))
                     return gpu_batch
@@ -242,7 +242,7 @@ class Decoder:
         tasks += [(number, stream, task) for task in image_tasks]
         return gpu_batch
 
-    def _decode_batch(self, streams: list[CodeStream], params: DecodeParams) -> list[Image]:
+    def _decode_batch(self, streams: list[CodeStream], params: DecodeParams, cuda_stream: Any) -> list[Image]:
         pool = self._executor()
         jobs: list[tuple[CodeStream, Any, Any]] = []  # (stream, plan or None, array or GPU job index)
         tasks: list[Any] = []  # (image number, stream, CPU task)
@@ -250,7 +250,7 @@ class Decoder:
         try:
             with _collection_paused():  # plans allocate many small objects: no GC passes among them
                 for number, stream in enumerate(streams):
-                    gpu_batch = self._queue(number, stream, jobs, tasks, gpu_batch)
+                    gpu_batch = self._queue(number, stream, jobs, tasks, gpu_batch, cuda_stream)
                 device_outputs = gpu_batch.finish() if gpu_batch is not None else []
         except BaseException:
             if gpu_batch is not None:
@@ -281,13 +281,13 @@ class Decoder:
             images.append(image.cuda() if self._gpu and not image.on_device else image)  # hybrid: uploaded
         return images
 
-    def _gpu_batch(self) -> Any:
-        """A GpuBatch on this decoder's device whose results are ready on its CUDA stream."""
+    def _gpu_batch(self, cuda_stream: Any) -> Any:
+        """A GpuBatch on this decoder's device whose results are ready on the caller's CUDA stream."""
         import cupy
 
         gpu = _gpu_module()
         with cupy.cuda.Device(self.device_id):
-            return gpu.backend.GpuBatch(_user_stream(cupy, self._cuda_stream))
+            return gpu.backend.GpuBatch(_user_stream(cupy, cuda_stream))
 
 
 class _StreamHandle:

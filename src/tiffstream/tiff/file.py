@@ -58,8 +58,7 @@ class TiffPages(Sequence[TiffPage]):
         if page is None:
             offset = self._chain.offsets[index]
             ifd = parse_ifd(self._tiff.source, self._tiff.header, offset, self._chain.take_head(offset))
-            page = self._tiff.page_type(ifd, index)
-            self._pages[index] = page
+            page = self._pages.setdefault(index, self._tiff.page_type(ifd, index))  # one page per index
         return page
 
     def __iter__(self) -> Iterator[TiffPage]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import struct
+import threading
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -322,9 +323,12 @@ class IfdChain:
     The IFD at ``start`` must be valid. A later link that loops back, points outside the file or at
     an IFD that cannot be read ends the chain with an ``IfdChainWarning`` (libtiff and tifffile stop
     there too, keeping the images before it); with ``strict=True`` it raises ``TiffFormatError``.
+
+    Safe to share between threads: walks take a lock, and ``offsets`` only ever grows, so an offset once
+    listed stays where it is.
     """
 
-    __slots__ = ("_heads", "_seen", "header", "next_offset", "offsets", "source", "strict")
+    __slots__ = ("_heads", "_lock", "_seen", "header", "next_offset", "offsets", "source", "strict")
     KEEP_HEADS = 1024  # bytes read at sparse IFDs, kept for parse_ifd (about 1 KiB each)
 
     def __init__(self, source: ByteSource, header: TiffHeader, start: int, *, strict: bool = False) -> None:
@@ -334,6 +338,7 @@ class IfdChain:
         self.offsets: list[int] = []
         self._seen: set[int] = set()
         self._heads: dict[int, bytes] = {}
+        self._lock = threading.Lock()
         self.next_offset: int | None = start or None  # None once the chain has ended
 
     def take_head(self, offset: int) -> bytes | None:
@@ -346,6 +351,10 @@ class IfdChain:
 
     def advance(self, count: int | None = None) -> int:
         """Visit up to ``count`` more IFDs (all when None); returns how many were visited."""
+        with self._lock:
+            return self._advance(count)
+
+    def _advance(self, count: int | None) -> int:
         visited = 0
         offset = self.next_offset
         window = _Window(self.source)
@@ -378,7 +387,7 @@ class IfdChain:
             except TiffFormatError as exc:
                 if self.strict or not self.offsets:
                     raise
-                warnings.warn(f"IFD chain ends early: {exc}", IfdChainWarning, stacklevel=3)
+                warnings.warn(f"IFD chain ends early: {exc}", IfdChainWarning, stacklevel=4)
                 offset = None
                 break
             self._seen.add(offset)
@@ -394,10 +403,19 @@ class IfdChain:
 
     def ensure(self, count: int) -> bool:
         """Walk until at least ``count`` offsets are known; False when the chain is shorter."""
-        missing = count - len(self.offsets)
-        if missing > 0:
-            self.advance(missing)
+        if len(self.offsets) < count:
+            with self._lock:  # another thread may have walked there while this one waited
+                missing = count - len(self.offsets)
+                if missing > 0:
+                    self._advance(missing)
         return len(self.offsets) >= count
+
+    def walk(self, limit: int | None = None) -> None:
+        """Walk to the end of the chain, or until ``limit`` offsets are known (idempotent)."""
+        if limit is None:
+            self.advance()
+        else:
+            self.ensure(limit)
 
 
 def walk_ifd_chain(
