@@ -28,34 +28,38 @@ ColorMode = Literal["unchanged", "srgb", "gray"]
 _LUMA = np.array([0.299, 0.587, 0.114])
 
 
+_STRIP_BYTES = 1 << 22  # output bytes converted at a time: temporaries stay small whatever the image
+
+
 def to_hwc(array: np.ndarray, plan: DecodePlan, xp: ModuleType = np) -> np.ndarray:
-    """tifffile's page layout -> ``(height, width, samples)`` (planar-separate planes are interleaved)."""
+    """tifffile's page layout -> ``(height, width, samples)``; planar-separate planes as a strided view."""
     if array.ndim == 2:
         return array[:, :, None]
     if plan.planar_config == 2 and plan.samples_per_pixel > 1:
-        return xp.ascontiguousarray(xp.moveaxis(array, 0, -1))
+        return xp.moveaxis(array, 0, -1)
     return array
 
 
-def _max_value(plan: DecodePlan, dtype: np.dtype) -> float:
+def _max_value(plan: DecodePlan, dtype: np.dtype) -> int | float:
+    """The largest value a sample of ``plan`` holds (an int for integer samples, exact at 64 bits)."""
     if dtype.kind == "b":
         return 1
     if dtype.kind == "u":
-        return float(2 ** min(plan.bits_per_sample[0], dtype.itemsize * 8) - 1)
+        return 2 ** min(plan.bits_per_sample[0], dtype.itemsize * 8) - 1
     if dtype.kind == "i":
-        return float(2 ** (min(plan.bits_per_sample[0], dtype.itemsize * 8) - 1) - 1)
+        return 2 ** (min(plan.bits_per_sample[0], dtype.itemsize * 8) - 1) - 1
     return 1.0
 
 
-def _invert(array: np.ndarray, maximum: float, xp: ModuleType) -> np.ndarray:
+def _invert(array: np.ndarray, maximum: int | float, xp: ModuleType) -> np.ndarray:
     if array.dtype.kind == "b":
         return ~array
     if array.dtype.kind == "u":
-        return (xp.asarray(maximum, dtype=array.dtype) - array).astype(array.dtype)
+        return xp.asarray(maximum, dtype=array.dtype) - array
     return (maximum - array).astype(array.dtype)
 
 
-def _rgb(hwc: np.ndarray, plan: DecodePlan, xp: ModuleType) -> tuple[np.ndarray, float]:
+def _rgb(hwc: np.ndarray, plan: DecodePlan, xp: ModuleType) -> tuple[np.ndarray, int | float]:
     """Three channels and their maximum value, from any supported photometric interpretation."""
     photometric = plan.photometric
     maximum = _max_value(plan, hwc.dtype)
@@ -66,31 +70,34 @@ def _rgb(hwc: np.ndarray, plan: DecodePlan, xp: ModuleType) -> tuple[np.ndarray,
         return xp.repeat(gray, 3, axis=2), maximum
     if photometric == 2 or (photometric == 6 and plan.compression in (6, 7, 33007)):
         if hwc.shape[2] < 3:
-            raise UnsupportedTiffError(f"an RGB image with {hwc.shape[2]} samples", path=plan.source_name)
+            raise UnsupportedTiffError(
+                f"an RGB image with {hwc.shape[2]} samples", path=plan.source_name, offset=plan.ifd_offset
+            )
         return hwc[:, :, :3], maximum
     if photometric == 3:
         if plan.colormap is None:
-            raise UnsupportedTiffError("a palette image without a ColorMap", path=plan.source_name)
+            raise UnsupportedTiffError("a palette image without a ColorMap", path=plan.source_name,
+                                       offset=plan.ifd_offset)
         colormap = xp.asarray(plan.colormap)
         index = xp.clip(hwc[:, :, 0].astype(xp.intp), 0, colormap.shape[1] - 1)
-        return xp.ascontiguousarray(colormap[:, index].transpose(1, 2, 0)), 65535.0
+        return xp.ascontiguousarray(colormap[:, index].transpose(1, 2, 0)), 65535
     if photometric == 5 and hwc.shape[2] >= 4 and hwc.dtype.kind == "u":
-        cmyk = hwc[:, :, :4].astype(xp.uint64)
-        top = int(maximum)
-        key = top - cmyk[:, :, 3:4]
-        rgb = (top - cmyk[:, :, :3]) * key // top
+        top = float(maximum)
+        cmyk = hwc[:, :, :4].astype(xp.float64)
+        rgb = xp.floor((top - cmyk[:, :, :3]) * (top - cmyk[:, :, 3:4]) / top) if top else cmyk[:, :, :3]
         return rgb.astype(hwc.dtype), maximum
     if photometric == 6 and hwc.shape[2] >= 3 and hwc.dtype == np.uint8:
         if plan.ycbcr_subsampling != (1, 1):
-            raise UnsupportedTiffError("subsampled YCbCr without JPEG", path=plan.source_name)
+            raise UnsupportedTiffError("subsampled YCbCr without JPEG", path=plan.source_name, offset=plan.ifd_offset)
         y, cb, cr = (hwc[:, :, i].astype(xp.float64) for i in range(3))
         rgb = xp.stack(
             [y + 1.402 * (cr - 128), y - 0.344136 * (cb - 128) - 0.714136 * (cr - 128), y + 1.772 * (cb - 128)], -1
         )
-        return xp.clip(xp.rint(rgb), 0, 255).astype(xp.uint8), 255.0
+        return xp.clip(xp.rint(rgb), 0, 255).astype(xp.uint8), 255
     raise UnsupportedTiffError(
         f"no RGB conversion for photometric {photometric} with {hwc.shape[2]} {hwc.dtype} samples",
         path=plan.source_name,
+        offset=plan.ifd_offset,
     )
 
 
@@ -101,7 +108,7 @@ def _luma(rgb: np.ndarray, xp: ModuleType) -> np.ndarray:
     return luma.astype(rgb.dtype)[:, :, None]
 
 
-def _to_uint8(array: np.ndarray, maximum: float, xp: ModuleType) -> np.ndarray:
+def _to_uint8(array: np.ndarray, maximum: int | float, xp: ModuleType) -> np.ndarray:
     if array.dtype == np.uint8 and maximum == 255:
         return array
     if array.dtype.kind == "b":
@@ -109,15 +116,15 @@ def _to_uint8(array: np.ndarray, maximum: float, xp: ModuleType) -> np.ndarray:
     values = array.astype(xp.float64)
     if array.dtype.kind == "f":
         values = xp.nan_to_num(values, nan=0.0)
-    scaled = xp.rint(xp.clip(values, 0, maximum) * (255.0 / maximum)) if maximum else xp.zeros_like(values)
+    top = float(maximum)
+    scaled = xp.rint(xp.clip(values, 0, top) * (255.0 / top)) if top else xp.zeros_like(values)
     return scaled.astype(xp.uint8)
 
 
-def convert(
-    array: np.ndarray, plan: DecodePlan, *, color: ColorMode = "srgb", any_depth: bool = False, xp: ModuleType = np
-) -> tuple[np.ndarray, int]:
-    """Decoded page samples -> ``(HWC array, precision)`` following the module's rules."""
-    hwc = to_hwc(array, plan, xp)
+def _convert_rows(
+    hwc: np.ndarray, plan: DecodePlan, color: ColorMode, any_depth: bool, xp: ModuleType
+) -> tuple[np.ndarray, int | float]:
+    """Rows of ``(height, width, samples)`` samples converted by the module's rules, and their maximum."""
     maximum = _max_value(plan, hwc.dtype)
     if color == "srgb":
         hwc, maximum = _rgb(hwc, plan, xp)
@@ -130,12 +137,35 @@ def convert(
     elif color != "unchanged":
         raise ValueError(f"unknown colour mode {color!r}")
     if not any_depth:
-        return xp.ascontiguousarray(_to_uint8(hwc, maximum, xp)), 0
-    if hwc.dtype.kind == "b":
-        hwc = hwc.astype(xp.uint8)
-    bits = int(np.log2(maximum + 1)) if hwc.dtype.kind == "u" and maximum >= 1 else 0
-    precision = 0 if bits in (0, hwc.dtype.itemsize * 8) else bits
-    return xp.ascontiguousarray(hwc), precision
+        return _to_uint8(hwc, maximum, xp), maximum
+    return (hwc.astype(xp.uint8) if hwc.dtype.kind == "b" else hwc), maximum
+
+
+def convert(
+    array: np.ndarray, plan: DecodePlan, *, color: ColorMode = "srgb", any_depth: bool = False, xp: ModuleType = np
+) -> tuple[np.ndarray, int]:
+    """Decoded page samples -> ``(HWC array, precision)`` following the module's rules.
+
+    The result is ``array`` itself when nothing changes; otherwise it is filled a strip of rows at a time, so
+    no temporary (float64 scaling, palette indices) grows with the image: the peak is the output plus a strip.
+    """
+    hwc = to_hwc(array, plan, xp)
+    height = hwc.shape[0]
+    first, maximum = _convert_rows(hwc[:1], plan, color, any_depth, xp)
+    if first.dtype == hwc.dtype and first.shape[1:] == hwc.shape[1:] and xp.may_share_memory(first, hwc):
+        out = xp.ascontiguousarray(hwc)  # nothing to convert: the decoded samples are the output
+    else:
+        row_bytes = max(1, first.nbytes)
+        step = max(1, _STRIP_BYTES // row_bytes)
+        out = xp.empty((height, *first.shape[1:]), first.dtype)
+        out[:1] = first
+        for y in range(1, height, step):
+            out[y : y + step] = _convert_rows(hwc[y : y + step], plan, color, any_depth, xp)[0]
+    if not any_depth:
+        return out, 0
+    bits = int(maximum).bit_length() if out.dtype.kind == "u" and maximum >= 1 else 0
+    precision = 0 if bits in (0, out.dtype.itemsize * 8) else bits
+    return out, precision
 
 
 def convert_plain(array: np.ndarray, color: ColorMode, any_depth: bool) -> tuple[np.ndarray, int]:

@@ -56,11 +56,12 @@ def compression_name(code: int) -> str:
         return f"compression {code}"
 
 
-def get_codec(code: int) -> ModuleType:
-    """The codec module for TIFF Compression ``code``; ``UnsupportedTiffError`` when there is none here."""
+def get_codec(code: int, *, path: str | None = None, offset: int | None = None) -> ModuleType:
+    """The codec module for TIFF Compression ``code``; ``UnsupportedTiffError`` (naming ``path`` and the IFD's
+    ``offset``) when there is none here."""
     module = REGISTRY.get(code)
     if module is None or not module.available():
         name = compression_name(code)
         why = "no codec" if module is None else f"the {module.NAME} codec is not available in this imagecodecs build"
-        raise UnsupportedTiffError(f"compression {name} is not supported: {why}")
+        raise UnsupportedTiffError(f"{name} is not supported: {why}", path=path, offset=offset)
     return module

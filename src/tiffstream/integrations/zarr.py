@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from zarr.abc.store import Store
 
+from ..errors import UnsupportedTiffError
 from ..reader import TiffReader
 
 if TYPE_CHECKING:
@@ -37,7 +38,12 @@ class _Level:
         first = pages[0]
         for page in pages:
             if page.shape != first.shape or page.dtype != first.dtype or page.chunk_shape != first.chunk_shape:
-                raise ValueError(f"page at {page.offset} differs from the first of its level: not one array")
+                raise UnsupportedTiffError(
+                    f"page {page.shape} {page.dtype} differs from the first of its level "
+                    f"{first.shape} {first.dtype}: not one array",
+                    path=page.ifd.source.name,
+                    offset=page.offset,
+                )
         self.pages = pages
         self.plan = first.plan
         plan = self.plan
@@ -110,7 +116,7 @@ class TiffZarrStore(Store):
             for k in range(depth):
                 try:
                     self._levels.append(_Level([page.subifds[k] for page in pages]))
-                except ValueError:
+                except UnsupportedTiffError:
                     break
         self._documents = self._metadata()
 
@@ -125,8 +131,8 @@ class TiffZarrStore(Store):
         for number, level in enumerate(self._levels):
             scale = [1.0] * len(level.shape)
             y_axis = self._names(level).index("y")
-            scale[y_axis] = base.shape[y_axis] / level.shape[y_axis]
-            scale[y_axis + 1] = base.shape[y_axis + 1] / level.shape[y_axis + 1]
+            for axis in (y_axis, y_axis + 1):  # an empty level keeps scale 1
+                scale[axis] = base.shape[axis] / level.shape[axis] if level.shape[axis] else 1.0
             datasets.append({"path": str(number), "coordinateTransformations": [{"type": "scale", "scale": scale}]})
         group = {
             "zarr_format": 3,

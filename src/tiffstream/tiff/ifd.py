@@ -188,6 +188,12 @@ class Ifd:
         tag = self.tags.get(330)
         if tag is None:
             return []
+        if tag.type not in (DataType.LONG, DataType.IFD, DataType.LONG8, DataType.IFD8):
+            raise TiffFormatError(
+                f"the SubIFDs tag has field type {tag.type}, not an offset type",
+                path=self.source.name,
+                offset=self.offset,
+            )
         return [int(v) for v in tag.array().tolist()]
 
     def read_value_bytes(self, tag: Tag) -> bytes:

@@ -25,8 +25,9 @@ _NO_ROWS_PER_STRIP = 2**32 - 1
 _CCITT = (Compression.CCITTRLE, Compression.CCITTFAX3, Compression.CCITTFAX4)
 
 
-def sample_dtype(sample_format: int, bits: int, compression: int = 1) -> np.dtype:
-    """numpy dtype that holds one decoded sample (tifffile's rule: round bits up to a whole type)."""
+def sample_dtype(sample_format: int, bits: int, compression: int = 1) -> np.dtype | None:
+    """numpy dtype that holds one decoded sample (tifffile's rule: round bits up to a whole type); None when
+    no type fits ``bits`` of that sample format."""
     if compression in (Compression.JPEG, Compression.OJPEG) and bits <= 8:
         return np.dtype("u1")
     if sample_format in (SampleFormat.UINT, SampleFormat.VOID):
@@ -53,7 +54,7 @@ def sample_dtype(sample_format: int, bits: int, compression: int = 1) -> np.dtyp
             return np.dtype("c16")
     elif sample_format == SampleFormat.COMPLEXINT and bits in (32, 64):
         return np.dtype("c8") if bits == 32 else np.dtype("c16")
-    raise UnsupportedTiffError(f"no data type for sample format {sample_format} with {bits} bits")
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,11 @@ class ImageInfo:
 
 
 _INTEGER_TYPES = (1, 3, 4, 6, 7, 8, 9, 13, 16, 17, 18)
+# tags whose values the specification makes SHORTs: any value outside 0..65535 is corrupt
+_SHORT_TAGS = {258: "BitsPerSample", 259: "Compression", 262: "Photometric", 266: "FillOrder",
+               277: "SamplesPerPixel", 284: "PlanarConfiguration", 317: "Predictor", 338: "ExtraSamples",
+               339: "SampleFormat", 530: "YCbCrSubSampling"}
+_MAX_PIXEL_BITS = 2**63 - 1  # an image's bits must be addressable by signed 64-bit offsets
 
 
 def _tag_ints(ifd: Ifd, code: int) -> tuple[int, ...] | None:
@@ -133,6 +139,10 @@ def image_info(ifd: Ifd) -> ImageInfo:
     def fail(message: str) -> TiffFormatError:
         return TiffFormatError(message, path=name, offset=offset)
 
+    for code, tag_label in _SHORT_TAGS.items():
+        values = _tag_ints(ifd, code) if code in ifd.tags else None
+        if values and not all(0 <= v <= 65535 for v in values):
+            raise fail(f"{tag_label} {values[:8]} is out of range (0-65535)")
     width = _int_tag(ifd, 256)
     height = _int_tag(ifd, 257)
     if width < 0 or height < 0:
@@ -148,7 +158,9 @@ def image_info(ifd: Ifd) -> ImageInfo:
     if len(bits) != spp:
         bits = (bits + (bits[-1],) * spp)[:spp]
     if any(b <= 0 or b > 128 for b in bits):
-        raise fail(f"BitsPerSample {bits} is invalid")
+        raise fail(f"BitsPerSample {bits[:8]} is invalid")
+    if width * height * sum(bits) > _MAX_PIXEL_BITS:
+        raise fail(f"image size {width}x{height} with {sum(bits)} bits per pixel is impossible")
     sample_format = _int_tag(ifd, 339, 1)
     compression = _int_tag(ifd, 259, 1)
     photometric = _int_tag(ifd, 262, _default_photometric(spp))
@@ -175,10 +187,15 @@ def image_info(ifd: Ifd) -> ImageInfo:
         rows = _int_tag(ifd, 278, _NO_ROWS_PER_STRIP)
         chunk_height = max(height, 1) if rows <= 0 or rows > height else rows
     bits_max = max(bits)
-    if len(set(bits)) > 1:  # e.g. RGB565: tifffile unpacks into bytes
-        dtype = np.dtype("u1") if bits_max <= 8 else sample_dtype(sample_format, bits_max, compression)
+    if len(set(bits)) > 1 and bits_max <= 8:  # e.g. RGB565: tifffile unpacks into bytes
+        found: np.dtype | None = np.dtype("u1")
     else:
-        dtype = sample_dtype(sample_format, bits[0], compression)
+        found = sample_dtype(sample_format, bits_max if len(set(bits)) > 1 else bits[0], compression)
+    if found is None:
+        raise UnsupportedTiffError(
+            f"no data type for sample format {sample_format} with {bits_max} bits", path=name, offset=offset
+        )
+    dtype = found
     if spp == 1:
         shape: tuple[int, ...] = (height, width)
     elif planar == PlanarConfig.SEPARATE:
