@@ -210,9 +210,20 @@ class Decoder:
         raise TypeError(f"decode takes CodeStream objects or encoded bytes, got {type(item).__name__}")
 
     def _queue(
-        self, number: int, stream: CodeStream, jobs: list[Any], tasks: list[Any], gpu_batch: Any, cuda_stream: Any
+        self,
+        number: int,
+        stream: CodeStream,
+        jobs: list[Any],
+        tasks: list[Any],
+        gpu_batch: Any,
+        cuda_stream: Any,
+        claimed: dict[int, int],
     ) -> Any:
-        """Plan one image and hand it to the GPU batch (made on first use; returned) or the CPU task list."""
+        """Plan one image and hand it to the GPU batch (made on first use; returned) or the CPU task list.
+
+        ``claimed``: bytes of CPU outputs allocated so far per source (by ``id``), so the batch as a whole
+        stays within what the files justify.
+        """
         try:
             plain = stream.plain_image
             if plain is not None:
@@ -235,7 +246,11 @@ class Decoder:
                         path=plan.source_name,
                         offset=plan.ifd_offset,
                     )
-            out, image_tasks = prepare(plan, stream.source, region=bounds, workers=self.max_num_cpu_threads)
+            key = id(stream.source)
+            out, image_tasks = prepare(
+                plan, stream.source, region=bounds, workers=self.max_num_cpu_threads, claimed=claimed.get(key, 0)
+            )
+            claimed[key] = claimed.get(key, 0) + out.nbytes
         except TiffError as exc:
             raise _in_image(exc, number, stream) from exc
         jobs.append((stream, plan, out))
@@ -244,13 +259,14 @@ class Decoder:
 
     def _decode_batch(self, streams: list[CodeStream], params: DecodeParams, cuda_stream: Any) -> list[Image]:
         pool = self._executor()
-        jobs: list[tuple[CodeStream, Any, Any]] = []  # (stream, plan or None, array or GPU job index)
+        jobs: list[Any] = []  # (stream, plan or None, array or GPU job index)
         tasks: list[Any] = []  # (image number, stream, CPU task)
         gpu_batch: Any = None  # a GpuBatch from the first GPU image on: it decodes while later plans are built
+        claimed: dict[int, int] = {}
         try:
             with _collection_paused():  # plans allocate many small objects: no GC passes among them
                 for number, stream in enumerate(streams):
-                    gpu_batch = self._queue(number, stream, jobs, tasks, gpu_batch, cuda_stream)
+                    gpu_batch = self._queue(number, stream, jobs, tasks, gpu_batch, cuda_stream, claimed)
                 device_outputs = gpu_batch.finish() if gpu_batch is not None else []
         except BaseException:
             if gpu_batch is not None:
@@ -262,7 +278,9 @@ class Decoder:
             raise failure.error from failure.error.__cause__
         images = []
         mode = _COLOR_MODES[params.color_spec]
-        for number, (stream, plan, out) in enumerate(jobs):
+        for number in range(len(jobs)):
+            stream, plan, out = jobs[number]
+            jobs[number] = None  # each image's decoded samples go once it is converted: the peak stays near the outputs
             try:
                 if plan is None:
                     array, precision = convert_plain(out, mode, params.allow_any_depth)
@@ -277,6 +295,7 @@ class Decoder:
                     array, precision = convert(out, plan, color=mode, any_depth=params.allow_any_depth)
             except TiffError as exc:
                 raise _in_image(exc, number, stream) from exc
+            del out
             image = Image(array, precision=precision)
             images.append(image.cuda() if self._gpu and not image.on_device else image)  # hybrid: uploaded
         return images

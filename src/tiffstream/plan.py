@@ -18,10 +18,11 @@ from .errors import TiffFormatError
 if TYPE_CHECKING:
     from .source import ByteSource
 
-__all__ = ["TABLE_COLUMNS", "Chunk", "DecodePlan", "check_allocation"]
+__all__ = ["TABLE_COLUMNS", "Chunk", "DecodePlan", "check_allocation", "check_chunk_size"]
 
 _MIN_ALLOCATION_LIMIT = 1 << 30  # outputs up to 1 GiB are always allowed
 _MAX_EXPANSION = 2048  # beyond that, at most this many output bytes per stored byte
+_MIN_CHUNK_LIMIT = 64 << 20  # one strip or tile may always decode to this many bytes
 
 TABLE_COLUMNS = ("index", "offset", "nbytes", "plane", "y", "x", "height", "width")  # == Chunk's fields
 
@@ -141,18 +142,46 @@ class DecodePlan:
         return [Chunk(*row) for row in self.table_in(y0, x0, y1, x1).tolist()]
 
 
-def check_allocation(plan: DecodePlan, source: ByteSource, shape: tuple[int, ...], dtype: np.dtype) -> None:
-    """Refuse an output the file cannot plausibly hold (a tiny file claiming a huge image); every backend asks."""
+def check_allocation(
+    plan: DecodePlan, source: ByteSource, shape: tuple[int, ...], dtype: np.dtype, *, claimed: int = 0
+) -> int:
+    """Refuse an output the file cannot plausibly hold (a tiny file claiming a huge image); every backend asks.
+
+    ``claimed``: bytes of outputs already allocated for the same call from the same source (a batch of
+    pages that each claim 1 GiB from one shared strip is refused as a whole). Returns the output's bytes.
+    """
     nbytes = math.prod(int(n) for n in shape) * dtype.itemsize  # Python ints: no overflow
-    if nbytes <= _MIN_ALLOCATION_LIMIT:
-        return
+    if nbytes + claimed <= _MIN_ALLOCATION_LIMIT:
+        return nbytes
     table = plan.table
     stored = int(np.dot(table[:, 1] > 0, np.maximum(table[:, 2], 0)))  # bytes of the chunks that have data
     limit = max(_MIN_ALLOCATION_LIMIT, _MAX_EXPANSION * min(stored, source.size))
-    if nbytes > limit:
+    batch_limit = max(_MIN_ALLOCATION_LIMIT, _MAX_EXPANSION * source.size)
+    if nbytes > limit or nbytes + claimed > batch_limit:
+        what = f"{nbytes} bytes of pixels from {stored} bytes of data"
+        if claimed:
+            what += f" after {claimed} bytes for earlier images of the same {source.size}-byte file"
         raise TiffFormatError(
-            f"the image claims {nbytes} bytes of pixels from {stored} bytes of data; "
-            f"refusing an allocation over {limit} bytes",
+            f"the image claims {what}; refusing an allocation over {min(limit, batch_limit - claimed)} bytes",
+            path=plan.source_name,
+            offset=plan.ifd_offset,
+        )
+    return nbytes
+
+
+def check_chunk_size(plan: DecodePlan) -> None:
+    """Refuse strips or tiles whose decoded size their compressed bytes cannot justify (a 16x16 image whose
+    tiles claim 65536x65536 would need a 4 GiB scratch tile)."""
+    samples = plan.samples_per_chunk
+    bits = sum(plan.bits_per_sample[:samples]) if samples > 1 else plan.bits_per_sample[0]
+    nbytes = plan.chunk_height * -(-plan.chunk_width * bits // 8)
+    if nbytes <= _MIN_CHUNK_LIMIT:
+        return
+    largest = int(plan.table[:, 2].max()) if len(plan.table) else 0
+    if nbytes > _MAX_EXPANSION * largest:
+        raise TiffFormatError(
+            f"chunks of {plan.chunk_height}x{plan.chunk_width} pixels ({nbytes} bytes decoded) from at most "
+            f"{largest} stored bytes each: refusing to decode them",
             path=plan.source_name,
             offset=plan.ifd_offset,
         )

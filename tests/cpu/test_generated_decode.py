@@ -248,7 +248,7 @@ def test_huge_claimed_image_is_refused_before_allocating() -> None:
     data = implausible_image()
     with tiffstream.open(data) as tif:
         assert tif.pages[0].shape == (200_000, 200_000)
-        with pytest.raises(tiffstream.TiffFormatError, match="refusing an allocation"):
+        with pytest.raises(tiffstream.TiffFormatError, match="refusing"):
             tif.pages[0].asarray()
         # a region of it is a small allocation and is allowed to try (and fails on the bad data)
         with pytest.raises(tiffstream.TiffError):

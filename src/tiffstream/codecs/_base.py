@@ -22,9 +22,12 @@ if TYPE_CHECKING:
 
     from ..plan import DecodePlan
 
-__all__ = ["BytesLike", "ChunkContext", "Codec"]
+__all__ = ["BytesLike", "ChunkContext", "Codec", "check_stream_size"]
 
 BytesLike = bytes | bytearray | memoryview  # compressed chunk data, usually a slice of one coalesced read
+# A stream whose own header claims more pixels than its chunk holds is decoded and cropped, as libtiff and
+# tifffile do, while it stays this small; a larger claim (65500x65500 in a 256x256 tile) is refused unread.
+_MAX_OVERSIZED_STREAM = 64 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,3 +56,16 @@ class Codec(Protocol):
     def available(self) -> bool: ...
 
     def decode(self, data: BytesLike, /, *, context: ChunkContext) -> BytesLike | np.ndarray: ...
+
+
+def check_stream_size(kind: str, size: tuple[int, int] | None, context: ChunkContext) -> None:
+    """Refuse a stream whose header (``size``: height, width, read before decoding) claims far more than the
+    chunk holds; ``kind`` names the codec in the message."""
+    if size is None or (size[0] <= context.rows and size[1] <= context.width):
+        return
+    nbytes = size[0] * size[1] * max(context.samples, 1) * -(-max(context.plan.bits_per_sample) // 8)
+    if nbytes > _MAX_OVERSIZED_STREAM:
+        raise ValueError(
+            f"the {kind} stream claims {size[0]}x{size[1]} pixels ({nbytes} bytes), "
+            f"the chunk holds {context.rows}x{context.width}: refusing to decode it"
+        )

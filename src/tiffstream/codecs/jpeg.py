@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 import imagecodecs
 
+from ._base import check_stream_size
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -49,9 +51,36 @@ def colorspaces(
     return colorspace, out
 
 
+_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+
+
+def frame_size(data: BytesLike) -> tuple[int, int] | None:
+    """(height, width) from the stream's frame header (SOF), read before decoding; None when there is none."""
+    view = memoryview(data)
+    at, end = 2, len(view)
+    while at + 4 <= end:
+        if view[at] != 0xFF:
+            return None
+        marker = view[at + 1]
+        if marker == 0xFF:  # fill byte
+            at += 1
+            continue
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:  # no length field
+            at += 2
+            continue
+        length = view[at + 2] << 8 | view[at + 3]
+        if marker in _SOF and at + 9 <= end:
+            return view[at + 5] << 8 | view[at + 6], view[at + 7] << 8 | view[at + 8]
+        if marker == 0xDA:  # start of scan: no frame header before it
+            return None
+        at += 2 + length
+    return None
+
+
 def decode(data: BytesLike, /, *, context: ChunkContext, out: np.ndarray | None = None) -> np.ndarray:
     """Decode one JPEG chunk; ``out`` (a full-chunk buffer) is used when the stream fills it exactly."""
     plan = context.plan
+    check_stream_size("JPEG", frame_size(data), context)
     if plan.compression == 34892:
         return imagecodecs.jpeg8_decode(data)
     colorspace, outspace = colorspaces(plan.photometric, plan.planar_config, plan.extra_samples, data[6:10] == b"JFIF")

@@ -13,7 +13,8 @@ import numpy as np
 
 from ..chunkio import group_chunks, read_group
 from ..errors import UnsupportedTiffError
-from ..plan import check_allocation
+from ..codecs import get_codec
+from ..plan import check_allocation, check_chunk_size
 from .chunks import can_decode_into, decode_chunk, decode_chunk_into
 
 if TYPE_CHECKING:
@@ -33,13 +34,20 @@ def prepare(
     region: tuple[int, int, int, int] | None = None,
     out: np.ndarray | None = None,
     workers: int = 1,
+    claimed: int = 0,
 ) -> tuple[np.ndarray, list[Callable[[], None]]]:
-    """Allocate (or check) the output and return it with the tasks that fill it (each one read + decodes)."""
+    """Allocate (or check) the output and return it with the tasks that fill it (each one read + decodes).
+
+    Nothing is allocated before the plan is known to be decodable here and its sizes are justified by the
+    file (``claimed``: bytes already allocated for other images of the same call from ``source``).
+    """
     y0, x0, y1, x1 = plan.bounds(region)
     shape = plan.output_shape((y0, x0, y1, x1))
     dtype = np.dtype(plan.dtype)
+    get_codec(plan.compression, path=plan.source_name, offset=plan.ifd_offset)
+    check_chunk_size(plan)
     if out is None:
-        check_allocation(plan, source, shape, dtype)
+        check_allocation(plan, source, shape, dtype, claimed=claimed)
         out = np.empty(shape, dtype)
     elif out.shape != shape or out.dtype != dtype:
         raise ValueError(f"out must be a {shape} {dtype} array, got {out.shape} {out.dtype}")

@@ -17,6 +17,7 @@ import numpy as np
 from zarr.abc.store import Store
 
 from ..errors import UnsupportedTiffError
+from ..plan import check_allocation, check_chunk_size
 from ..reader import TiffReader
 
 if TYPE_CHECKING:
@@ -49,7 +50,11 @@ class _Level:
         plan = self.plan
         self.separate = plan.planar_config == 2 and plan.samples_per_pixel > 1
         self.shape = (len(pages), *first.shape)
-        rows, cols = plan.chunk_height, plan.chunk_width
+        # refuse what the file cannot hold before zarr allocates it (as the reader does)
+        check_chunk_size(plan)
+        check_allocation(plan, first.ifd.source, self.shape, np.dtype(plan.dtype))
+        # a tile larger than the image is one zarr chunk of the image's size
+        rows, cols = min(plan.chunk_height, max(plan.height, 1)), min(plan.chunk_width, max(plan.width, 1))
         if self.separate:
             self.chunks: tuple[int, ...] = (1, 1, rows, cols)
         elif plan.samples_per_pixel > 1:
@@ -60,7 +65,10 @@ class _Level:
     def metadata(self, names: list[str]) -> dict[str, Any]:
         dtype = np.dtype(self.plan.dtype)
         fill: Any = self.plan.fill_value
-        fill = bool(fill) if dtype.kind == "b" else (float(fill) if dtype.kind == "f" else int(fill))
+        if dtype.kind == "c":
+            fill = [float(fill), 0.0]
+        else:
+            fill = bool(fill) if dtype.kind == "b" else (float(fill) if dtype.kind == "f" else int(fill))
         return {
             "zarr_format": 3,
             "node_type": "array",
