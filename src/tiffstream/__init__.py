@@ -27,6 +27,7 @@ from .errors import (
     TiffstreamWarning,
     TiffTruncatedError,
     TiffWriteError,
+    TruncatedDataWarning,
     UnsupportedError,
     UnsupportedTiffError,
 )
@@ -65,6 +66,7 @@ __all__ = [
     "TiffFile",
     "TiffFormatError",
     "TiffTruncatedError",
+    "TruncatedDataWarning",
     "TiffWriteError",
     "TiffWriter",
     "TiffstreamWarning",

@@ -24,6 +24,7 @@ from .color import ColorMode, convert, convert_plain
 from .cpu.backend import prepare, run_tasks
 from .errors import BackendUnavailableError, DecodeError, TiffError, TiffstreamWarning, UnsupportedTiffError
 from .image import Image
+from .plan import check_truncation
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -237,6 +238,7 @@ class Decoder:
                 why = gpu.supports(plan)
                 if why is None:
                     gpu_batch = gpu_batch or self._gpu_batch(cuda_stream)
+                    check_truncation(plan, stream.source, bounds)  # the CPU backend says it in prepare
                     gpu_batch.add(gpu.backend.GpuJob(plan, stream.source, bounds))
                     jobs.append((stream, plan, len(gpu_batch.jobs) - 1))
                     return gpu_batch

@@ -21,6 +21,7 @@ __all__ = [
     "TiffTruncatedError",
     "TiffWriteError",
     "TiffstreamWarning",
+    "TruncatedDataWarning",
     "UnsupportedError",
     "UnsupportedTiffError",
 ]
@@ -103,3 +104,11 @@ class ImageIndexError(TiffError, IndexError):
 
 class IfdChainWarning(TiffstreamWarning):
     """An IFD chain ended early: a next-IFD link looped back or pointed at no valid IFD (as libtiff, we stop there)."""
+
+
+class TruncatedDataWarning(TiffstreamWarning):
+    """Chunks are cut short by the end of the file: what they hold is decoded, the rest is the fill value.
+
+    Raise instead with ``strict=True`` (``Page.asarray``, ``imread``), or with
+    ``warnings.simplefilter("error", TruncatedDataWarning)`` for the nvImageCodec API.
+    """

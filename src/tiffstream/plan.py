@@ -8,17 +8,18 @@ positions use the stored layout: ``plane`` is the sample plane (planar-separate 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from .errors import TiffFormatError
+from .errors import TiffFormatError, TiffTruncatedError, TruncatedDataWarning
 
 if TYPE_CHECKING:
     from .source import ByteSource
 
-__all__ = ["TABLE_COLUMNS", "Chunk", "DecodePlan", "check_allocation", "check_chunk_size"]
+__all__ = ["TABLE_COLUMNS", "Chunk", "DecodePlan", "check_allocation", "check_chunk_size", "check_truncation"]
 
 _MIN_ALLOCATION_LIMIT = 1 << 30  # outputs up to 1 GiB are always allowed
 _MAX_EXPANSION = 2048  # beyond that, at most this many output bytes per stored byte
@@ -137,6 +138,12 @@ class DecodePlan:
         y, x, h, w = t[:, 4], t[:, 5], t[:, 6], t[:, 7]
         return t[(y < y1) & (y + h > y0) & (x < x1) & (x + w > x0)]
 
+    def cut_chunks(self, size: int, region: tuple[int, int, int, int] | None = None) -> list[Chunk]:
+        """Chunks of ``region`` that start inside a ``size``-byte source but end past it (a cut file)."""
+        table = self.table_in(*self.bounds(region))
+        offsets, counts = table[:, 1], table[:, 2]
+        return [Chunk(*row) for row in table[(offsets > 0) & (offsets < size) & (offsets + counts > size)].tolist()]
+
     def chunks_in(self, y0: int, x0: int, y1: int, x1: int) -> list[Chunk]:
         """Chunks that overlap the rectangle rows ``y0:y1``, columns ``x0:x1`` (all planes)."""
         return [Chunk(*row) for row in self.table_in(y0, x0, y1, x1).tolist()]
@@ -185,3 +192,25 @@ def check_chunk_size(plan: DecodePlan) -> None:
             path=plan.source_name,
             offset=plan.ifd_offset,
         )
+
+
+def check_truncation(
+    plan: DecodePlan, source: ByteSource, region: tuple[int, int, int, int] | None = None, *, strict: bool = False
+) -> None:
+    """Say when chunks the decode needs are cut by the end of the file: a ``TruncatedDataWarning`` naming them
+    (backends decode what they hold and fill the rest), or with ``strict`` a ``TiffTruncatedError``."""
+    cut = plan.cut_chunks(source.size, region)
+    if not cut:
+        return
+    listed = ", ".join(
+        f"chunk {c.index} at offset {c.offset} ({source.size - c.offset} of {c.nbytes} bytes)" for c in cut[:3]
+    )
+    more = f" and {len(cut) - 3} more" if len(cut) > 3 else ""
+    message = f"the file ends inside {len(cut)} chunk(s) of the image: {listed}{more}"
+    if strict:
+        raise TiffTruncatedError(message, path=plan.source_name, offset=cut[0].offset)
+    warnings.warn(
+        f"{plan.source_name}: IFD at {plan.ifd_offset}: {message}; their missing rows are the fill value",
+        TruncatedDataWarning,
+        stacklevel=3,
+    )

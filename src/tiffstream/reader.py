@@ -40,13 +40,18 @@ class Page(TiffPage):
         region: Region | tuple[int, int, int, int] | None = None,
         out: np.ndarray | None = None,
         max_workers: int | None = None,
+        strict: bool = False,
     ) -> np.ndarray:
         """Decode the page, or only ``region`` (rows y0:y1, columns x0:x1; only overlapping chunks are read).
 
         The array has tifffile's page shape: ``(h, w)``, ``(h, w, samples)``, or ``(samples, h, w)``
-        when planar-separate; stored samples, no colour conversion (JPEG YCbCr decodes to RGB).
+        when planar-separate; stored samples, no colour conversion (JPEG YCbCr decodes to RGB). A file cut
+        inside the chunks needed gives a ``TruncatedDataWarning`` and the fill value where data is missing;
+        with ``strict=True`` it is a ``TiffTruncatedError``.
         """
-        return decode_plan(self.plan, self.ifd.source, region=_region_tuple(region), out=out, max_workers=max_workers)
+        return decode_plan(
+            self.plan, self.ifd.source, region=_region_tuple(region), out=out, max_workers=max_workers, strict=strict
+        )
 
 
 class TiffReader(TiffFile):
@@ -66,6 +71,7 @@ class TiffReader(TiffFile):
         *,
         out: np.ndarray | None = None,
         max_workers: int | None = None,
+        strict: bool = False,
     ) -> np.ndarray:
         """Decode one page (``key`` an int) or stack several (a slice, range or list; None: all pages).
 
@@ -75,7 +81,7 @@ class TiffReader(TiffFile):
         if isinstance(key, int):
             page = self.pages[key]
             assert isinstance(page, Page)  # TiffReader makes its pages as Page
-            return page.asarray(out=out, max_workers=max_workers)
+            return page.asarray(out=out, max_workers=max_workers, strict=strict)
         indices = (
             range(len(self.pages))
             if key is None
@@ -97,7 +103,7 @@ class TiffReader(TiffFile):
         workers = max_workers or os.cpu_count() or 1
         tasks = []
         for index, page in enumerate(pages):
-            tasks += prepare(page.plan, self.source, out=out[index], workers=workers)[1]
+            tasks += prepare(page.plan, self.source, out=out[index], workers=workers, strict=strict)[1]
         if workers == 1 or len(tasks) <= 1:
             run_tasks(tasks, None)
         else:
@@ -112,16 +118,18 @@ def imread(
     level: int = 0,
     region: Region | tuple[int, int, int, int] | None = None,
     out: np.ndarray | None = None,
+    strict: bool = False,
 ) -> np.ndarray:
     """Decode page ``page`` (``level`` > 0: its ``level``-th SubIFD, a pyramid level) of a TIFF on the CPU.
 
     ``page`` may also be a slice, range or list of pages (level 0, whole pages): they are stacked.
+    ``strict``: a file cut inside the chunks needed raises ``TiffTruncatedError`` instead of warning.
     """
     with TiffReader(source) as tif:
         if not isinstance(page, int):
             if level or region is not None:
                 raise ValueError("stacking pages reads whole level-0 pages: no level or region")
-            return tif.asarray(page, out=out)
+            return tif.asarray(page, out=out, strict=strict)
         target = tif.pages[page]
         if level:
             subifds = target.subifds
@@ -129,4 +137,4 @@ def imread(
                 raise IndexError(f"page {page} has {len(subifds)} SubIFD levels, not {level}")
             target = subifds[level - 1]
         assert isinstance(target, Page)
-        return target.asarray(region=region, out=out)
+        return target.asarray(region=region, out=out, strict=strict)

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..chunkio import group_chunks, read_group
-from ..errors import UnsupportedTiffError
+from ..errors import DecodeError, UnsupportedTiffError
 from ..codecs import get_codec
-from ..plan import check_allocation, check_chunk_size
+from ..plan import check_allocation, check_chunk_size, check_truncation
 from .chunks import can_decode_into, decode_chunk, decode_chunk_into
 
 if TYPE_CHECKING:
@@ -35,17 +35,21 @@ def prepare(
     out: np.ndarray | None = None,
     workers: int = 1,
     claimed: int = 0,
+    strict: bool = False,
 ) -> tuple[np.ndarray, list[Callable[[], None]]]:
     """Allocate (or check) the output and return it with the tasks that fill it (each one read + decodes).
 
     Nothing is allocated before the plan is known to be decodable here and its sizes are justified by the
-    file (``claimed``: bytes already allocated for other images of the same call from ``source``).
+    file (``claimed``: bytes already allocated for other images of the same call from ``source``). Chunks
+    cut by the end of the file give a ``TruncatedDataWarning`` here, in the caller's thread (``strict``: a
+    ``TiffTruncatedError``); their tasks decode what is there and fill the rest.
     """
     y0, x0, y1, x1 = plan.bounds(region)
     shape = plan.output_shape((y0, x0, y1, x1))
     dtype = np.dtype(plan.dtype)
-    get_codec(plan.compression, path=plan.source_name, offset=plan.ifd_offset)
+    codec = get_codec(plan.compression, path=plan.source_name, offset=plan.ifd_offset)
     check_chunk_size(plan)
+    check_truncation(plan, source, (y0, x0, y1, x1), strict=strict)
     if out is None:
         check_allocation(plan, source, shape, dtype, claimed=claimed)
         out = np.empty(shape, dtype)
@@ -67,13 +71,31 @@ def prepare(
     fill = plan.fill_value
     # whole rows of the output, a chunk at a time: decode straight into place (strips, full-width reads)
     direct = x0 == 0 and x1 == plan.width and not plan.tiled and can_decode_into(plan)
+    # a chunk cut by the end of the file: a byte stream keeps the rows it decodes to, less those the last,
+    # cut LZW code may have written wrongly (an LZW string is at most 4096 bytes); an image codec's stream
+    # (JPEG, WebP, ...) is not decoded at all (libjpeg would fill its missing blocks with grey)
+    decode_cut = codec.KIND == "bytes"
+    unreliable_tail = 4096 if plan.compression == 5 else 0
 
     def place(chunk: Chunk, data: BytesLike | None) -> None:
         cy0, cx0 = max(chunk.y, y0), max(chunk.x, x0)
         cy1, cx1 = min(chunk.y + chunk.height, y1), min(chunk.x + chunk.width, x1)
         view = target[chunk.plane, cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
-        if data is None:
+        cut = data is not None and len(data) < chunk.nbytes
+        if data is None or (cut and not decode_cut):
             view[...] = fill
+            return
+        if cut:
+            try:
+                decoded = decode_chunk(plan, chunk, data)
+            except DecodeError:  # the codec refuses the cut stream (Deflate, Zstd): nothing of it is kept
+                view[...] = fill
+                return
+            row_bytes = max(decoded.shape[1] * decoded.shape[2] * decoded.itemsize, 1)
+            trusted = max(0, decoded.shape[0] - -(-unreliable_tail // row_bytes))
+            part = decoded[cy0 - chunk.y : min(trusted, cy1 - chunk.y), cx0 - chunk.x : cx1 - chunk.x, :spc]
+            view[...] = fill
+            view[: part.shape[0], : part.shape[1]] = part
             return
         if direct and cy0 == chunk.y and cy1 == chunk.y + chunk.height:
             rows = decode_chunk_into(plan, chunk, data, view)
@@ -130,10 +152,14 @@ def decode_plan(
     out: np.ndarray | None = None,
     max_workers: int | None = None,
     pool: ThreadPoolExecutor | None = None,
+    strict: bool = False,
 ) -> np.ndarray:
-    """Decode the image (or ``region`` = (y0, x0, y1, x1)) that ``plan`` describes, reading from ``source``."""
+    """Decode the image (or ``region`` = (y0, x0, y1, x1)) that ``plan`` describes, reading from ``source``.
+
+    ``strict``: a file cut inside the chunks needed is a ``TiffTruncatedError`` (else a warning; see prepare).
+    """
     workers = max_workers or os.cpu_count() or 1
-    out, tasks = prepare(plan, source, region=region, out=out, workers=workers)
+    out, tasks = prepare(plan, source, region=region, out=out, workers=workers, strict=strict)
     if pool is not None or workers == 1 or len(tasks) <= 1:
         run_tasks(tasks, pool)
         return out
