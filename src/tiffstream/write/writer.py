@@ -2,12 +2,15 @@
 
 Layout per page: the page's chunks, then each SubIFD level's chunks and IFD, then the page's IFD, whose
 SubIFDs tag points at the levels; the previous page's next-IFD link is patched to it. The file is written
-under a temporary name and renamed on close, and its header points at no IFD until then, so an
-interrupted write never leaves a file that parses as complete.
+under a temporary name and renamed on close. Its header points at no IFD until every other byte is on
+disk (written and fsynced), so a write killed at any moment leaves at most a temporary file that does not
+parse, or one that is complete. Every failure (a full disk, a read-only or missing folder, a directory as
+target) is a ``TiffWriteError`` naming the target, and leaves nothing behind.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import struct
 import tempfile
@@ -71,6 +74,8 @@ class TiffWriter:
         if byteorder not in ("<", ">"):
             raise TiffWriteError(f"byteorder must be '<' or '>', got {byteorder!r}")
         self.path = os.fspath(path)
+        if os.path.isdir(self.path):
+            raise TiffWriteError("the target is a directory", path=self.path)
         self.bigtiff = bigtiff
         self.byteorder = byteorder
         self.ome = ome
@@ -79,19 +84,34 @@ class TiffWriter:
         self.physical_size = physical_size
         self.channel_names = tuple(channel_names)
         folder = os.path.dirname(os.path.abspath(self.path))
-        handle, self._temp = tempfile.mkstemp(prefix=os.path.basename(self.path) + ".", suffix=".partial", dir=folder)
+        try:
+            handle, self._temp = tempfile.mkstemp(
+                prefix=os.path.basename(self.path) + ".", suffix=".partial", dir=folder
+            )
+        except OSError as exc:
+            raise TiffWriteError(f"cannot create a file in {folder}: {exc.strerror or exc}", path=self.path) from exc
         self._file = os.fdopen(handle, "w+b")
         self._pool = ThreadPoolExecutor(max_workers or os.cpu_count() or 1, thread_name_prefix="tiffstream-write")
+        self._closed = False
         header = (b"II" if byteorder == "<" else b"MM") + struct.pack(byteorder + "H", 43 if bigtiff else 42)
         header += struct.pack(byteorder + "HHQ", 8, 0, 0) if bigtiff else struct.pack(byteorder + "I", 0)
-        self._file.write(header)
+        with self._failing_io():
+            self._file.write(header)
         self._first_ifd = 0
         self._last_link = -1  # file offset of the previous main IFD's next link
         self._pages = 0
         self._first_page: dict[str, Any] = {}
-        self._closed = False
 
     # -- low-level output -------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _failing_io(self) -> Any:
+        """An OS error (full disk, ...) drops the partial file and becomes a ``TiffWriteError`` naming the target."""
+        try:
+            yield
+        except OSError as exc:
+            self.abort()
+            raise TiffWriteError(f"writing failed: {exc.strerror or exc}", path=self.path) from exc
 
     def _tell(self) -> int:
         return self._file.seek(0, os.SEEK_END)
@@ -143,13 +163,14 @@ class TiffWriter:
         ``subifds`` adds that many halved pyramid levels as SubIFDs; ``thumbnail`` adds one more SubIFD
         whose longest side is at most that many pixels. Returns the page's IFD offset.
         """
+        if self._closed:
+            raise TiffWriteError("the writer is closed", path=self.path)
         image = np.asarray(data)
         if image.ndim == 2:
             image = image[:, :, np.newaxis]
         if image.ndim != 3 or 0 in image.shape:
             raise TiffWriteError(f"a page is (height, width[, samples]), got shape {np.shape(data)}", path=self.path)
-        if image.dtype.kind not in "uifb" or image.dtype.itemsize > 8:
-            raise TiffWriteError(f"cannot write {image.dtype} samples", path=self.path)
+        check_samples(image, self.path)
         if image.dtype.kind == "b":
             image = image.astype(np.uint8)
         samples = image.shape[2]
@@ -171,6 +192,20 @@ class TiffWriter:
             "resolution": resolution,
             "colormap": colormap,
         }
+        with self._failing_io():
+            return self._write_page(image, options, subifds, thumbnail, downsample, subfiletype, extratags, description)
+
+    def _write_page(
+        self,
+        image: np.ndarray,
+        options: dict[str, Any],
+        subifds: int,
+        thumbnail: int | None,
+        downsample: Callable[[np.ndarray], np.ndarray] | None,
+        subfiletype: int,
+        extratags: Iterable[tuple[int, int, Any]],
+        description: str | None,
+    ) -> int:
         sub_offsets = []
         reduced = levels(image, subifds, downsample) if subifds else []
         if thumbnail:
@@ -320,20 +355,25 @@ class TiffWriter:
         self._patch(position + 4 + (8 if self.bigtiff else 4), offset_format, offset)
 
     def close(self) -> None:
-        """Finish the file (OME-XML, header link) and move it to its name."""
+        """Finish the file and move it to its name: OME-XML, every byte on disk, then the header's link to the
+        first IFD (the one write that makes the file valid) on disk, then the rename."""
         if self._closed:
             return
-        self._closed = True
         try:
             if self._pages == 0:
                 raise TiffWriteError("no page was written", path=self.path)
-            if self.ome:
-                self._write_ome()
-            self._patch(8 if self.bigtiff else 4, "Q" if self.bigtiff else "I", self._first_ifd)
-            self._file.flush()
-            os.fsync(self._file.fileno())
-            self._file.close()
-            os.replace(self._temp, self.path)
+            with self._failing_io():
+                if self.ome:
+                    self._write_ome()
+                self._file.flush()
+                os.fsync(self._file.fileno())
+                self._patch(8 if self.bigtiff else 4, "Q" if self.bigtiff else "I", self._first_ifd)
+                self._file.flush()
+                os.fsync(self._file.fileno())
+                self._file.close()
+                os.replace(self._temp, self.path)
+                _sync_folder(self.path)
+            self._closed = True
         except BaseException:
             self.abort()
             raise
@@ -341,13 +381,17 @@ class TiffWriter:
             self._pool.shutdown(wait=True)
 
     def abort(self) -> None:
-        """Drop the partial file."""
+        """Drop the partial file (whatever state the disk is in)."""
         self._closed = True
         self._pool.shutdown(wait=False, cancel_futures=True)
-        if not self._file.closed:
-            self._file.close()
-        if os.path.exists(self._temp):
-            os.unlink(self._temp)
+        try:
+            if not self._file.closed:
+                self._file.close()  # may fail on a full disk: the unlink below still runs
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self._temp)
 
     def __enter__(self) -> TiffWriter:
         return self
@@ -357,6 +401,25 @@ class TiffWriter:
             self.abort()
         else:
             self.close()
+
+
+def _sync_folder(path: str) -> None:
+    """Make a rename durable: fsync the folder that holds ``path`` (where the platform allows it)."""
+    if os.name != "posix":
+        return
+    handle = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
+def check_samples(array: np.ndarray, path: str | None = None) -> None:
+    """Refuse arrays no TIFF page can hold (object, complex, string, 0-d, empty), before any byte is written."""
+    if array.dtype.kind not in "uifb" or array.dtype.itemsize > 8:
+        raise TiffWriteError(f"cannot write {array.dtype} samples (integers, floats or booleans only)", path=path)
+    if array.ndim < 2 or 0 in array.shape:
+        raise TiffWriteError(f"an image is at least (height, width), got shape {array.shape}", path=path)
 
 
 def _rational(value: float) -> list[int]:
@@ -402,6 +465,7 @@ def imwrite(
     ``TiffWriter.write`` (compression, tile, predictor, subifds, thumbnail, ...).
     """
     array = np.asarray(data)
+    check_samples(array, os.fspath(path))
     if axes is None:
         rgb = array.ndim >= 3 and array.shape[-1] in (3, 4) and photometric in (None, "rgb")
         page_ndim = 3 if rgb else 2
