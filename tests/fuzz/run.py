@@ -32,6 +32,7 @@ from mutate import mutant  # noqa: E402
 
 LIMIT_FLOOR = 5 << 30  # address space a decode may add: 1 GiB outputs (the reader's floor) x colour conversion
 LIMIT_PER_BYTE = 4096  # ... or this much per byte of the file, when more
+SLOW_FAILURE = 1.0  # seconds: a TiffError that takes longer is reported (work not bounded by the input)
 
 
 @dataclass
@@ -48,6 +49,7 @@ class Report:
     outcomes: collections.Counter[str] = field(default_factory=collections.Counter)
     failures: list[Failure] = field(default_factory=list)
     slowest: list[tuple[float, str]] = field(default_factory=list)
+    slow_failures: list[tuple[float, str, str]] = field(default_factory=list)  # TiffErrors after > 1 s
     seconds: float = 0.0
 
     def summary(self) -> str:
@@ -56,6 +58,8 @@ class Report:
         lines += [f"  {f.name} ({f.base}; {'; '.join(f.operations)}): {f.what.splitlines()[-1][:200]}"
                   for f in self.failures[:40]]
         lines.append("slowest: " + ", ".join(f"{s:.2f} s {n}" for s, n in sorted(self.slowest, reverse=True)[:5]))
+        lines.append(f"TiffErrors raised after more than {SLOW_FAILURE} s: {len(self.slow_failures)}")
+        lines += [f"  {s:.2f} s {n}: {m[:160]}" for s, n, m in sorted(self.slow_failures, reverse=True)[:10]]
         return "\n".join(lines)
 
 
@@ -103,7 +107,7 @@ class Worker:
             return None, f"hang: no answer within {self.timeout} s"
         if line is None:
             code = self.process.wait()
-            self.process = None
+            self.stop()
             return None, f"worker died with exit status {code}"
         return json.loads(line), ""
 
@@ -111,6 +115,9 @@ class Worker:
         if self.process is not None:
             self.process.kill()
             self.process.wait()
+            for pipe in (self.process.stdin, self.process.stdout):
+                if pipe is not None:
+                    pipe.close()
             self.process = None
 
 
@@ -171,6 +178,8 @@ def run(
                 if outcomes is not None:
                     for api, outcome in outcomes.items():
                         report.outcomes[f"{api}:{outcome[0]}"] += 1
+                        if outcome[0] == "TiffError" and float(outcome[3]) > SLOW_FAILURE:  # type: ignore[arg-type]
+                            report.slow_failures.append((float(outcome[3]), f"{name} {api}", str(outcome[1])))  # type: ignore[arg-type]
                     why = why or check(outcomes)
                 if why:
                     report.failures.append(Failure(name, base, operations, why))

@@ -3,8 +3,8 @@
 Run by ``run.py`` as a subprocess. Each request is ``{"path": ..., "limit": bytes}``: the worker lowers its
 address-space limit (RLIMIT_AS) to its size after start-up plus ``limit`` for that file, so an allocation
 the file does not justify fails as a ``MemoryError`` here instead of swapping the machine. Outcomes per
-API: ``["ok", digest]`` (a hash of every decoded array), ``["TiffError", message, named]`` (``named``: the
-error names the file), or ``["other", traceback]``.
+API: ``["ok", digest]`` (a hash of every decoded array), ``["TiffError", message, named, seconds]``
+(``named``: the error names the file; ``seconds``: how long it took to fail), or ``["other", traceback]``.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import hashlib
 import json
 import resource
 import sys
+import time
 import traceback
 import warnings
 from collections.abc import Iterator
@@ -84,12 +85,14 @@ APIS = {"pages": via_pages, "decoder": via_decoder, "zarr": via_zarr}
 def exercise(path: str) -> dict[str, list[object]]:
     outcomes: dict[str, list[object]] = {}
     for name, api in APIS.items():
+        started = time.perf_counter()
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 outcomes[name] = ["ok", _digest(api(path))]
         except tiffstream.TiffError as exc:
-            outcomes[name] = ["TiffError", str(exc)[:300], exc.path is not None]
+            seconds = round(time.perf_counter() - started, 3)
+            outcomes[name] = ["TiffError", str(exc)[:300], exc.path is not None, seconds]
         except BaseException:  # noqa: BLE001  # the fuzzer's job is to report these
             outcomes[name] = ["other", traceback.format_exc(limit=-6)[-2000:]]
     return outcomes
