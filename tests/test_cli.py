@@ -109,3 +109,25 @@ def test_bad_input_exits_2_without_traceback(tmp_path: pathlib.Path, argv: list[
     assert result.returncode == 2, result.stderr
     assert "error:" in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) <= 2  # argparse prints its usage line first
+
+
+HOSTILE = sorted((pathlib.Path(__file__).parent / "fuzz" / "regressions").glob("*.tif"))
+
+
+@pytest.mark.parametrize("path", HOSTILE, ids=[p.name for p in HOSTILE])
+def test_hostile_files_end_in_one_line(tmp_path: pathlib.Path, path: pathlib.Path, capsys) -> None:
+    """The fuzz regressions through every command: status 0 or 2, and every line on stderr is one of ours."""
+    from tiffstream.cli import main
+
+    for argv in (
+        ["info", str(path)],
+        ["info", "--json", str(path)],
+        ["decode", str(path), "-o", str(tmp_path / "x.npy")],
+        ["thumbnail", str(path), "-o", str(tmp_path / "x.png"), "--size", "64"],
+        ["convert", str(path), str(tmp_path / "x.ome.tif"), "--levels", "1"],
+    ):
+        status = main(argv)
+        err = capsys.readouterr().err
+        assert status in (0, 2), (argv, err)
+        assert all(line.startswith("tiffstream: ") for line in err.splitlines()), (argv, err)
+        assert (status == 2) == ("tiffstream: error: " in err), (argv, err)

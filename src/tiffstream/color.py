@@ -28,7 +28,7 @@ ColorMode = Literal["unchanged", "srgb", "gray"]
 _LUMA = np.array([0.299, 0.587, 0.114])
 
 
-_STRIP_BYTES = 1 << 22  # output bytes converted at a time: temporaries stay small whatever the image
+_STRIP_BYTES = 1 << 20  # output bytes converted at a time: temporaries (float64, indices) stay near 10 MiB
 
 
 def to_hwc(array: np.ndarray, plan: DecodePlan, xp: ModuleType = np) -> np.ndarray:

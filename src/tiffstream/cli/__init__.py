@@ -1,12 +1,14 @@
 """The ``tiffstream`` command line: a thin client of the public API, one module per command.
 
-Bad input files or arguments print one line and exit with status 2, never a traceback.
+Bad input files or arguments, and any other failure, print one line and exit with status 2, never a
+traceback; warnings (a truncated file, a broken IFD chain) print one line each.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from typing import TYPE_CHECKING
 
 from .. import __version__
@@ -35,13 +37,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def _show_warning(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:
+    print(f"tiffstream: warning: {category.__name__}: {_one_line(message)}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit status (2 for bad input files or arguments)."""
+    """Entry point; returns the exit status (2 for bad input files or arguments, or any other failure)."""
     args = build_parser().parse_args(argv)
-    try:
-        return int(args.run(args))
-    except (TiffError, OSError, ValueError, IndexError) as exc:
-        print(f"tiffstream: error: {exc}", file=sys.stderr)
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        try:
+            return int(args.run(args))
+        except TiffError as exc:
+            print(f"tiffstream: error: {_one_line(exc)}", file=sys.stderr)
+        except Exception as exc:  # noqa: BLE001  # the command line's contract: one line and status 2, always
+            print(f"tiffstream: error: {type(exc).__name__}: {_one_line(exc)}", file=sys.stderr)
         return 2
 
 
