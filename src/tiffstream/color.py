@@ -28,7 +28,9 @@ ColorMode = Literal["unchanged", "srgb", "gray"]
 _LUMA = np.array([0.299, 0.587, 0.114])
 
 
-_STRIP_BYTES = 1 << 20  # output bytes converted at a time: temporaries (float64, indices) stay near 10 MiB
+# output bytes converted at a time: on the host, temporaries (float64 scaling, indices) stay near 2 MiB
+# whatever the image; on a GPU, strips are large (each is several kernel launches)
+_STRIP_BYTES = {"numpy": 1 << 18, "cupy": 1 << 26}
 
 
 def to_hwc(array: np.ndarray, plan: DecodePlan, xp: ModuleType = np) -> np.ndarray:
@@ -113,12 +115,16 @@ def _to_uint8(array: np.ndarray, maximum: int | float, xp: ModuleType) -> np.nda
         return array
     if array.dtype.kind == "b":
         return array.astype(xp.uint8) * xp.uint8(255)
-    values = array.astype(xp.float64)
-    if array.dtype.kind == "f":
-        values = xp.nan_to_num(values, nan=0.0)
     top = float(maximum)
-    scaled = xp.rint(xp.clip(values, 0, top) * (255.0 / top)) if top else xp.zeros_like(values)
-    return scaled.astype(xp.uint8)
+    if not top:
+        return xp.zeros(array.shape, xp.uint8)
+    values = array.astype(xp.float64)  # one temporary, scaled in place
+    if array.dtype.kind == "f":
+        xp.nan_to_num(values, copy=False, nan=0.0)
+    xp.clip(values, 0, top, out=values)
+    values *= 255.0 / top
+    xp.rint(values, out=values)
+    return values.astype(xp.uint8)
 
 
 def _convert_rows(
@@ -156,7 +162,7 @@ def convert(
         out = xp.ascontiguousarray(hwc)  # nothing to convert: the decoded samples are the output
     else:
         row_bytes = max(1, first.nbytes)
-        step = max(1, _STRIP_BYTES // row_bytes)
+        step = max(1, _STRIP_BYTES.get(xp.__name__, _STRIP_BYTES["cupy"]) // row_bytes)
         out = xp.empty((height, *first.shape[1:]), first.dtype)
         out[:1] = first
         for y in range(1, height, step):
