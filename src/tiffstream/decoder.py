@@ -278,6 +278,7 @@ class Decoder:
             run_tasks([_labelled(number, stream, task) for number, stream, task in tasks], pool)
         except _ImageFailure as failure:
             raise failure.error from failure.error.__cause__
+        tasks.clear()  # their closures hold the decoded arrays, which go as each image is converted below
         images = []
         mode = _COLOR_MODES[params.color_spec]
         for number in range(len(jobs)):
