@@ -67,7 +67,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
-    files = {"RGB deflate tiles": write_rgb(args.dir, args.size), "seed-like stack": seed_like(args.dir / "seed_like.tif")}
+    files = {
+        "RGB deflate tiles": write_rgb(args.dir, args.size),
+        "seed-like stack": seed_like(args.dir / "seed_like.tif"),
+    }
     print(f"{machine()}, {args.threads} threads; peak RSS above an idle process (MiB), ratios to what must be held")
     baseline = peak_rss(_nothing)
     header = f"{'file':<18} {'how':<26} {'output':>8} {'peak':>8} {'peak/output':>12} {'peak/(out+in flight)':>21}"

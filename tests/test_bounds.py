@@ -46,9 +46,11 @@ def test_a_batch_of_pages_sharing_one_strip_is_refused_as_a_whole() -> None:
     params = tiffstream.DecodeParams(color_spec=tiffstream.ColorSpec.UNCHANGED, allow_any_depth=True)
     tracemalloc.start()
     try:
-        with tiffstream.Decoder(max_num_cpu_threads=1) as decoder:
-            with pytest.raises(tiffstream.TiffFormatError, match="earlier images of the same"):
-                decoder.decode([stream.get_sub_code_stream(image_idx=i) for i in range(64)], params=params)
+        with (
+            tiffstream.Decoder(max_num_cpu_threads=1) as decoder,
+            pytest.raises(tiffstream.TiffFormatError, match="earlier images of the same"),
+        ):
+            decoder.decode([stream.get_sub_code_stream(image_idx=i) for i in range(64)], params=params)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -129,9 +131,8 @@ def _patch_webp_canvas(data: bytes, size: int) -> bytes:
 def test_streams_claiming_far_more_than_their_tile_are_refused_unread(data, kind) -> None:
     tracemalloc.start()
     try:
-        with tiffstream.open(data()) as tif:
-            with pytest.raises(tiffstream.DecodeError, match=f"the {kind} stream claims"):
-                tif.pages[0].asarray()
+        with tiffstream.open(data()) as tif, pytest.raises(tiffstream.DecodeError, match=f"the {kind} stream claims"):
+            tif.pages[0].asarray()
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

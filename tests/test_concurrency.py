@@ -70,7 +70,7 @@ def test_threads_on_a_cold_file_match_serial(tiff_factory, name):
     recipe = FILES[name]
     path = tiff_factory(recipe)
     with tiffstream.open(path) as tif:
-        pages, levels, shape = len(tif.pages), len(tif.pages[0].subifds), tif.pages[0].shape[:2]
+        pages, shape = len(tif.pages), tif.pages[0].shape[:2]
 
     def serial_decode(tif, job):
         page, level, region = job
@@ -122,5 +122,7 @@ def test_threads_limited_code_stream_walks_once(tiff_factory):
     path = tiff_factory(FILES["strips"])
     for _ in range(ROUNDS):
         stream = tiffstream.CodeStream(str(path), limit_images=10)
-        counts = _together(list(range(THREADS)), lambda _: (stream.num_images, stream.next_bitstream_offset))
+        counts = _together(
+            list(range(THREADS)), lambda _, stream=stream: (stream.num_images, stream.next_bitstream_offset)
+        )
         assert len(set(counts)) == 1 and counts[0][0] == 10

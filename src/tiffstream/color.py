@@ -53,7 +53,7 @@ def _max_value(plan: DecodePlan, dtype: np.dtype) -> int | float:
     return 1.0
 
 
-def _invert(array: np.ndarray, maximum: int | float, xp: ModuleType) -> np.ndarray:
+def _invert(array: np.ndarray, maximum: float, xp: ModuleType) -> np.ndarray:
     if array.dtype.kind == "b":
         return ~array
     if array.dtype.kind == "u":
@@ -78,8 +78,9 @@ def _rgb(hwc: np.ndarray, plan: DecodePlan, xp: ModuleType) -> tuple[np.ndarray,
         return hwc[:, :, :3], maximum
     if photometric == 3:
         if plan.colormap is None:
-            raise UnsupportedTiffError("a palette image without a ColorMap", path=plan.source_name,
-                                       offset=plan.ifd_offset)
+            raise UnsupportedTiffError(
+                "a palette image without a ColorMap", path=plan.source_name, offset=plan.ifd_offset
+            )
         colormap = xp.asarray(plan.colormap)
         index = xp.clip(hwc[:, :, 0].astype(xp.intp), 0, colormap.shape[1] - 1)
         return xp.ascontiguousarray(colormap[:, index].transpose(1, 2, 0)), 65535
@@ -110,7 +111,7 @@ def _luma(rgb: np.ndarray, xp: ModuleType) -> np.ndarray:
     return luma.astype(rgb.dtype)[:, :, None]
 
 
-def _to_uint8(array: np.ndarray, maximum: int | float, xp: ModuleType) -> np.ndarray:
+def _to_uint8(array: np.ndarray, maximum: float, xp: ModuleType) -> np.ndarray:
     if array.dtype == np.uint8 and maximum == 255:
         return array
     if array.dtype.kind == "b":

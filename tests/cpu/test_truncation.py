@@ -34,7 +34,9 @@ def _original() -> np.ndarray:
     return np.repeat((smooth + noise)[:, :, None], 3, axis=2).astype(np.uint8)
 
 
-@pytest.mark.parametrize(("compression", "tile", "rows"), CASES, ids=[f"{c}-{'tile' if t else 'strip'}" for c, t, _ in CASES])
+@pytest.mark.parametrize(
+    ("compression", "tile", "rows"), CASES, ids=[f"{c}-{'tile' if t else 'strip'}" for c, t, _ in CASES]
+)
 @pytest.mark.parametrize("fraction", [0.1, 0.5, 0.9])
 def test_cut_inside_the_last_chunk(tmp_path: pathlib.Path, compression, tile, rows, fraction) -> None:
     data = _original()
@@ -97,9 +99,12 @@ def test_chunks_past_the_end_are_an_error(tmp_path: pathlib.Path) -> None:
     with tifffile.TiffFile(path) as tif:
         end = tif.pages[0].dataoffsets[2] + 5
     path.write_bytes(path.read_bytes()[:end])
-    with tiffstream.open(path) as tif, pytest.warns(tiffstream.TruncatedDataWarning):
-        with pytest.raises(tiffstream.TiffTruncatedError, match="outside the source"):
-            tif.pages[0].asarray()
+    with (
+        tiffstream.open(path) as tif,
+        pytest.warns(tiffstream.TruncatedDataWarning),
+        pytest.raises(tiffstream.TiffTruncatedError, match="outside the source"),
+    ):
+        tif.pages[0].asarray()
 
 
 @pytest.mark.parametrize("compression", ["lzw", "packbits", "none"])

@@ -28,7 +28,7 @@ import numpy as np
 
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from mutate import mutant  # noqa: E402
+from mutate import mutant
 
 LIMIT_FLOOR = 5 << 30  # address space a decode may add: 1 GiB outputs (the reader's floor) x colour conversion
 LIMIT_PER_BYTE = 4096  # ... or this much per byte of the file, when more
@@ -55,8 +55,10 @@ class Report:
     def summary(self) -> str:
         lines = [f"{self.mutants} mutants in {self.seconds:.0f} s; outcomes per API: {dict(self.outcomes)}"]
         lines.append(f"failures: {len(self.failures)}")
-        lines += [f"  {f.name} ({f.base}; {'; '.join(f.operations)}): {f.what.splitlines()[-1][:200]}"
-                  for f in self.failures[:40]]
+        lines += [
+            f"  {f.name} ({f.base}; {'; '.join(f.operations)}): {f.what.splitlines()[-1][:200]}"
+            for f in self.failures[:40]
+        ]
         lines.append("slowest: " + ", ".join(f"{s:.2f} s {n}" for s, n in sorted(self.slowest, reverse=True)[:5]))
         lines.append(f"TiffErrors raised after more than {SLOW_FAILURE} s: {len(self.slow_failures)}")
         lines += [f"  {s:.2f} s {n}: {m[:160]}" for s, n, m in sorted(self.slow_failures, reverse=True)[:10]]
@@ -208,8 +210,8 @@ def run(
 
         def fan_out(indices: list[int], compare: bool) -> None:
             threads = [
-                threading.Thread(target=serve, args=(worker, indices[k::jobs], compare)) for k, worker in
-                enumerate(workers)
+                threading.Thread(target=serve, args=(worker, indices[k::jobs], compare))
+                for k, worker in enumerate(workers)
             ]
             for thread in threads:
                 thread.start()
@@ -242,7 +244,11 @@ def main() -> int:
     args = parser.parse_args()
     files = base_files(args.corpus, args.max_size)
     report = run(
-        files, 100_000 if args.long else args.mutants, seed=args.seed, jobs=args.jobs, timeout=args.timeout,
+        files,
+        100_000 if args.long else args.mutants,
+        seed=args.seed,
+        jobs=args.jobs,
+        timeout=args.timeout,
         keep=args.keep,
     )
     print(report.summary())

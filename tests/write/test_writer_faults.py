@@ -110,7 +110,7 @@ def test_full_disk_is_a_clear_error_and_leaves_nothing(tmp_path: pathlib.Path) -
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
         try:
-            tiffstream.imwrite({str(tmp_path / 'out.tif')!r}, np.ones((4, 512, 512), np.uint8))
+            tiffstream.imwrite({str(tmp_path / "out.tif")!r}, np.ones((4, 512, 512), np.uint8))
         except tiffstream.TiffWriteError as exc:
             print("TiffWriteError", exc)
         """

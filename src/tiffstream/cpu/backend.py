@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..chunkio import group_chunks, read_group
-from ..errors import DecodeError, UnsupportedTiffError
 from ..codecs import get_codec
+from ..errors import DecodeError, UnsupportedTiffError
 from ..plan import check_allocation, check_chunk_size, check_truncation
 from .chunks import can_decode_into, decode_chunk, decode_chunk_into
 

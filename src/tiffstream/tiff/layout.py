@@ -82,9 +82,18 @@ class ImageInfo:
 
 _INTEGER_TYPES = (1, 3, 4, 6, 7, 8, 9, 13, 16, 17, 18)
 # tags whose values the specification makes SHORTs: any value outside 0..65535 is corrupt
-_SHORT_TAGS = {258: "BitsPerSample", 259: "Compression", 262: "Photometric", 266: "FillOrder",
-               277: "SamplesPerPixel", 284: "PlanarConfiguration", 317: "Predictor", 338: "ExtraSamples",
-               339: "SampleFormat", 530: "YCbCrSubSampling"}
+_SHORT_TAGS = {
+    258: "BitsPerSample",
+    259: "Compression",
+    262: "Photometric",
+    266: "FillOrder",
+    277: "SamplesPerPixel",
+    284: "PlanarConfiguration",
+    317: "Predictor",
+    338: "ExtraSamples",
+    339: "SampleFormat",
+    530: "YCbCrSubSampling",
+}
 _MAX_PIXEL_BITS = 2**63 - 1  # an image's bits must be addressable by signed 64-bit offsets
 
 
