@@ -24,7 +24,7 @@ from .color import ColorMode, convert, convert_plain
 from .cpu.backend import prepare, run_tasks
 from .errors import BackendUnavailableError, DecodeError, TiffError, TiffstreamWarning, UnsupportedTiffError
 from .image import Image
-from .plan import check_truncation
+from .plan import check_allocation, check_truncation
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -233,12 +233,19 @@ class Decoder:
             region = stream.region
             bounds = None if region is None else (region.start_y, region.start_x, region.end_y, region.end_x)
             plan = stream.plan
+            key = id(stream.source)
             if self._gpu:
                 gpu = _gpu_module()
                 why = gpu.supports(plan)
                 if why is None:
+                    # the CPU backend makes both checks in prepare; the GPU's own check is per image
+                    shape = plan.output_shape(plan.bounds(bounds))
+                    nbytes = check_allocation(
+                        plan, stream.source, shape, np.dtype(plan.dtype), claimed=claimed.get(key, 0)
+                    )
+                    claimed[key] = claimed.get(key, 0) + nbytes
+                    check_truncation(plan, stream.source, bounds)
                     gpu_batch = gpu_batch or self._gpu_batch(cuda_stream)
-                    check_truncation(plan, stream.source, bounds)  # the CPU backend says it in prepare
                     gpu_batch.add(gpu.backend.GpuJob(plan, stream.source, bounds))
                     jobs.append((stream, plan, len(gpu_batch.jobs) - 1))
                     return gpu_batch
@@ -248,7 +255,6 @@ class Decoder:
                         path=plan.source_name,
                         offset=plan.ifd_offset,
                     )
-            key = id(stream.source)
             out, image_tasks = prepare(
                 plan, stream.source, region=bounds, workers=self.max_num_cpu_threads, claimed=claimed.get(key, 0)
             )

@@ -344,3 +344,40 @@ def test_to_dask_gpu_backend(seed_like_file: pathlib.Path) -> None:
     pytest.importorskip("dask")
     array = tiffstream.to_dask(str(seed_like_file), backend="gpu")
     np.testing.assert_array_equal(array.compute(scheduler="threads"), tifffile.imread(seed_like_file, key=range(192)))
+
+
+@pytest.mark.parametrize(
+    ("photometric", "dtype", "color"),
+    [
+        ("palette", "uint8", tiffstream.ColorSpec.SRGB),
+        ("minisblack", "uint16", tiffstream.ColorSpec.SRGB),
+        ("miniswhite", "uint16", tiffstream.ColorSpec.GRAY),
+        ("rgb", "uint16", tiffstream.ColorSpec.GRAY),
+        ("minisblack", "float32", tiffstream.ColorSpec.SRGB),
+    ],
+)
+def test_default_colour_conversion_on_the_gpu_equals_the_cpu(tmp_path: pathlib.Path, photometric, dtype, color) -> None:
+    """nvImageCodec's default parameters (8-bit output, converted in strips) give the CPU's pixels on the GPU."""
+    rng = np.random.default_rng(4)
+    shape = (300, 400, 3) if photometric == "rgb" else (300, 400)
+    samples = rng.random(shape).astype(dtype) if dtype == "float32" else rng.integers(0, 60000, shape).astype(dtype)
+    colormap = rng.integers(0, 65535, (3, 256), dtype=np.uint16) if photometric == "palette" else None
+    path = tmp_path / "colour.tif"
+    tifffile.imwrite(path, samples, photometric=photometric, colormap=colormap, compression="zlib", tile=(64, 64))
+    params = tiffstream.DecodeParams(color_spec=color)
+    with tiffstream.Decoder(backends=[tiffstream.BackendKind.CPU_ONLY]) as cpu:
+        expected = np.asarray(cpu.decode(tiffstream.CodeStream(str(path)), params))
+    with tiffstream.Decoder(backends=[tiffstream.BackendKind.GPU_ONLY]) as device:
+        image = device.decode(tiffstream.CodeStream(str(path)), params)
+    assert image.buffer_kind == tiffstream.ImageBufferKind.STRIDED_DEVICE
+    np.testing.assert_array_equal(cp.asarray(image).get(), expected)
+
+
+def test_cut_file_warns_through_the_gpu_decoder(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "cut.tif"
+    tifffile.imwrite(path, np.arange(50 * 40, dtype=np.uint16).reshape(50, 40), rowsperstrip=8)
+    path.write_bytes(path.read_bytes()[:-20])
+    params = tiffstream.DecodeParams(color_spec=tiffstream.ColorSpec.UNCHANGED, allow_any_depth=True)
+    with tiffstream.Decoder(backends=[tiffstream.BackendKind.GPU_ONLY]) as device:
+        with pytest.warns(tiffstream.TruncatedDataWarning, match="chunk 6"):
+            device.decode(tiffstream.CodeStream(str(path)), params)
