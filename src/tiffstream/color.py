@@ -162,12 +162,12 @@ def convert(
     if first.dtype == hwc.dtype and first.shape[1:] == hwc.shape[1:] and xp.may_share_memory(first, hwc):
         out = xp.ascontiguousarray(hwc)  # nothing to convert: the decoded samples are the output
     else:
-        row_bytes = max(1, first.nbytes)
-        step = max(1, _STRIP_BYTES.get(xp.__name__, _STRIP_BYTES["cupy"]) // row_bytes)
         out = xp.empty((height, *first.shape[1:]), first.dtype)
-        out[:1] = first
-        for y in range(1, height, step):
-            out[y : y + step] = _convert_rows(hwc[y : y + step], plan, color, any_depth, xp)[0]
+        if first.nbytes:  # rows of no columns hold nothing to convert, however many an image claims
+            step = max(1, _STRIP_BYTES.get(xp.__name__, _STRIP_BYTES["cupy"]) // first.nbytes)
+            out[:1] = first
+            for y in range(1, height, step):
+                out[y : y + step] = _convert_rows(hwc[y : y + step], plan, color, any_depth, xp)[0]
     if not any_depth:
         return out, 0
     bits = int(maximum).bit_length() if out.dtype.kind == "u" and maximum >= 1 else 0
