@@ -66,15 +66,20 @@ class Report:
 
 
 class Worker:
-    """One worker process; ``decode`` returns its outcomes, or None when it hung or died (it is restarted)."""
+    """One worker process; ``decode`` returns its outcomes, or None when it hung or died (it is restarted).
 
-    def __init__(self, timeout: float) -> None:
+    ``perturb``: glibc fills memory malloc hands out with this byte (MALLOC_PERTURB_), a different one in each
+    worker, so a decode that reads memory nobody wrote differs between the two processes that decode a mutant.
+    """
+
+    def __init__(self, timeout: float, perturb: int) -> None:
         self.timeout = timeout
+        self.perturb = perturb
         self.process: subprocess.Popen[str] | None = None
         self.lines: queue.Queue[str | None] = queue.Queue()
 
     def _start(self) -> None:
-        env = dict(os.environ, PYTHONFAULTHANDLER="1", OMP_NUM_THREADS="1")
+        env = dict(os.environ, PYTHONFAULTHANDLER="1", OMP_NUM_THREADS="1", MALLOC_PERTURB_=str(self.perturb))
         self.process = subprocess.Popen(
             [sys.executable, str(HERE / "worker.py")],
             stdin=subprocess.PIPE,
@@ -161,7 +166,7 @@ def run(
     """Decode ``mutants`` mutants of ``files`` (and each file of ``extra`` as it is) on ``jobs`` workers."""
     started = time.perf_counter()
     report = Report()
-    workers = [Worker(timeout) for _ in range(jobs)]
+    workers = [Worker(timeout, perturb=0x5A + 0x33 * k) for k in range(jobs)]
     with tempfile.TemporaryDirectory(prefix="tiffstream-fuzz-") as scratch:
         cases: list[tuple[str, str, list[str], bytes]] = [(p.name, p.name, ["as kept"], p.read_bytes()) for p in extra]
         for i in range(mutants):
