@@ -81,7 +81,7 @@ class ImageInfo:
 
 
 _INTEGER_TYPES = (1, 3, 4, 6, 7, 8, 9, 13, 16, 17, 18)
-# tags whose values the specification makes SHORTs: any value outside 0..65535 is corrupt
+# tags whose values the specification makes SHORTs: any value outside 0..65535 is corrupt (checked in _tag_ints)
 _SHORT_TAGS = {
     258: "BitsPerSample",
     259: "Compression",
@@ -98,18 +98,25 @@ _MAX_PIXEL_BITS = 2**63 - 1  # an image's bits must be addressable by signed 64-
 
 
 def _tag_ints(ifd: Ifd, code: int) -> tuple[int, ...] | None:
-    """Integer values of tag ``code`` (None when absent); RATIONALs become whole quotients."""
+    """Integer values of tag ``code`` (None when absent); RATIONALs become whole quotients. A tag the
+    specification makes a SHORT is checked here, where every use reads it, to hold 0-65535."""
     tag = ifd.tags.get(code)
     if tag is None:
         return None
     if tag.type in (5, 10):
         pairs = tag.array().reshape(-1, 2).astype(np.int64)
-        return tuple(int(n // d) if d else 0 for n, d in pairs.tolist())
-    if tag.type not in _INTEGER_TYPES:
+        values = tuple(int(n // d) if d else 0 for n, d in pairs.tolist())
+    elif tag.type in _INTEGER_TYPES:
+        values = tag.ints()
+    else:
         raise TiffFormatError(
             f"tag {tag.name} has field type {tag.type}, not an integer type", path=ifd.source.name, offset=ifd.offset
         )
-    return tag.ints()
+    if code in _SHORT_TAGS and values and (min(values) < 0 or max(values) > 65535):
+        raise TiffFormatError(
+            f"{_SHORT_TAGS[code]} {values[:8]} is out of range (0-65535)", path=ifd.source.name, offset=ifd.offset
+        )
+    return values
 
 
 def _offset_array(ifd: Ifd, code: int) -> np.ndarray:
@@ -148,10 +155,6 @@ def image_info(ifd: Ifd) -> ImageInfo:
     def fail(message: str) -> TiffFormatError:
         return TiffFormatError(message, path=name, offset=offset)
 
-    for code, tag_label in _SHORT_TAGS.items():
-        values = _tag_ints(ifd, code) if code in ifd.tags else None
-        if values and not all(0 <= v <= 65535 for v in values):
-            raise fail(f"{tag_label} {values[:8]} is out of range (0-65535)")
     width = _int_tag(ifd, 256)
     height = _int_tag(ifd, 257)
     if width < 0 or height < 0:
