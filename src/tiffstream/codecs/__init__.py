@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from ..errors import UnsupportedTiffError
 from ..tiff.tags import Compression
@@ -27,7 +28,10 @@ from . import (
 )
 from ._base import BytesLike, ChunkContext
 
-__all__ = ["REGISTRY", "BytesLike", "ChunkContext", "compression_name", "get_codec"]
+if TYPE_CHECKING:
+    from ..plan import DecodePlan
+
+__all__ = ["REGISTRY", "BytesLike", "ChunkContext", "codec_for", "compression_name", "get_codec"]
 
 _MODULES: tuple[ModuleType, ...] = (
     none,
@@ -65,3 +69,8 @@ def get_codec(code: int, *, path: str | None = None, offset: int | None = None) 
         why = "no codec" if module is None else f"the {module.NAME} codec is not available in this imagecodecs build"
         raise UnsupportedTiffError(f"{name} is not supported: {why}", path=path, offset=offset)
     return module
+
+
+def codec_for(plan: DecodePlan) -> ModuleType:
+    """The codec of ``plan``'s compression; when there is none here, the error names the plan's file and IFD."""
+    return get_codec(plan.compression, path=plan.source_name, offset=plan.ifd_offset)

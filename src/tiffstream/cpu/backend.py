@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..chunkio import group_chunks, read_group
-from ..codecs import get_codec
+from ..codecs import codec_for
 from ..errors import DecodeError, UnsupportedTiffError
 from ..plan import check_allocation, check_chunk_size, check_truncation
 from .chunks import can_decode_into, decode_chunk, decode_chunk_into
@@ -47,7 +47,7 @@ def prepare(
     y0, x0, y1, x1 = plan.bounds(region)
     shape = plan.output_shape((y0, x0, y1, x1))
     dtype = np.dtype(plan.dtype)
-    codec = get_codec(plan.compression, path=plan.source_name, offset=plan.ifd_offset)
+    codec = codec_for(plan)
     check_chunk_size(plan)
     check_truncation(plan, source, (y0, x0, y1, x1), strict=strict)
     if out is None:

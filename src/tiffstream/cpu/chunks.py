@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import imagecodecs
 import numpy as np
 
-from ..codecs import BytesLike, ChunkContext, compression_name, get_codec
+from ..codecs import BytesLike, ChunkContext, codec_for, compression_name
 from ..errors import DecodeError, UnsupportedTiffError
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ def decode_chunk(
     """
     samples = plan.samples_per_chunk
     context = ChunkContext(plan, chunk.height, chunk.width, samples)
-    codec = get_codec(plan.compression, path=plan.source_name, offset=plan.ifd_offset)
+    codec = codec_for(plan)
     try:
         if codec.KIND == "image":
             if scratch and getattr(codec, "ACCEPTS_OUT", False):
@@ -159,7 +159,7 @@ def can_decode_into(plan: DecodePlan) -> bool:
     byte swapping, no bit reversal, no floating-point predictor)."""
     dtype = np.dtype(plan.dtype)
     return (
-        hasattr(get_codec(plan.compression, path=plan.source_name, offset=plan.ifd_offset), "decode_into")
+        hasattr(codec_for(plan), "decode_into")
         and len(set(plan.bits_per_sample)) == 1
         and plan.bits_per_sample[0] == dtype.itemsize * 8
         and dtype.kind in "uif"
@@ -175,7 +175,7 @@ def decode_chunk_into(plan: DecodePlan, chunk: Chunk, data: BytesLike, view: np.
     Returns the number of whole rows decoded (fewer than ``view`` holds for a truncated chunk).
     Only for plans where ``can_decode_into(plan)`` is true.
     """
-    codec = get_codec(plan.compression, path=plan.source_name, offset=plan.ifd_offset)
+    codec = codec_for(plan)
     flat = view.reshape(-1).view(np.uint8)
     try:
         written = codec.decode_into(data, flat)
