@@ -12,6 +12,7 @@ import gc
 import os
 import warnings
 import weakref
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import Enum
@@ -218,12 +219,12 @@ class Decoder:
         tasks: list[Any],
         gpu_batch: Any,
         cuda_stream: Any,
-        claimed: dict[int, int],
+        claimed: Counter[int],
     ) -> Any:
         """Plan one image and hand it to the GPU batch (made on first use; returned) or the CPU task list.
 
-        ``claimed``: bytes of CPU outputs allocated so far per source (by ``id``), so the batch as a whole
-        stays within what the files justify.
+        ``claimed``: bytes of outputs (CPU and GPU) allocated so far per source (by ``id``), so the batch as a
+        whole stays within what the files justify.
         """
         try:
             plain = stream.plain_image
@@ -240,10 +241,9 @@ class Decoder:
                 if why is None:
                     # the CPU backend makes both checks in prepare; the GPU's own check is per image
                     shape = plan.output_shape(plan.bounds(bounds))
-                    nbytes = check_allocation(
-                        plan, stream.source, shape, np.dtype(plan.dtype), claimed=claimed.get(key, 0)
+                    claimed[key] += check_allocation(
+                        plan, stream.source, shape, np.dtype(plan.dtype), claimed=claimed[key]
                     )
-                    claimed[key] = claimed.get(key, 0) + nbytes
                     check_truncation(plan, stream.source, bounds)
                     gpu_batch = gpu_batch or self._gpu_batch(cuda_stream)
                     gpu_batch.add(gpu.backend.GpuJob(plan, stream.source, bounds))
@@ -256,9 +256,9 @@ class Decoder:
                         offset=plan.ifd_offset,
                     )
             out, image_tasks = prepare(
-                plan, stream.source, region=bounds, workers=self.max_num_cpu_threads, claimed=claimed.get(key, 0)
+                plan, stream.source, region=bounds, workers=self.max_num_cpu_threads, claimed=claimed[key]
             )
-            claimed[key] = claimed.get(key, 0) + out.nbytes
+            claimed[key] += out.nbytes
         except TiffError as exc:
             raise _in_image(exc, number, stream) from exc
         jobs.append((stream, plan, out))
@@ -270,7 +270,7 @@ class Decoder:
         jobs: list[Any] = []  # (stream, plan or None, array or GPU job index)
         tasks: list[Any] = []  # (image number, stream, CPU task)
         gpu_batch: Any = None  # a GpuBatch from the first GPU image on: it decodes while later plans are built
-        claimed: dict[int, int] = {}
+        claimed: Counter[int] = Counter()
         try:
             with _collection_paused():  # plans allocate many small objects: no GC passes among them
                 for number, stream in enumerate(streams):
