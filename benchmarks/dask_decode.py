@@ -45,7 +45,7 @@ def main() -> None:
     expected = tifffile.imread(path, key=range(192), maxworkers=2)
     mpix = expected.size / 1e6
     rows = []
-    t = best(lambda: tiffstream.imread(path, page=range(192)))
+    t = best(lambda: tiffstream.imread(path, range(192)))
     rows.append(("tiffstream threaded (imread page=range)", t))
     t = best(lambda: tiffstream.to_dask(path).compute(scheduler="threads"))
     rows.append(("tiffstream to_dask, threads", t))

@@ -13,6 +13,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CORPUS = pathlib.Path(os.environ.get("TIFFSTREAM_CORPUS", ROOT.parent / "shared" / "corpus"))
+CORPUS_WSI = pathlib.Path(os.environ.get("TIFFSTREAM_CORPUS_WSI", ROOT.parent / "shared" / "corpus-wsi"))
 
 
 def corpus_rows() -> list[dict[str, str]]:
@@ -24,12 +25,21 @@ def corpus_rows() -> list[dict[str, str]]:
         return list(csv.DictReader(handle, delimiter="\t"))
 
 
-def require_corpus() -> None:
-    """Skip without the corpus, except under CI, where its absence is a failure."""
-    if not (CORPUS / "INVENTORY.tsv").exists():
+def wsi_rows() -> list[dict[str, str]]:
+    """Rows of the whole-slide corpus INVENTORY (empty when it is absent)."""
+    inventory = CORPUS_WSI / "INVENTORY.tsv"
+    if not inventory.exists():
+        return []
+    with inventory.open(newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+def require_corpus(root: pathlib.Path = CORPUS, variable: str = "TIFFSTREAM_CORPUS") -> None:
+    """Skip without a corpus, except under CI, where its absence is a failure."""
+    if not (root / "INVENTORY.tsv").exists():
         if os.environ.get("CI") == "true":
-            pytest.fail(f"corpus not found at {CORPUS} (set TIFFSTREAM_CORPUS)")
-        pytest.skip(f"corpus not found at {CORPUS}")
+            pytest.fail(f"corpus not found at {root} (set {variable})")
+        pytest.skip(f"corpus not found at {root}")
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

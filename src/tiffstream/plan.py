@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -143,6 +143,13 @@ class DecodePlan:
         table = self.table_in(*self.bounds(region))
         offsets, counts = table[:, 1], table[:, 2]
         return [Chunk(*row) for row in table[(offsets > 0) & (offsets < size) & (offsets + counts > size)].tolist()]
+
+    def shifted(self, delta: int) -> DecodePlan:
+        """The same image ``delta`` bytes further on (the next images of a contiguously stored stack)."""
+        table = self.table.copy()
+        present = (table[:, 1] > 0) & (table[:, 2] > 0)
+        table[present, 1] += delta
+        return replace(self, table=table)
 
     def chunks_in(self, y0: int, x0: int, y1: int, x1: int) -> list[Chunk]:
         """Chunks that overlap the rectangle rows ``y0:y1``, columns ``x0:x1`` (all planes)."""

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .cpu.backend import decode_plan, prepare, run_tasks
-from .plan import check_allocation
+from .cpu.backend import decode_plan
+from .levels import read_images
 from .region import Region
 from .tiff.file import TiffFile
 from .tiff.page import TiffPage
+from .tiff.series import Images, Level
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -55,9 +54,24 @@ class Page(TiffPage):
 
 
 class TiffReader(TiffFile):
-    """An open TIFF whose pages (and SubIFDs) decode on the CPU."""
+    """An open TIFF whose pages (and SubIFDs), series and levels decode on the CPU."""
 
     page_type = Page
+
+    def read_level(
+        self,
+        level: Level,
+        *,
+        key: int | slice | Sequence[int] | None = None,
+        region: Any = None,
+        out: Any = None,
+        max_workers: int | None = None,
+        strict: bool = False,
+    ) -> np.ndarray:
+        """Decode ``level`` (see :meth:`Level.asarray`): all chunks of all its images on one thread pool."""
+        return read_images(
+            level, key=key, region=_region_tuple(region), out=out, max_workers=max_workers, strict=strict
+        )
 
     def aszarr(self) -> Any:
         """A read-only zarr v3 store of this file's pyramid (needs zarr): ``zarr.open_group(store, mode="r")``."""
@@ -69,24 +83,38 @@ class TiffReader(TiffFile):
         self,
         key: int | slice | Sequence[int] | None = None,
         *,
+        series: int | None = None,
+        level: int | None = None,
+        region: Region | tuple[int, int, int, int] | None = None,
         out: np.ndarray | None = None,
         max_workers: int | None = None,
         strict: bool = False,
     ) -> np.ndarray:
-        """Decode one page (``key`` an int) or stack several (a slice, range or list; None: all pages).
+        """What ``tifffile.TiffFile.asarray`` returns for the same ``key``, ``series`` and ``level``.
 
-        All chunks of all pages are decoded together on one thread pool. Stacked pages must share
-        shape and dtype; the result is ``(pages, *page.shape)``.
+        By default the first series at full resolution. With ``series``/``level``, that series or level;
+        ``key`` then selects some of its images (an int: one image, in its page shape). ``key`` without a
+        series selects main-chain pages: one (an int) or several stacked as ``(pages, *page.shape)``, all
+        decoded together on one thread pool. ``region`` (y0, x0, y1, x1) cuts every image.
         """
-        if isinstance(key, int):
-            page = self.pages[key]
+        options = {"out": out, "max_workers": max_workers, "strict": strict}
+        if key is None or series is not None:
+            chosen = self.series_level(series or 0, level or 0)
+            return chosen.asarray(key=key, region=_region_tuple(region), **options)  # type: ignore[arg-type]
+        if level is not None:
+            raise ValueError("level selects a level of a series: pass series= with it")
+        if isinstance(key, (int, np.integer)):
+            page = self.pages[int(key)]
             assert isinstance(page, Page)  # TiffReader makes its pages as Page
-            return page.asarray(out=out, max_workers=max_workers, strict=strict)
-        indices = (
-            range(len(self.pages))
-            if key is None
-            else (range(*key.indices(len(self.pages))) if isinstance(key, slice) else list(key))
-        )
+            return page.asarray(region=region, **options)  # type: ignore[arg-type]
+        if region is not None:
+            raise ValueError("stacking main-chain pages reads whole pages: pass series= to cut a region")
+        return self._stack_pages(key, out=out, max_workers=max_workers, strict=strict)
+
+    def _stack_pages(
+        self, key: slice | Sequence[int], *, out: np.ndarray | None, max_workers: int | None, strict: bool
+    ) -> np.ndarray:
+        indices = range(*key.indices(len(self.pages))) if isinstance(key, slice) else list(key)
         pages = [self.pages[i] for i in indices]
         if not pages:
             raise IndexError("no pages selected")
@@ -94,47 +122,25 @@ class TiffReader(TiffFile):
         for page in pages:
             if page.shape != shape or page.dtype != dtype:
                 raise ValueError(f"page {page.index} is {page.shape} {page.dtype}, not {shape} {dtype}: cannot stack")
-        stacked_shape = (len(pages), *shape)
-        if out is None:
-            check_allocation(pages[0].plan, self.source, stacked_shape, np.dtype(dtype))
-            out = np.empty(stacked_shape, dtype)
-        elif out.shape != stacked_shape or out.dtype != dtype:
-            raise ValueError(f"out must be a {stacked_shape} {dtype} array, got {out.shape} {out.dtype}")
-        workers = max_workers or os.cpu_count() or 1
-        tasks = []
-        for index, page in enumerate(pages):
-            tasks += prepare(page.plan, self.source, out=out[index], workers=workers, strict=strict)[1]
-        if workers == 1 or len(tasks) <= 1:
-            run_tasks(tasks, None)
-        else:
-            with ThreadPoolExecutor(workers, thread_name_prefix="tiffstream") as pool:
-                run_tasks(tasks, pool)
-        return out
+        stack = Level(self, Images.of(pages), (len(pages), *shape), "I" + pages[0].axes, pages[0], squeeze=False)
+        return read_images(stack, out=out, max_workers=max_workers, strict=strict)
 
 
 def imread(
     source: SourceLike,
-    page: int | slice | Sequence[int] = 0,
-    level: int = 0,
+    key: int | slice | Sequence[int] | None = None,
+    *,
+    series: int | None = None,
+    level: int | None = None,
     region: Region | tuple[int, int, int, int] | None = None,
     out: np.ndarray | None = None,
     strict: bool = False,
 ) -> np.ndarray:
-    """Decode page ``page`` (``level`` > 0: its ``level``-th SubIFD, a pyramid level) of a TIFF on the CPU.
+    """Decode a TIFF on the CPU: what ``tifffile.imread`` returns for the same ``key``, ``series``, ``level``.
 
-    ``page`` may also be a slice, range or list of pages (level 0, whole pages): they are stacked.
-    ``strict``: a file cut inside the chunks needed raises ``TiffTruncatedError`` instead of warning.
+    By default the whole first series at full resolution (an OME-TIFF's 192 planes as one ZYX array); see
+    :meth:`TiffReader.asarray`. ``strict``: a file cut inside the needed chunks raises ``TiffTruncatedError``
+    instead of warning.
     """
     with TiffReader(source) as tif:
-        if not isinstance(page, int):
-            if level or region is not None:
-                raise ValueError("stacking pages reads whole level-0 pages: no level or region")
-            return tif.asarray(page, out=out, strict=strict)
-        target = tif.pages[page]
-        if level:
-            subifds = target.subifds
-            if level > len(subifds):
-                raise IndexError(f"page {page} has {len(subifds)} SubIFD levels, not {level}")
-            target = subifds[level - 1]
-        assert isinstance(target, Page)
-        return target.asarray(region=region, out=out, strict=strict)
+        return tif.asarray(key, series=series, level=level, region=region, out=out, strict=strict)

@@ -37,7 +37,7 @@ def _quiet():
 @pytest.mark.parametrize("row", ROWS, ids=[r["path"] for r in ROWS])
 def test_page0_hash_matches_reference(row: dict[str, str]) -> None:
     require_corpus()
-    array = tiffstream.imread(CORPUS / row["path"])
+    array = tiffstream.imread(CORPUS / row["path"], 0)
     digest = hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
     if digest != row["ref_sha256"]:
         expected = tifffile.imread(CORPUS / row["path"], key=0)
@@ -88,7 +88,7 @@ def test_broken_files_fail_cleanly(row: dict[str, str]) -> None:
     """Files tifffile cannot decode: we decode them or raise a TiffError, nothing else."""
     require_corpus()
     try:
-        array = tiffstream.imread(CORPUS / row["path"])
+        array = tiffstream.imread(CORPUS / row["path"], 0)
     except tiffstream.TiffError:
         return
     assert array.size > 0

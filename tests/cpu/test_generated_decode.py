@@ -135,7 +135,7 @@ def test_pyramid_levels(seed_like_file: pathlib.Path) -> None:
     with tifffile.TiffFile(seed_like_file) as reference:
         for level in (1, 2):
             expected = reference.pages[31].pages[level - 1].asarray()
-            np.testing.assert_array_equal(tiffstream.imread(seed_like_file, page=31, level=level), expected)
+            np.testing.assert_array_equal(tiffstream.imread(seed_like_file, 31, series=0, level=level), expected)
     with pytest.raises(IndexError):
         tiffstream.imread(seed_like_file, level=3)
 
@@ -235,8 +235,8 @@ def test_image_codecs_match_tifffile(
 
 def test_stacked_pages(seed_like_file: pathlib.Path) -> None:
     expected = tifffile.imread(seed_like_file, key=range(192))
-    np.testing.assert_array_equal(tiffstream.imread(seed_like_file, page=range(192)), expected)
-    np.testing.assert_array_equal(tiffstream.imread(seed_like_file, page=slice(10, 20)), expected[10:20])
+    np.testing.assert_array_equal(tiffstream.imread(seed_like_file, range(192)), expected)
+    np.testing.assert_array_equal(tiffstream.imread(seed_like_file, slice(10, 20)), expected[10:20])
     with tiffstream.open(seed_like_file) as tif:
         np.testing.assert_array_equal(tif.asarray([3, 1], max_workers=1), expected[[3, 1]])
         np.testing.assert_array_equal(tif.asarray(5), expected[5])

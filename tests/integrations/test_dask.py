@@ -57,7 +57,7 @@ def test_local_cluster_equals_serial(seed_like_file: pathlib.Path, tiff_factory)
         distributed.Client(cluster) as client,
     ):
         array = tiffstream.to_dask(str(seed_like_file))
-        np.testing.assert_array_equal(array.compute(), tiffstream.imread(seed_like_file, page=range(192)))
+        np.testing.assert_array_equal(array.compute(), tiffstream.imread(seed_like_file, range(192)))
         from tiffstream.integrations.distributed import decode_pages
 
         items = [(str(seed_like_file), 7), (str(other), 4), (str(seed_like_file), 191)]

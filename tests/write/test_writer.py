@@ -53,7 +53,7 @@ def test_round_trip(tmp_path: pathlib.Path, options, dtype: str, byteorder: str)
     path = tmp_path / "out.tif"
     imwrite(path, data, byteorder=byteorder, **options)
     np.testing.assert_array_equal(tifffile.imread(path, key=range(3)), data)
-    np.testing.assert_array_equal(tiffstream.imread(path, page=range(3)), data)
+    np.testing.assert_array_equal(tiffstream.imread(path, range(3)), data)
     _libtiff_reads(path)
 
 
@@ -88,7 +88,7 @@ def test_pyramid_and_thumbnail_structure(tmp_path: pathlib.Path) -> None:
     data = rng.integers(0, 255, (4, 100, 81), dtype=np.uint8)
     path = tmp_path / "pyramid.ome.tif"
     imwrite(path, data, ome=True, compression="deflate", subifds=2, thumbnail=16, physical_size=(1.0, 0.25, 0.25))
-    np.testing.assert_array_equal(tiffstream.imread(path, page=range(4)), data)
+    np.testing.assert_array_equal(tiffstream.imread(path, range(4)), data)
     np.testing.assert_array_equal(tifffile.imread(path, key=range(4)), data)
     with tifffile.TiffFile(path) as reference, tiffstream.open(path) as tif:
         assert reference.is_ome and len(reference.pages) == 4

@@ -19,7 +19,7 @@ __all__ = ["decode_pages", "submit_pages"]
 
 
 def _decode(path: str, page: int, level: int) -> np.ndarray:
-    return imread(path, page=page, level=level)
+    return imread(path, page, series=0 if level else None, level=level or None)
 
 
 def submit_pages(client: Any, items: Sequence[tuple[str, int]], *, level: int = 0) -> list[Any]:

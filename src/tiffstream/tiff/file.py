@@ -5,14 +5,15 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from ..errors import OmeXmlError, OmeXmlWarning
+from ..errors import ImageIndexError, OmeXmlError, OmeXmlWarning, UnsupportedTiffError
 from ..source import ByteSource, open_source
 from .header import TiffHeader, parse_header
 from .ifd import IfdChain, parse_ifd
 from .ome import OmeMetadata, is_ome_xml, parse_ome_xml
 from .page import TiffPage
+from .series import Level, Series, find_series
 
 if TYPE_CHECKING:
     from ..source import SourceLike
@@ -39,6 +40,10 @@ class TiffPages(Sequence[TiffPage]):
     def __len__(self) -> int:
         self._chain.advance()
         return len(self._chain.offsets)
+
+    def has(self, count: int) -> bool:
+        """Whether the chain holds at least ``count`` pages (walks no further than that)."""
+        return self._chain.ensure(count)
 
     @overload
     def __getitem__(self, index: int) -> TiffPage: ...
@@ -83,6 +88,7 @@ class TiffFile:
     def __init__(self, source: SourceLike) -> None:
         self.source: ByteSource = open_source(source)
         self._owns_source = self.source is not source
+        self._linked: list[TiffFile] = []
         try:
             self.header: TiffHeader = parse_header(self.source)
         except BaseException:
@@ -122,8 +128,51 @@ class TiffFile:
     def is_ome(self) -> bool:
         return self.ome is not None
 
+    @cached_property
+    def series(self) -> list[Series]:
+        """The images the file holds as a user means them: stacks with axes, each with its pyramid levels.
+
+        Found from the file's layout (OME, ImageJ, tifffile's shaped, Aperio, Hamamatsu, Leica, Ventana,
+        Philips, PerkinElmer, else alike pages and halving pyramids), as ``tifffile.TiffFile.series`` does.
+        """
+        return find_series(self)
+
+    @property
+    def vendor_metadata(self) -> dict[str, Any]:
+        """The first series' layout metadata (Aperio key=values, NDPI tags, SCN/BIF/Philips/QPI XML ...)."""
+        return self.series[0].metadata if self.series else {}
+
+    def series_level(self, series: int = 0, level: int = 0) -> Level:
+        """Level ``level`` of series ``series``; an ``ImageIndexError`` naming the valid range otherwise."""
+        found = self.series
+        if not isinstance(series, int) or not 0 <= series < len(found):
+            valid = f"0-{len(found) - 1}" if found else "none"
+            raise ImageIndexError(f"series {series} is out of range (series {valid})", path=self.name)
+        return found[series].level(level)
+
+    def open_linked(self, path: str) -> TiffFile:
+        """Open another file this one refers to (OME planes in other files), closed with this one."""
+        other = type(self)(path)
+        self._linked.append(other)
+        return other
+
+    def read_level(
+        self,
+        level: Level,
+        *,
+        key: int | slice | Sequence[int] | None = None,
+        region: Any = None,
+        out: Any = None,
+        max_workers: int | None = None,
+        strict: bool = False,
+    ) -> Any:
+        """Decode a level; the container alone cannot (``tiffstream.open`` gives a reader that does)."""
+        raise UnsupportedTiffError("decoding needs a reader: open the file with tiffstream.open()", path=self.name)
+
     def close(self) -> None:
-        """Close the file handle if this object opened it."""
+        """Close the file handle if this object opened it (and the files it linked)."""
+        for other in self._linked:
+            other.close()
         if self._owns_source:
             self.source.close()
 

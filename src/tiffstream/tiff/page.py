@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
+import warnings
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from ..errors import TiffFormatError, TiffstreamWarning
 from .ifd import Ifd, IfdChain, parse_ifd
 from .layout import ImageInfo, image_info, plan_image
 from .tags import Compression, Photometric, PlanarConfig, Predictor
@@ -34,9 +37,10 @@ class TiffPage:
     planar-separate.
     """
 
-    def __init__(self, ifd: Ifd, index: int | None = None) -> None:
+    def __init__(self, ifd: Ifd, index: int | None = None, *, is_subifd: bool = False) -> None:
         self.ifd = ifd
         self.index = index  # position in its chain (None for a page opened by offset alone)
+        self.is_subifd = is_subifd  # found under a SubIFDs tag, not in the main chain
 
     @property
     def offset(self) -> int:
@@ -59,6 +63,18 @@ class TiffPage:
     @property
     def dtype(self) -> np.dtype:
         return self.info.dtype
+
+    @property
+    def axes(self) -> str:
+        """tifffile's axis letters of ``shape``: "YX", "YXS" or "SYX"."""
+        if len(self.shape) == 2:
+            return "YX"
+        return "SYX" if self.info.planar_config == PlanarConfig.SEPARATE else "YXS"
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the decoded page."""
+        return math.prod(self.shape) * self.dtype.itemsize
 
     @property
     def width(self) -> int:
@@ -107,11 +123,70 @@ class TiffPage:
         """True for a reduced-resolution image (NewSubfileType bit 0), e.g. a pyramid level."""
         return bool(self.info.subfile_type & 1)
 
-    @property
+    @cached_property
     def description(self) -> str | None:
-        """The ImageDescription tag, or None."""
-        value = self.ifd.get(270)
+        """The ImageDescription tag, or None (also when its value lies outside the file: a warning)."""
+        return self._text(270)
+
+    @cached_property
+    def software(self) -> str:
+        """The Software tag, or ''."""
+        return self._text(305) or ""
+
+    def _text(self, code: int) -> str | None:
+        """A text tag's value; one that cannot be read is ignored with a warning, as tifffile drops it."""
+        try:
+            value = self.ifd.get(code)
+        except TiffFormatError as exc:
+            warnings.warn(f"ignoring tag {code}: {exc}", TiffstreamWarning, stacklevel=3)
+            return None
         return value if isinstance(value, str) else None
+
+    @cached_property
+    def layout_key(self) -> tuple[object, ...]:
+        """What pages of one stack share (tifffile's page hash): geometry, chunking and sample encoding."""
+        info, tags = self.info, self.ifd.tags
+        separate = info.planar_config == PlanarConfig.SEPARATE
+        spp = info.samples_per_pixel
+        if info.tiled:
+            rows = 0
+        else:
+            stored = tags.get(278)
+            rows = info.height if stored is None or stored.count > 1 else min(stored.ints()[0], info.height)
+        return (
+            (spp if separate else 1, 1, info.height, info.width, 1 if separate else spp),
+            rows,
+            info.chunk_width if info.tiled else 0,
+            info.chunk_height if info.tiled else 0,
+            info.sample_format,
+            info.bits_per_sample,
+            info.fill_order,
+            info.predictor,
+            info.compression,
+            info.extra_samples,
+            info.photometric,
+        )
+
+    @property
+    def is_contiguous(self) -> bool:
+        """Uncompressed whole-byte samples stored in one run (as tifffile's ``is_final``): later images of a
+        stack written that way may be read at ``plan``'s offsets plus a multiple of ``nbytes``."""
+        info = self.info
+        if info.compression != 1 or info.predictor != 1 or info.fill_order != 1 or info.sample_format == 5:
+            return False
+        if len(set(info.bits_per_sample)) != 1 or info.bits_per_sample[0] not in (8, 16, 32, 64):
+            return False
+        if info.photometric == Photometric.YCBCR and _ycbcr_subsampled(self.ifd):
+            return False
+        table = self.plan.table
+        if info.tiled and (info.chunk_width != info.width or info.height % info.chunk_height or info.chunk_width % 16):
+            return False
+        if len(table) <= 1:
+            return len(table) == 1
+        offsets, counts = table[:, 1], table[:, 2]
+        return int(counts.sum()) == self.nbytes and bool(
+            ((counts[:-1] != 0) & (offsets[:-1] + counts[:-1] == offsets[1:])).all()
+        )
 
     @property
     def next_offset(self) -> int:
@@ -134,7 +209,8 @@ class TiffPage:
             for offset in chain.offsets:
                 if offset not in seen:
                     seen.add(offset)
-                    pages.append(type(self)(parse_ifd(self.ifd.source, self.ifd.header, offset), len(pages)))
+                    ifd = parse_ifd(self.ifd.source, self.ifd.header, offset)
+                    pages.append(type(self)(ifd, len(pages), is_subifd=True))
         return tuple(pages)
 
     @cached_property
@@ -148,6 +224,11 @@ class TiffPage:
         except Exception:  # noqa: BLE001  # repr must not fail on a broken page
             what = "(unreadable)"
         return f"<TiffPage {self.index} at {self.offset}: {what}>"
+
+
+def _ycbcr_subsampled(ifd: Ifd) -> bool:
+    tag = ifd.tags.get(530)
+    return tag is None or tag.ints()[:2] != (1, 1)
 
 
 def read_page(
