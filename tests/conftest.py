@@ -25,6 +25,22 @@ def corpus_rows() -> list[dict[str, str]]:
         return list(csv.DictReader(handle, delimiter="\t"))
 
 
+# Corpus files whose series differ from tifffile's, with the reason (docs/compatibility.md): all corrupt
+# files from fuzzers. tests/tiff/test_series_corpus.py expects each to differ (strict xfail).
+SERIES_DIFFERENCES = {
+    # corrupt files from fuzzers: tifffile reads a chain that loops (or pages without ImageWidth) differently
+    "files/libtiff/test__images__test_ifd_loop_subifd.tif": "IFD loop: libtiff's chain policy keeps 5 pages",
+    "files/libtiff/test__images__test_ifd_loop_to_first.tif": "IFD loop: 2 pages, too few for a uniform stack",
+    "files/pillow/Tests__images__multipage_multiple_frame_loop.tiff": "IFD loop: 2 pages, not uniform",
+    "files/pillow/Tests__images__child_ifd_jpeg.tiff": "SubIFD is an embedded JPEG thumbnail without ImageWidth",
+    "files/pillow/Tests__images__crash-2020-10-test.tif": "a page without ImageWidth is no image",
+    "files/pillow/Tests__images__crash-63b1dffefc8c075ddc606c0a2f5fdc15ece78863.tif": "TileWidth without TileLength",
+    "files/oiio/testsuite__tiff-misc__src__corrupt1.tif": "BitsPerSample (5, 1, 33024) for one sample",
+    "files/pillow/Tests__images__seek_too_large.tif": "first IFD outside the file: not a TIFF",
+    "files/image-tiff/tests__fuzz_images__oor_panic__colormap-shl-overflow.tiff": "ColorMap past the end of file",
+}
+
+
 def wsi_rows() -> list[dict[str, str]]:
     """Rows of the whole-slide corpus INVENTORY (empty when it is absent)."""
     inventory = CORPUS_WSI / "INVENTORY.tsv"

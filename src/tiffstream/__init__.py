@@ -92,11 +92,11 @@ def open(source: SourceLike) -> TiffFile:  # rasterio-style entry point
     return TiffReader(source)
 
 
-def to_dask(source: SourceLike, level: int = 0, *, backend: str = "cpu") -> Any:
-    """A lazy dask array of a TIFF's pages (see ``tiffstream.integrations.dask.to_dask``); needs dask."""
+def to_dask(source: SourceLike, series: int = 0, level: int = 0, *, backend: str = "cpu") -> Any:
+    """A lazy dask array of one level of one series (see ``tiffstream.integrations.dask.to_dask``); needs dask."""
     from .integrations.dask import to_dask as _to_dask
 
-    return _to_dask(source, level, backend=backend)  # type: ignore[arg-type]
+    return _to_dask(source, series, level, backend=backend)  # type: ignore[arg-type]
 
 
 def sample_path() -> str:

@@ -73,11 +73,11 @@ class TiffReader(TiffFile):
             level, key=key, region=_region_tuple(region), out=out, max_workers=max_workers, strict=strict
         )
 
-    def aszarr(self) -> Any:
-        """A read-only zarr v3 store of this file's pyramid (needs zarr): ``zarr.open_group(store, mode="r")``."""
+    def aszarr(self, series: int = 0) -> Any:
+        """A read-only zarr v3 store of a series and its levels (needs zarr): ``zarr.open_group(store, mode="r")``."""
         from .integrations.zarr import TiffZarrStore
 
-        return TiffZarrStore(self.source)
+        return TiffZarrStore(self.source, series)
 
     def asarray(
         self,

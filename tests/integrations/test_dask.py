@@ -22,6 +22,13 @@ def test_to_dask_matches_tifffile(seed_like_file: pathlib.Path) -> None:
     level = tiffstream.to_dask(str(seed_like_file), level=2)
     with tifffile.TiffFile(seed_like_file) as reference:
         np.testing.assert_array_equal(level[31].compute(), reference.pages[31].pages[1].asarray())
+        np.testing.assert_array_equal(
+            level[10:13, 5:9, 3:].compute(), reference.series[0].levels[2].asarray()[10:13, 5:9, 3:]
+        )
+    with pytest.raises(tiffstream.ImageIndexError, match="levels 0-2"):
+        tiffstream.to_dask(str(seed_like_file), level=3)
+    with pytest.raises(tiffstream.ImageIndexError, match="series 0-0"):
+        tiffstream.to_dask(str(seed_like_file), series=1)
 
 
 def test_ome_axes_shape_the_array(tmp_path: pathlib.Path) -> None:
@@ -37,8 +44,8 @@ def test_ome_axes_shape_the_array(tmp_path: pathlib.Path) -> None:
 def test_rgb_and_plain_stacks(tiff_factory) -> None:
     path = tiff_factory(Recipe(shape=(30, 20, 3), photometric="rgb", compression="lzw"))
     array = tiffstream.to_dask(str(path))
-    assert array.axes == "IYXS" and array.shape == (1, 30, 20, 3)
-    np.testing.assert_array_equal(array[0].compute(), tifffile.imread(path))
+    assert array.axes == "YXS" and array.shape == (30, 20, 3)
+    np.testing.assert_array_equal(array.compute(), tifffile.imread(path))
 
 
 def test_graph_pickles_small(seed_like_file: pathlib.Path) -> None:

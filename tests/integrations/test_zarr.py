@@ -30,14 +30,30 @@ def test_levels_match_tifffile(tiff_factory, recipe: Recipe) -> None:
     path = tiff_factory(recipe)
     group = zarr.open_group(tiffstream.open(path).aszarr(), mode="r")
     with tifffile.TiffFile(path) as reference:
-        count = len(reference.pages)
-        np.testing.assert_array_equal(group["0"][...], np.stack([reference.pages[i].asarray() for i in range(count)]))
-        for level in range(1, recipe.subifds + 1):
-            expected = np.stack([reference.pages[i].pages[level - 1].asarray() for i in range(count)])
-            np.testing.assert_array_equal(group[str(level)][...], expected)
-            np.testing.assert_array_equal(group[str(level)][-1, 3:11, 5:17], expected[-1, 3:11, 5:17])
-    multiscales = group.attrs["multiscales"][0]
-    assert [d["path"] for d in multiscales["datasets"]] == [str(k) for k in range(recipe.subifds + 1)]
+        levels = reference.series[0].levels
+        for number, level in enumerate(levels):
+            expected = level.asarray()
+            assert group[str(number)].shape == expected.shape
+            np.testing.assert_array_equal(group[str(number)][...], expected)
+            window = (slice(-1, None),) * (expected.ndim - 2) + (slice(3, 11), slice(5, 17))
+            if expected.ndim > 2 and level.axes.endswith("S"):
+                window = (slice(-1, None),) * (expected.ndim - 3) + (slice(3, 11), slice(5, 17), slice(None))
+            np.testing.assert_array_equal(group[str(number)][window], expected[window])
+        multiscales = group.attrs["multiscales"][0]
+        assert [d["path"] for d in multiscales["datasets"]] == [str(k) for k in range(len(levels))]
+        assert [a["name"] for a in multiscales["axes"]] == list(reference.series[0].axes.lower())
+
+
+def test_every_series_is_a_store(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "two.tif"
+    with tifffile.TiffWriter(path) as writer:
+        writer.write(np.zeros((20, 30, 3), np.uint8), tile=(16, 16), photometric="rgb")
+        writer.write(np.ones((5, 7), np.uint16))
+    with tiffstream.open(path) as tif:
+        second = zarr.open_group(tif.aszarr(series=1), mode="r")
+        np.testing.assert_array_equal(second["0"][...], tifffile.imread(path, series=1))
+        with pytest.raises(tiffstream.ImageIndexError, match="series 0-1"):
+            tif.aszarr(series=2)
 
 
 def test_zarr_chunks_are_tiff_chunks(tiff_factory) -> None:
@@ -70,14 +86,14 @@ def test_missing_tiles_are_fill(tmp_path: pathlib.Path) -> None:
         position = tag.value_offset + size
     raw[position : position + size] = bytes(size)
     group = zarr.open_group(tiffstream.open(bytes(raw)).aszarr(), mode="r")
-    np.testing.assert_array_equal(group["0"][0], tifffile.imread(io.BytesIO(bytes(raw))))
-    assert (group["0"][0, :32, 32:] == 0).all()
+    np.testing.assert_array_equal(group["0"][...], tifffile.imread(io.BytesIO(bytes(raw))))
+    assert (group["0"][:32, 32:] == 0).all()
 
 
 def test_read_only(tiff_factory) -> None:
     store = tiffstream.open(tiff_factory(Recipe(shape=(2, 20, 20)))).aszarr()
     with pytest.raises(Exception):  # noqa: B017, PT011  # zarr wraps the store's PermissionError its own way
-        zarr.open_group(store, mode="r")["0"][0, 0, 0] = 1
+        zarr.open_group(store, mode="r")["0"][0, 0, 0] = 1  # the 2 pages are axis I
 
 
 def test_cog_overviews_are_levels(tmp_path: pathlib.Path) -> None:
@@ -88,7 +104,7 @@ def test_cog_overviews_are_levels(tmp_path: pathlib.Path) -> None:
         writer.write(data[::2, ::2], tile=(32, 32), compression="zlib", subfiletype=1)
         writer.write(data[::4, ::4], tile=(32, 32), compression="zlib", subfiletype=1)
     group = zarr.open_group(tiffstream.open(path).aszarr(), mode="r")
-    assert [group[k].shape for k in ("0", "1", "2")] == [(1, 128, 96), (1, 64, 48), (1, 32, 24)]
-    np.testing.assert_array_equal(group["2"][0], data[::4, ::4])
+    assert [group[k].shape for k in ("0", "1", "2")] == [(128, 96), (64, 48), (32, 24)]
+    np.testing.assert_array_equal(group["2"][...], data[::4, ::4])
     scales = [d["coordinateTransformations"][0]["scale"] for d in group.attrs["multiscales"][0]["datasets"]]
-    assert scales[2] == [1.0, 4.0, 4.0]
+    assert scales[2] == [4.0, 4.0]

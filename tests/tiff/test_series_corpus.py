@@ -10,26 +10,12 @@ import warnings
 import numpy as np
 import pytest
 import tifffile
-from conftest import CORPUS, CORPUS_WSI, corpus_rows, require_corpus, wsi_rows
+from conftest import CORPUS, CORPUS_WSI, SERIES_DIFFERENCES, corpus_rows, require_corpus, wsi_rows
 
 import tiffstream
 
 MAX_SAMPLES = 30_000_000  # levels past this are compared by structure only (the 20480^2 sparse COG)
 
-# Files where we differ from tifffile on purpose, with the reason (docs/compatibility.md). Each is an
-# expected failure (strict): the day one matches, the test says so.
-DIFFERENT = {
-    # corrupt files from fuzzers: tifffile reads a chain that loops (or pages without ImageWidth) differently
-    "files/libtiff/test__images__test_ifd_loop_subifd.tif": "IFD loop: libtiff's chain policy keeps 5 pages",
-    "files/libtiff/test__images__test_ifd_loop_to_first.tif": "IFD loop: 2 pages, too few for a uniform stack",
-    "files/pillow/Tests__images__multipage_multiple_frame_loop.tiff": "IFD loop: 2 pages, not uniform",
-    "files/pillow/Tests__images__child_ifd_jpeg.tiff": "SubIFD is an embedded JPEG thumbnail without ImageWidth",
-    "files/pillow/Tests__images__crash-2020-10-test.tif": "a page without ImageWidth is no image",
-    "files/pillow/Tests__images__crash-63b1dffefc8c075ddc606c0a2f5fdc15ece78863.tif": "TileWidth without TileLength",
-    "files/oiio/testsuite__tiff-misc__src__corrupt1.tif": "BitsPerSample (5, 1, 33024) for one sample",
-    "files/pillow/Tests__images__seek_too_large.tif": "first IFD outside the file: not a TIFF",
-    "files/image-tiff/tests__fuzz_images__oor_panic__colormap-shl-overflow.tiff": "ColorMap past the end of file",
-}
 # tifffile decodes every page of a series with the first page's decoder: CCITT pages whose T4Options differ
 # from the first page's come out wrong there (each page decoded alone matches us)
 TIFFFILE_WRONG_PIXELS = {
@@ -42,7 +28,7 @@ def _params() -> list:
     params = []
     for root, rows in ((CORPUS, corpus_rows()), (CORPUS_WSI, wsi_rows())):
         for row in rows:
-            marks = [pytest.mark.xfail(strict=True, reason=DIFFERENT[row["path"]])] if row["path"] in DIFFERENT else []
+            marks = [pytest.mark.xfail(strict=True, reason=SERIES_DIFFERENCES[row["path"]])] if row["path"] in SERIES_DIFFERENCES else []
             params.append(pytest.param(root, row["path"], id=f"{root.name}/{row['path']}", marks=marks))
     return params
 

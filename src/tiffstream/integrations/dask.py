@@ -1,11 +1,13 @@
-"""``to_dask``: a lazy dask array over a TIFF's pages (or one pyramid level), shaped by its OME axes.
+"""``to_dask``: a lazy dask array over one level of one series, shaped and named by the series' axes.
 
-One task per page: a task opens the file (workers reopen it from its path or URL; nothing but the path
-and the page offsets is pickled), decodes its page and returns it.
+One chunk per image of the level (its whole page); a task decodes the images its block covers, cut to
+the block's rows and columns. Nothing but the source's path or URL and the series and level numbers is
+pickled: each worker thread opens its own reader on first use and finds the level again.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -15,27 +17,26 @@ from ..reader import TiffReader
 
 if TYPE_CHECKING:
     from ..source import SourceLike
+    from ..tiff.series import Level
 
-__all__ = ["PageStack", "page_axes", "to_dask"]
+__all__ = ["LevelArray", "to_dask"]
 
 
-class PageStack:
-    """Array-like ``(pages, *page_shape)`` view of pages at given IFD offsets; decodes on indexing."""
+class LevelArray:
+    """Array-like view of level ``level`` of series ``series`` of a file; decodes on indexing."""
 
     def __init__(
-        self,
-        source: SourceLike,
-        offsets: list[int],
-        shape: tuple[int, ...],
-        dtype: np.dtype,
-        backend: Literal["cpu", "gpu"] = "cpu",
+        self, source: str, series: int, level: int, backend: Literal["cpu", "gpu"] = "cpu", *, found: Level
     ) -> None:
-        self.source = source if isinstance(source, str) else getattr(source, "name", source)
-        self.offsets = offsets
-        self.shape = (len(offsets), *shape)
-        self.dtype = np.dtype(dtype)
-        self.ndim = len(self.shape)
+        self.source = source
+        self.series = series
+        self.level = level
         self.backend = backend
+        self.shape = found.shape
+        self.dtype = found.dtype
+        self.ndim = len(self.shape)
+        self.axes = found.axes
+        self.lead = self.ndim - len(found.page_shape)  # axes before the page's own (Y, X, S)
         self._local = threading.local()
 
     def __getstate__(self) -> dict[str, Any]:
@@ -45,60 +46,58 @@ class PageStack:
         self.__dict__.update(state)
         self._local = threading.local()
 
-    def _reader(self) -> TiffReader:
-        reader = getattr(self._local, "reader", None)
-        if reader is None:
-            reader = self._local.reader = TiffReader(self.source)
-        return reader
-
-    def page(self, index: int) -> np.ndarray:
-        """Decode page ``index`` of the stack."""
-        reader = self._reader()
-        page = reader.page_at(self.offsets[index])
-        if self.backend == "gpu":
-            return _gpu_page(page)
-        return page.asarray()  # type: ignore[attr-defined]  # a reader makes its pages decodable
+    def _level(self) -> Level:
+        found = getattr(self._local, "level", None)
+        if found is None:
+            reader = TiffReader(self.source)
+            found = self._local.level = reader.series_level(self.series, self.level)
+        return found
 
     def __getitem__(self, key: Any) -> np.ndarray:
         key = key if isinstance(key, tuple) else (key,)
-        first, rest = key[0], key[1:]
-        indices = range(self.shape[0])[first] if isinstance(first, slice) else [first]
-        pages = [self.page(int(i)) for i in indices]
-        stacked = np.stack(pages) if pages else np.empty((0, *self.shape[1:]), self.dtype)
-        result = stacked[(slice(None), *rest)]
-        return result if isinstance(first, slice) else result[0]
+        key = key + (slice(None),) * (self.ndim - len(key))
+        ranges = [
+            range(n)[k] if isinstance(k, slice) else [k] for k, n in zip(key[: self.lead], self.shape, strict=False)
+        ]
+        lead_shape = tuple(len(r) for r in ranges)
+        indices = (
+            [int(i) for i in np.ravel_multi_index(np.ix_(*ranges), self.shape[: self.lead]).ravel()] if ranges else [0]
+        )
+        level = self._level()
+        if not indices:
+            images = np.empty((0, *level.page_shape), self.dtype)
+        elif self.backend == "gpu":
+            images = _gpu_images(level, indices)
+        else:
+            images = level.asarray(key=indices)
+        images = images.reshape(*lead_shape, *level.page_shape)
+        squeeze = tuple(0 if not isinstance(k, slice) else slice(None) for k in key[: self.lead])
+        return images[squeeze][(Ellipsis, *key[self.lead :])] if self.lead else images[key]
 
 
-def _gpu_page(page: Any) -> np.ndarray:
-    """Decode one page with the GPU backend (host array back); the CPU when the GPU path cannot."""
+def _gpu_images(level: Level, indices: list[int]) -> np.ndarray:
+    """Decode images with the GPU backend (host arrays back); those the GPU path cannot take on the CPU."""
     from .. import gpu
 
-    if not gpu.available()[0] or gpu.supports(page.plan) is not None:
-        return page.asarray()
+    images = [level.images.image(i) for i in indices]
+    usable = gpu.available()[0] and all(image is not None and gpu.supports(image[0]) is None for image in images)
+    if not usable:
+        return level.asarray(key=indices)
     from ..gpu.backend import GpuJob, decode_batch
 
-    return decode_batch([GpuJob(page.plan, page.ifd.source)])[0].get()
+    decoded = decode_batch([GpuJob(plan, source) for plan, source in images])  # type: ignore[misc]
+    return np.stack([array.get() for array in decoded]).reshape(len(indices), *level.page_shape)
 
 
-def page_axes(tif: TiffReader, count: int) -> tuple[str, tuple[int, ...]]:
-    """Axes letters and sizes of the page dimension (slowest first), from OME-XML when it describes them."""
-    ome = tif.ome
-    if ome is not None and ome.images:
-        pixels = ome.images[0].pixels
-        if pixels.num_planes == count:
-            sizes = {"Z": pixels.size_z, "C": pixels.effective_size_c, "T": pixels.size_t}
-            order = pixels.dimension_order[2:][::-1]  # slowest first
-            kept = [axis for axis in order if sizes[axis] > 1] or ["Z"]
-            return "".join(kept), tuple(sizes[axis] for axis in kept)
-    return "I", (count,)
+def to_dask(
+    source: SourceLike, series: int = 0, level: int = 0, *, backend: Literal["auto", "cpu", "gpu"] = "cpu"
+) -> Any:
+    """A lazy ``dask.array`` of level ``level`` of series ``series``, one chunk per image (needs dask).
 
-
-def to_dask(source: SourceLike, level: int = 0, *, backend: Literal["auto", "cpu", "gpu"] = "cpu") -> Any:
-    """A lazy ``dask.array`` of every page (``level`` k: each page's k-th SubIFD), one chunk per page.
-
-    The leading axes follow the OME dimension order (e.g. ``(Z, Y, X)`` or ``(C, Z, Y, X)``) when the file's
-    OME-XML describes its pages, else one page axis. ``backend="gpu"`` decodes each page with the GPU backend
-    inside its task (``"auto"``: when a GPU is usable), returning host arrays. ``.axes`` names the axes.
+    Its shape and ``.axes`` are those of ``TiffFile.series[series].levels[level]`` (e.g. "TCZYX" for an
+    OME hyperstack, "YXS" for a slide level), pixels those of tifffile's level array. ``backend="gpu"``
+    decodes each block's images with the GPU backend (``"auto"``: when a GPU is usable), returning host
+    arrays. A bad series or level is an ``ImageIndexError`` naming the valid range.
     """
     import dask.array as da
 
@@ -107,26 +106,17 @@ def to_dask(source: SourceLike, level: int = 0, *, backend: Literal["auto", "cpu
 
         backend = "gpu" if gpu.available()[0] else "cpu"
     with TiffReader(source) as tif:
-        pages = list(tif.pages)
-        if level:
-            pages = [page.subifds[level - 1] for page in pages]
-        first = pages[0]
-        for page in pages:
-            if page.shape != first.shape or page.dtype != first.dtype:
-                raise ValueError(f"page at {page.offset} is {page.shape} {page.dtype}, the first {first.shape}")
-        axes, sizes = page_axes(tif, len(pages))
+        found = tif.series_level(series, level)
         name = source if isinstance(source, str) else tif.name
-        stack = PageStack(name, [page.offset for page in pages], first.shape, first.dtype, backend)
-    array = da.from_array(  # type: ignore[no-untyped-call]
-        stack,
-        chunks=(1, *first.shape),
+        array = LevelArray(name, series, level, backend, found=found)
+    chunks = tuple([1] * n for n in array.shape[: array.lead]) + tuple((n,) for n in array.shape[array.lead :])
+    lazy = da.from_array(  # type: ignore[no-untyped-call]
+        array,
+        chunks=chunks,
         asarray=False,
         fancy=False,
-        meta=np.empty((0,) * stack.ndim, stack.dtype),
-        name=f"tiffstream-{name}-{level}",
+        meta=np.empty((0,) * array.ndim, array.dtype),
+        name=f"tiffstream-{name}-{series}-{level}-{math.prod(array.shape)}",
     )
-    array = array.reshape(*sizes, *first.shape) if len(sizes) > 1 else array
-    samples = "S" if len(first.shape) == 3 and first.planar_config != 2 else ""
-    plane_axes = ("SYX" if first.planar_config == 2 else "YX" + samples) if len(first.shape) == 3 else "YX"
-    array.axes = axes + plane_axes
-    return array
+    lazy.axes = array.axes
+    return lazy

@@ -1,10 +1,10 @@
-"""A read-only zarr v3 store over a TIFF: each pyramid level an array, chunks = TIFF tiles/strips.
+"""A read-only zarr v3 store over one series of a TIFF: each pyramid level an array, chunks = TIFF tiles.
 
-``TiffZarrStore(source)`` (or ``tiffstream.open(src).aszarr()``) exposes a group whose arrays ``"0"``,
-``"1"``, ... are level 0 (the main pages, stacked) and the k-th SubIFD of every page (for a COG: the
-full-resolution image and its overview IFDs), with OME-NGFF
-``multiscales`` metadata. A zarr chunk is exactly one TIFF chunk: reading it decodes that one strip or
-tile (no re-compression); a missing TIFF chunk is a missing zarr chunk (the fill value).
+``TiffZarrStore(source, series=0)`` (or ``tiffstream.open(src).aszarr(series=0)``) exposes a group whose
+arrays ``"0"``, ``"1"``, ... are the series' levels (``TiffFile.series``: OME SubIFD levels, COG
+overviews, SVS and NDPI pyramids, ...), shaped and named by the series' axes, with OME-NGFF
+``multiscales`` metadata. A zarr chunk is exactly one TIFF chunk of one image: reading it decodes that
+one strip or tile (no re-compression); a missing TIFF chunk or image is a missing zarr chunk (the fill).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 from zarr.abc.store import Store
 
 from ..errors import UnsupportedTiffError
-from ..plan import check_allocation, check_chunk_size
+from ..plan import check_chunk_size
 from ..reader import TiffReader
 
 if TYPE_CHECKING:
@@ -27,42 +27,48 @@ if TYPE_CHECKING:
     from zarr.core.buffer import Buffer, BufferPrototype
 
     from ..source import SourceLike
-    from ..tiff.page import TiffPage
+    from ..tiff.series import Level
 
 __all__ = ["TiffZarrStore"]
 
 
-class _Level:
-    """One pyramid level: its pages (one per main page), array shape and chunk shape."""
+_AXIS_TYPES = {"X": "space", "Y": "space", "Z": "space", "T": "time", "C": "channel", "S": "channel"}
 
-    def __init__(self, pages: list[TiffPage]) -> None:
-        first = pages[0]
-        for page in pages:
-            if page.shape != first.shape or page.dtype != first.dtype or page.chunk_shape != first.chunk_shape:
-                raise UnsupportedTiffError(
-                    f"page {page.shape} {page.dtype} differs from the first of its level "
-                    f"{first.shape} {first.dtype}: not one array",
-                    path=page.ifd.source.name,
-                    offset=page.offset,
-                )
-        self.pages = pages
-        self.plan = first.plan
-        plan = self.plan
-        self.separate = plan.planar_config == 2 and plan.samples_per_pixel > 1
-        self.shape = (len(pages), *first.shape)
-        # refuse what the file cannot hold before zarr allocates it (as the reader does)
+
+class _Array:
+    """One level of the series as a zarr array: a chunk per TIFF strip or tile of each of its images."""
+
+    def __init__(self, level: Level) -> None:
+        keyframe = level.keyframe
+        self.level = level
+        self.shape = level.shape
+        page_shape = level.page_shape
+        if tuple(self.shape[len(self.shape) - len(page_shape) :]) != page_shape:
+            raise UnsupportedTiffError(
+                f"level {level.shape} {level.axes} does not end with its page shape {page_shape}: not chunkable",
+                path=keyframe.ifd.source.name,
+                offset=keyframe.offset,
+            )
+        self.lead = self.shape[: len(self.shape) - len(page_shape)]
+        plan = keyframe.plan
+        self.plan = plan
+        self.separate = keyframe.axes == "SYX"
+        # a chunk the file cannot justify is refused before any is read; zarr allocates what a read asks
+        # for (a sparse 20480^2 COG level is 1.6 GB of fill value, as with tifffile's store)
         check_chunk_size(plan)
-        check_allocation(plan, first.ifd.source, self.shape, np.dtype(plan.dtype))
         # a tile larger than the image is one zarr chunk of the image's size
-        rows, cols = min(plan.chunk_height, max(plan.height, 1)), min(plan.chunk_width, max(plan.width, 1))
+        height, width = page_shape[-2:] if self.separate or len(page_shape) == 2 else page_shape[:2]
+        rows, cols = min(plan.chunk_height, max(height, 1)), min(plan.chunk_width, max(width, 1))
         if self.separate:
-            self.chunks: tuple[int, ...] = (1, 1, rows, cols)
-        elif plan.samples_per_pixel > 1:
-            self.chunks = (1, rows, cols, plan.samples_per_pixel)
+            tail: tuple[int, ...] = (1, rows, cols)
+        elif len(page_shape) == 3:
+            tail = (rows, cols, page_shape[2])
         else:
-            self.chunks = (1, rows, cols)
+            tail = (rows, cols)
+        self.chunks = (*(1,) * len(self.lead), *tail)
+        self.height, self.width = height, width
 
-    def metadata(self, names: list[str]) -> dict[str, Any]:
+    def metadata(self) -> dict[str, Any]:
         dtype = np.dtype(self.plan.dtype)
         fill: Any = self.plan.fill_value
         if dtype.kind == "c":
@@ -79,79 +85,90 @@ class _Level:
             "fill_value": fill,
             "codecs": [{"name": "bytes", "configuration": {"endian": "little"}}],
             "attributes": {},
-            "dimension_names": names,
+            "dimension_names": _names(self.level.axes),
         }
 
     def chunk(self, index: tuple[int, ...]) -> bytes | None:
         """Bytes of zarr chunk ``index``: one decoded TIFF chunk, padded to the full chunk shape."""
-        page_index, rest = index[0], index[1:]
+        lead, rest = index[: len(self.lead)], index[len(self.lead) :]
+        if any(not 0 <= i < n for i, n in zip(lead, self.lead, strict=True)):
+            return None
+        image = int(np.ravel_multi_index(lead, self.lead)) if self.lead else 0
         plane = rest[0] if self.separate else 0
         row, col = (rest[1], rest[2]) if self.separate else (rest[0], rest[1])
-        if not (0 <= page_index < len(self.pages)):
+        rows, cols = self.chunks[-2:] if self.separate else self.chunks[len(self.lead) : len(self.lead) + 2]
+        y0, x0 = row * rows, col * cols
+        if y0 >= self.height or x0 >= self.width or not 0 <= plane < (self.level.page_shape[0] if self.separate else 1):
             return None
-        page = self.pages[page_index]
-        plan = page.plan
-        y0, x0 = row * plan.chunk_height, col * plan.chunk_width
-        if y0 >= plan.height or x0 >= plan.width:
-            return None
-        table = plan.table_in(y0, x0, y0 + 1, x0 + 1)
+        found = self.level.images.image(image)
+        if found is None:
+            return None  # a missing image: zarr fills it
+        plan = found[0]
+        y1, x1 = min(y0 + rows, self.height), min(x0 + cols, self.width)
+        table = plan.table_in(y0, x0, min(y1, plan.height), min(x1, plan.width))
         table = table[table[:, 3] == plane]
-        if not len(table) or table[0, 1] == 0 or table[0, 2] == 0:
-            return None  # a missing TIFF chunk: zarr fills it
-        y1, x1 = min(y0 + plan.chunk_height, plan.height), min(x0 + plan.chunk_width, plan.width)
-        pixels = page.asarray(region=(y0, x0, y1, x1))  # type: ignore[attr-defined]
+        if not len(table) or not ((table[:, 1] > 0) & (table[:, 2] > 0)).any():
+            return None  # missing TIFF chunks: zarr fills them
+        pixels = self.level.asarray(key=image, region=(y0, x0, y1, x1))
         if self.separate:
             pixels = pixels[plane]
-        full = np.full(self.chunks[1:] if not self.separate else self.chunks[2:], plan.fill_value, pixels.dtype)
+        full = np.full(
+            self.chunks[-2:] if self.separate else self.chunks[len(self.lead) :], self.plan.fill_value, pixels.dtype
+        )
         full[: pixels.shape[0], : pixels.shape[1]] = pixels
         return full.astype(full.dtype.newbyteorder("<"), copy=False).tobytes()
 
 
-class TiffZarrStore(Store):
-    """Read-only zarr v3 store: the pyramid of a TIFF as a group of arrays (see the module docstring)."""
+def _names(axes: str) -> list[str]:
+    return [axis.lower() for axis in axes]
 
-    def __init__(self, source: SourceLike) -> None:
+
+class TiffZarrStore(Store):
+    """Read-only zarr v3 store: the levels of one series of a TIFF as a group of arrays (module docstring)."""
+
+    def __init__(self, source: SourceLike, series: int = 0) -> None:
         super().__init__(read_only=True)
         self._tif = TiffReader(source)
-        pages = list(self._tif.pages)
-        full = [page for page in pages if not page.is_reduced]
-        overviews = [page for page in pages if page.is_reduced]
-        if len(full) == 1 and overviews:  # a COG: overviews are main IFDs after the full-resolution image
-            self._levels = [_Level([page]) for page in (full[0], *overviews)]
-        else:
-            self._levels = [_Level(pages)]
-            depth = min(len(page.subifds) for page in pages)
-            for k in range(depth):
+        try:
+            self._tif.series_level(series)  # an ImageIndexError naming the valid range
+            self._series = self._tif.series[series]
+            self._levels = []
+            for level in self._series.levels:
                 try:
-                    self._levels.append(_Level([page.subifds[k] for page in pages]))
+                    self._levels.append(_Array(level))
                 except UnsupportedTiffError:
+                    if not self._levels:
+                        raise
                     break
-        self._documents = self._metadata()
-
-    def _names(self, level: _Level) -> list[str]:
-        tail = ["c", "y", "x"] if level.separate else (["y", "x", "c"] if len(level.shape) == 4 else ["y", "x"])
-        return ["z", *tail]
+            self._documents = self._metadata()
+        except BaseException:
+            self._tif.close()
+            raise
 
     def _metadata(self) -> dict[str, bytes]:
         base = self._levels[0]
-        axes = [{"name": name, "type": "channel" if name == "c" else "space"} for name in self._names(base)]
+        axes = []
+        for axis in base.level.axes:
+            entry = {"name": axis.lower()}
+            if axis in _AXIS_TYPES:
+                entry["type"] = _AXIS_TYPES[axis]
+            axes.append(entry)
         datasets = []
-        for number, level in enumerate(self._levels):
-            scale = [1.0] * len(level.shape)
-            y_axis = self._names(level).index("y")
-            for axis in (y_axis, y_axis + 1):  # an empty level keeps scale 1
-                scale[axis] = base.shape[axis] / level.shape[axis] if level.shape[axis] else 1.0
+        for number, array in enumerate(self._levels):
+            scale = [
+                base.shape[i] / array.shape[i] if axis in "YX" and array.shape[i] else 1.0
+                for i, axis in enumerate(array.level.axes)
+            ]
             datasets.append({"path": str(number), "coordinateTransformations": [{"type": "scale", "scale": scale}]})
+        name = self._series.name or self._tif.name
         group = {
             "zarr_format": 3,
             "node_type": "group",
-            "attributes": {
-                "multiscales": [{"version": "0.4", "name": self._tif.name, "axes": axes, "datasets": datasets}]
-            },
+            "attributes": {"multiscales": [{"version": "0.4", "name": name, "axes": axes, "datasets": datasets}]},
         }
         documents = {"zarr.json": json.dumps(group).encode()}
-        for number, level in enumerate(self._levels):
-            documents[f"{number}/zarr.json"] = json.dumps(level.metadata(self._names(level))).encode()
+        for number, array in enumerate(self._levels):
+            documents[f"{number}/zarr.json"] = json.dumps(array.metadata()).encode()
         return documents
 
     # -- zarr's Store interface -------------------------------------------------------------------
@@ -188,10 +205,10 @@ class TiffZarrStore(Store):
             index = tuple(int(part) for part in parts[2:])
         except ValueError:
             return None
-        level = self._levels[int(parts[0])]
-        if len(index) != len(level.shape):
+        array = self._levels[int(parts[0])]
+        if len(index) != len(array.shape):
             return None
-        return level.chunk(index)
+        return array.chunk(index)
 
     async def get(self, key: str, prototype: BufferPrototype, byte_range: ByteRequest | None = None) -> Buffer | None:
         value = await asyncio.to_thread(self._value, key)
