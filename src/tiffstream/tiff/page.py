@@ -152,7 +152,7 @@ class TiffPage:
             rows = 0
         else:
             stored = tags.get(278)
-            rows = info.height if stored is None or stored.count > 1 else min(stored.ints()[0], info.height)
+            rows = info.height if stored is None or stored.count > 1 else info.chunk_height
         return (
             (spp if separate else 1, 1, info.height, info.width, 1 if separate else spp),
             rows,

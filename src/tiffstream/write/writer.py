@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from ..errors import TiffWriteError
+from .bands import as_page, bands, chunks_of
 from .encode import Compressor, compressor, encode_chunk
 from .ifd_builder import IfdBuilder
 from .ome import ome_xml
-from .pyramid import downsample_mean, levels
+from .pyramid import Downsampled, levels
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
@@ -149,7 +150,7 @@ class TiffWriter:
         tile: tuple[int, int] | None = None,
         rowsperstrip: int | None = None,
         planarconfig: Literal["contig", "separate"] = "contig",
-        subifds: int = 0,
+        subifds: int | Sequence[Any] = 0,
         thumbnail: int | None = None,
         downsample: Callable[[np.ndarray], np.ndarray] | None = None,
         resolution: tuple[float, float, str] | None = None,
@@ -158,27 +159,29 @@ class TiffWriter:
         subfiletype: int = 0,
         colormap: np.ndarray | None = None,
     ) -> int:
-        """Write one page: ``data`` is ``(height, width)`` or ``(height, width, samples)``.
+        """Write one page: ``data`` is ``(height, width)`` or ``(height, width, samples)``, a numpy array or
+        any array-like with ``shape``, ``dtype`` and 2-D slicing (read a band of chunks at a time).
 
-        ``subifds`` adds that many halved pyramid levels as SubIFDs; ``thumbnail`` adds one more SubIFD
-        whose longest side is at most that many pixels. Returns the page's IFD offset.
+        ``subifds`` adds that many halved pyramid levels as SubIFDs, or writes the given images (array-likes,
+        e.g. a source's own levels) as them; ``thumbnail`` adds one more SubIFD whose longest side is at most
+        that many pixels. Boolean pages are bilevel (1 bit per pixel). Returns the page's IFD offset.
         """
         if self._closed:
             raise TiffWriteError("the writer is closed", path=self.path)
-        image = np.asarray(data)
-        if image.ndim == 2:
-            image = image[:, :, np.newaxis]
-        if image.ndim != 3 or 0 in image.shape:
+        image = as_page(data)
+        if len(image.shape) != 3 or 0 in image.shape:
             raise TiffWriteError(f"a page is (height, width[, samples]), got shape {np.shape(data)}", path=self.path)
         check_samples(image, self.path)
-        if image.dtype.kind == "b":
-            image = image.astype(np.uint8)
         samples = image.shape[2]
+        if image.dtype.kind == "b" and (samples != 1 or photometric not in (None, "minisblack", "miniswhite")):
+            raise TiffWriteError("boolean pages are bilevel: one sample, minisblack or miniswhite", path=self.path)
         photometric_name = photometric or ("rgb" if samples in (3, 4) else "minisblack")
         if photometric_name not in _PHOTOMETRIC:
             raise TiffWriteError(f"unknown photometric {photometric!r}", path=self.path)
         scheme = compressor(compression)
         predictor_code = _predictor_code(predictor, image.dtype, scheme)
+        if scheme.image and image.dtype.kind == "b":
+            raise TiffWriteError(f"{scheme.name} cannot store bilevel (boolean) samples", path=self.path)
         if scheme.image and scheme.dtypes and image.dtype.name not in scheme.dtypes:
             raise TiffWriteError(f"{scheme.name} cannot store {image.dtype} samples", path=self.path)
         options = {
@@ -199,7 +202,7 @@ class TiffWriter:
         self,
         image: np.ndarray,
         options: dict[str, Any],
-        subifds: int,
+        subifds: int | Sequence[Any],
         thumbnail: int | None,
         downsample: Callable[[np.ndarray], np.ndarray] | None,
         subfiletype: int,
@@ -207,10 +210,13 @@ class TiffWriter:
         description: str | None,
     ) -> int:
         sub_offsets = []
-        reduced = levels(image, subifds, downsample) if subifds else []
+        if isinstance(subifds, int):
+            reduced = levels(image, subifds, downsample) if subifds else []
+        else:
+            reduced = [as_page(level) for level in subifds]
         if thumbnail:
             factor = max(1, -(-max(image.shape[:2]) // thumbnail))
-            reduced.append(downsample_mean(image, factor) if factor > 1 else image)
+            reduced.append(Downsampled(image, factor) if factor > 1 else image)
         page_chunks = self._write_chunks(image, options)
         for level_image in reduced:
             chunks = self._write_chunks(level_image, options)
@@ -241,45 +247,33 @@ class TiffWriter:
         assert written == offset
         return (offset, serialized) if keep else offset
 
-    def _chunk_grid(self, image: np.ndarray, options: dict[str, Any], rows: int) -> list[np.ndarray]:
-        height, width, samples = image.shape
-        planes = [image[:, :, s : s + 1] for s in range(samples)] if options["planar"] == 2 else [image]
-        chunks = []
-        tile = options["tile"]
-        for plane in planes:
-            if tile:
-                th, tw = tile
-                for y in range(0, height, th):
-                    for x in range(0, width, tw):
-                        part = plane[y : y + th, x : x + tw]
-                        if part.shape[:2] != (th, tw):
-                            padded = np.zeros((th, tw, plane.shape[2]), plane.dtype)
-                            padded[: part.shape[0], : part.shape[1]] = part
-                            part = padded
-                        chunks.append(part)
-            else:
-                chunks += [plane[y : y + rows] for y in range(0, height, rows)]
-        return chunks
-
-    def _write_chunks(self, image: np.ndarray, options: dict[str, Any]) -> tuple[list[int], list[int], int]:
-        """Encode and append the chunks of ``image``: (offsets, byte counts, rows per strip)."""
+    def _write_chunks(self, image: Any, options: dict[str, Any]) -> tuple[list[int], list[int], int]:
+        """Encode and append the chunks of ``image`` a band at a time: (offsets, byte counts, rows per strip)."""
         tile = options["tile"]
         if tile and (tile[0] % 16 or tile[1] % 16 or tile[0] <= 0 or tile[1] <= 0):
             raise TiffWriteError(f"tile sizes must be positive multiples of 16, got {tile}", path=self.path)
-        rows = image.shape[0]
+        height, width, samples = image.shape
+        separate = options["planar"] == 2
+        rows = height
         if not tile:  # strips of about 64 KiB unless told
-            row_bytes = image.shape[1] * (image.shape[2] if options["planar"] == 1 else 1) * image.dtype.itemsize
-            rows = max(1, min(image.shape[0], options["rowsperstrip"] or max(1, 65536 // row_bytes)))
-        chunks = self._chunk_grid(image, options, rows)
+            row_bytes = width * (1 if separate else samples) * np.dtype(image.dtype).itemsize
+            row_bytes = -(-width // 8) if image.dtype.kind == "b" else row_bytes
+            rows = max(1, min(height, options["rowsperstrip"] or max(1, 65536 // row_bytes)))
         scheme: Compressor = options["scheme"]
-        encoded = self._pool.map(
-            lambda chunk: encode_chunk(chunk, scheme, options["predictor"], self.byteorder, options["level"]), chunks
-        )
-        offsets, counts = [], []
-        for data in encoded:
-            offsets.append(self._append(data))
-            counts.append(len(data))
-        return offsets, counts, rows
+        planes = samples if separate else 1
+        offsets: list[list[int]] = [[] for _ in range(planes)]
+        counts: list[list[int]] = [[] for _ in range(planes)]
+        for band in bands(image, rows, tile):
+            chunks = chunks_of(band, rows, tile, separate)
+            encoded = self._pool.map(
+                lambda chunk: encode_chunk(chunk, scheme, options["predictor"], self.byteorder, options["level"]),
+                chunks,
+            )
+            per_plane = len(chunks) // planes
+            for index, data in enumerate(encoded):  # chunk positions are plane-major, whatever the file order
+                offsets[index // per_plane].append(self._append(data))
+                counts[index // per_plane].append(len(data))
+        return [o for plane in offsets for o in plane], [c for plane in counts for c in plane], rows
 
     def _page_ifd(
         self,
@@ -295,7 +289,8 @@ class TiffWriter:
         ifd.add(254, 4, [subfiletype])
         ifd.add(256, 4, [width])
         ifd.add(257, 4, [height])
-        ifd.add(258, 3, [image.dtype.itemsize * 8] * samples)
+        bits = 1 if image.dtype.kind == "b" else image.dtype.itemsize * 8
+        ifd.add(258, 3, [bits] * samples)
         ifd.add(259, 3, [options["scheme"].code])
         ifd.add(262, 3, [options["photometric"]])
         ifd.add(277, 3, [samples])
@@ -370,6 +365,8 @@ class TiffWriter:
                 self._patch(8 if self.bigtiff else 4, "Q" if self.bigtiff else "I", self._first_ifd)
                 self._file.flush()
                 os.fsync(self._file.fileno())
+                if hasattr(os, "fchmod"):  # mkstemp makes 0600: give what open() would (0644 under umask 022)
+                    os.fchmod(self._file.fileno(), 0o666 & ~_umask())
                 self._file.close()
                 os.replace(self._temp, self.path)
                 _sync_folder(self.path)
@@ -403,6 +400,20 @@ class TiffWriter:
             self.close()
 
 
+def _umask() -> int:
+    """The process's umask (Linux tells it in /proc; elsewhere it is set and restored at once)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def _sync_folder(path: str) -> None:
     """Make a rename durable: fsync the folder that holds ``path`` (where the platform allows it)."""
     if os.name != "posix":
@@ -414,11 +425,12 @@ def _sync_folder(path: str) -> None:
         os.close(handle)
 
 
-def check_samples(array: np.ndarray, path: str | None = None) -> None:
+def check_samples(array: Any, path: str | None = None) -> None:
     """Refuse arrays no TIFF page can hold (object, complex, string, 0-d, empty), before any byte is written."""
-    if array.dtype.kind not in "uifb" or array.dtype.itemsize > 8:
-        raise TiffWriteError(f"cannot write {array.dtype} samples (integers, floats or booleans only)", path=path)
-    if array.ndim < 2 or 0 in array.shape:
+    dtype = np.dtype(array.dtype)
+    if dtype.kind not in "uifb" or dtype.itemsize > 8:
+        raise TiffWriteError(f"cannot write {dtype} samples (integers, floats or booleans only)", path=path)
+    if len(array.shape) < 2 or 0 in array.shape:
         raise TiffWriteError(f"an image is at least (height, width), got shape {array.shape}", path=path)
 
 
