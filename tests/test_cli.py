@@ -64,13 +64,15 @@ def test_decode(tmp_path: pathlib.Path, seed_like_file: pathlib.Path, suffix: st
 def test_thumbnail_picks_smallest_level_big_enough(tmp_path: pathlib.Path, tiff_factory, capsys) -> None:
     path = tiff_factory(Recipe(shape=(64, 80, 3), photometric="rgb", subifds=2, compression="zlib"))
     out = tmp_path / "thumb.png"
-    assert main(["thumbnail", str(path), "-o", str(out), "--size", "30"]) == 0
     import imagecodecs
 
-    thumb = imagecodecs.png_decode(out.read_bytes())
-    assert thumb.shape == (32, 40, 3)  # level 1; level 2 (16x20) is smaller than 30
+    assert main(["thumbnail", str(path), "-o", str(out), "--size", "20"]) == 0
     with tifffile.TiffFile(path) as reference:
-        np.testing.assert_array_equal(thumb, reference.pages[0].pages[0].asarray())
+        level2 = reference.series[0].levels[2].asarray()  # 16x20: the smallest level at least 20 long
+        np.testing.assert_array_equal(imagecodecs.png_decode(out.read_bytes()), level2)
+        assert main(["thumbnail", str(path), "-o", str(out), "--size", "10"]) == 0
+        halved = np.rint(level2.reshape(8, 2, 10, 2, 3).mean(axis=(1, 3))).astype(np.uint8)
+        np.testing.assert_array_equal(imagecodecs.png_decode(out.read_bytes()), halved)
 
 
 def test_convert(tmp_path: pathlib.Path, tiff_factory, capsys) -> None:

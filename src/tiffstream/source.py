@@ -6,8 +6,10 @@ A read that runs past the end raises :class:`~tiffstream.errors.TiffTruncatedErr
 
 from __future__ import annotations
 
+import errno
 import io
 import os
+import stat
 import threading
 from collections import OrderedDict
 from typing import IO, Any, Union
@@ -83,7 +85,12 @@ class PathSource(ByteSource):
         self._fd: int | None = None
         self._dups: list[int] = []
         self._fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-        self.size = os.fstat(self._fd).st_size
+        status = os.fstat(self._fd)
+        if stat.S_ISDIR(status.st_mode):
+            os.close(self._fd)
+            self._fd = None
+            raise IsADirectoryError(errno.EISDIR, "is a directory, not a TIFF file", self.path)
+        self.size = status.st_size
 
     def _descriptor(self) -> int:
         fd = self._fd

@@ -1,7 +1,16 @@
-"""``tiffstream convert IN OUT.ome.tif [--tile 256] [--levels N] [--compression zstd]``: pyramidal OME-TIFF."""
+"""``tiffstream convert IN OUT.ome.tif [--series N] [--tile 256] [--levels N] [--compression zstd]``.
+
+Any series (an OME stack, a COG with its overviews, a slide with its levels, an ImageJ hyperstack) becomes
+a tiled, pyramidal OME-TIFF: its axes (a TZYX series stays TZYX; axes OME cannot name are flattened into
+Z), photometric and colormap (palette, CMYK, MinIsWhite, bilevel), resolution and physical sizes are
+kept; its own levels become SubIFDs (halved further when more are asked for). Pages stream a band of
+tiles at a time, so memory stays bounded whatever the slide's size.
+"""
 
 from __future__ import annotations
 
+import math
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -9,12 +18,21 @@ import numpy as np
 
 from .. import TiffWriter
 from .. import open as open_tiff
+from ..errors import TiffWriteError
+from ..levels import LevelImage
+from ..write.pyramid import Downsampled
 
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Iterable, Iterator
 
+    from ..tiff.file import TiffFile
+    from ..tiff.series import Level, Series
+
 __all__ = ["add_parser", "run"]
+
+_PHOTOMETRIC = {0: "miniswhite", 1: "minisblack", 2: "rgb", 3: "palette", 5: "separated", 6: "rgb"}
+_MICRONS_PER_UNIT = {2: 25400.0, 3: 10000.0}  # ResolutionUnit inch, centimetre
 
 
 def _progress(items: Iterable[Any], total: int, label: str) -> Iterator[Any]:
@@ -24,46 +42,135 @@ def _progress(items: Iterable[Any], total: int, label: str) -> Iterator[Any]:
     except ImportError:
         yield from items
         return
-    yield from tqdm(items, total=total, desc=label, unit="page", disable=not sys.stderr.isatty())
+    yield from tqdm(items, total=total, desc=label, unit="image", disable=not sys.stderr.isatty())
+
+
+def _same_file(a: str, b: str) -> bool:
+    if os.path.exists(b):
+        return os.path.samefile(a, b)
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _lead(level: Level) -> tuple[str, tuple[int, ...]]:
+    """Axes and sizes of the level's image dimension (everything before the page's own axes)."""
+    count = len(level.shape) - len(level.page_shape)
+    return level.axes[:count], level.shape[:count]
+
+
+def _ome_axes(axes: str, sizes: tuple[int, ...]) -> tuple[str, tuple[int, ...], str]:
+    """OME page axes for the series' image axes (Z, C, T kept; others flattened into Z), and a note."""
+    if not axes:
+        return "Z", (1,), ""
+    if len(set(axes)) == len(axes) and set(axes) <= set("ZCT"):
+        return axes, sizes, ""
+    return "Z", (math.prod(sizes),), f"axes {axes} stored as Z"
+
+
+def _physical_size(tif: TiffFile, series: Series) -> tuple[float | None, float | None, float | None]:
+    """(z, y, x) pixel sizes in micrometres: from OME, Aperio's MPP, or the resolution tags."""
+    ome = tif.ome
+    if series.kind == "ome" and ome is not None and series.index < len(ome.images):
+        pixels = ome.images[series.index].pixels
+        return pixels.physical_size_z, pixels.physical_size_y, pixels.physical_size_x
+    mpp = series.metadata.get("MPP")
+    if isinstance(mpp, (int, float)) and mpp > 0:
+        return None, float(mpp), float(mpp)
+    resolution = _resolution(series.keyframe)
+    if resolution is not None and resolution[2] in _MICRONS_PER_UNIT:
+        x, y, unit = resolution
+        return None, _MICRONS_PER_UNIT[unit] / y, _MICRONS_PER_UNIT[unit] / x
+    return None, None, None
+
+
+def _resolution(page: Any) -> tuple[float, float, int] | None:
+    x, y = page.ifd.get(282), page.ifd.get(283)
+    if x is None or y is None:
+        return None
+    try:
+        xres, yres = float(np.ravel(x)[0]), float(np.ravel(y)[0])
+    except (TypeError, ValueError, IndexError):
+        return None
+    unit = page.ifd.get(296, 2)
+    return (xres, yres, int(np.ravel(unit)[0])) if xres > 0 and yres > 0 else None
+
+
+def _levels(series: Series, image: int, count: int | None, tile: int) -> list[Any]:
+    """The pyramid of one image: the series' own levels, halved further up to ``count`` (None: its own
+    levels, or halvings while the longest side exceeds a tile when it has none)."""
+    base = LevelImage(series.base, image)
+    own = [LevelImage(level, image) for level in series.levels[1:] if len(level) == len(series.base)]
+    if count is None:
+        count = len(own) if own else _halvings(base.shape, tile)
+    chosen: list[Any] = list(own[:count])
+    last: Any = chosen[-1] if chosen else base
+    while len(chosen) < count and min(last.shape[:2]) >= 2:
+        last = Downsampled(last, 2)
+        chosen.append(last)
+    return chosen
+
+
+def _halvings(shape: tuple[int, ...], tile: int) -> int:
+    longest, count = max(shape[:2]), 0
+    while longest > tile and min(shape[:2]) >> (count + 1):
+        longest //= 2
+        count += 1
+    return count
 
 
 def run(args: argparse.Namespace) -> int:
+    if _same_file(args.input, args.output):
+        raise TiffWriteError("the output is the input file: refusing to overwrite it", path=args.output)
     with open_tiff(args.input) as tif:
-        count = len(tif.pages)
-        first = tif.pages[0]
-        ome = tif.ome
-        physical: tuple[float | None, float | None, float | None] = (None, None, None)
-        if ome is not None and ome.images:
-            pixels = ome.images[0].pixels
-            physical = (pixels.physical_size_z, pixels.physical_size_y, pixels.physical_size_x)
-        with TiffWriter(args.output, bigtiff=args.bigtiff, ome=True, page_axes="Z", physical_size=physical) as writer:
-            for page in _progress(tif.pages, count, "convert"):
-                if page.shape != first.shape or page.dtype != first.dtype:
-                    raise ValueError(f"page {page.index} is {page.shape}, page 0 {first.shape}: not one stack")
-                array = page.asarray()
-                if array.ndim == 3 and page.planar_config == 2:
-                    array = np.moveaxis(array, 0, -1)
-                writer.write(
-                    array,
-                    compression=args.compression,
-                    tile=(args.tile, args.tile),
-                    subifds=args.levels,
-                    photometric="rgb" if array.ndim == 3 and array.shape[2] in (3, 4) else "minisblack",
-                )
+        tif.series_level(args.series)  # a clear error for a series that is not there
+        series = tif.series[args.series]
+        base = series.base
+        keyframe = base.keyframe
+        axes, sizes = _lead(base)
+        page_axes, page_shape, note = _ome_axes(axes, sizes)
+        count = len(base)
+        photometric = _PHOTOMETRIC.get(int(keyframe.photometric), None)
+        colormap = keyframe.ifd.get(320) if photometric == "palette" else None
+        options: dict[str, Any] = {
+            "compression": args.compression,
+            "tile": (args.tile, args.tile),
+            "photometric": photometric,
+            "resolution": _resolution(keyframe),
+            "colormap": None if colormap is None else np.asarray(colormap).reshape(3, -1),
+        }
+        with TiffWriter(
+            args.output,
+            bigtiff=args.bigtiff or base.nbytes > 2**32 - 2**25,
+            ome=True,
+            page_axes=page_axes,
+            page_shape=page_shape,
+            physical_size=_physical_size(tif, series),
+        ) as writer:
+            levels = 0
+            for image in _progress(range(count), count, "convert"):
+                pyramid = _levels(series, image, args.levels, args.tile)
+                levels = len(pyramid)
+                writer.write(LevelImage(base, image), subifds=pyramid, **options)
+    shape = "x".join(str(n) for n in base.shape)
+    extra = f"; {note}" if note else ""
     print(
-        f"{args.output}: {count} pages of {first.shape} {first.dtype}, {args.levels} SubIFD levels, {args.compression}"
+        f"{args.output}: series {args.series} ({series.kind}, {base.axes} {shape} {base.dtype}), "
+        f"{count} {'image' if count == 1 else 'images'}, {levels} SubIFD {'level' if levels == 1 else 'levels'}, "
+        f"{args.compression}{extra}"
     )
     return 0
 
 
 def add_parser(commands: Any) -> None:
-    parser = commands.add_parser("convert", help="convert any readable TIFF to a tiled, pyramidal OME-TIFF")
-    parser.add_argument("input")
-    parser.add_argument("output")
+    parser = commands.add_parser("convert", help="convert a series of any readable TIFF to a pyramidal OME-TIFF")
+    parser.add_argument("input", help="TIFF file to read")
+    parser.add_argument("output", help="OME-TIFF to write (never the input)")
+    parser.add_argument("--series", type=int, default=0, help="series to convert (default 0)")
     parser.add_argument("--tile", type=int, default=256, help="tile size (multiple of 16; default 256)")
-    parser.add_argument("--levels", type=int, default=2, help="SubIFD pyramid levels per page (default 2)")
     parser.add_argument(
-        "--compression", default="zstd", help="none, deflate, zstd, lzw, packbits, jpeg, webp, jpeg2000"
+        "--levels", type=int, default=None, help="SubIFD levels per image (default: the series' own, else halvings)"
     )
-    parser.add_argument("--bigtiff", action="store_true", help="write BigTIFF")
+    parser.add_argument(
+        "--compression", default="zstd", help="none, deflate, zstd, lzw, packbits, jpeg, webp, jpeg2000 (default zstd)"
+    )
+    parser.add_argument("--bigtiff", action="store_true", help="write BigTIFF (chosen anyway past 4 GiB)")
     parser.set_defaults(run=run)

@@ -9,7 +9,9 @@ from typing import Any
 import numpy as np
 
 from .. import open as open_tiff
+from ._display import displayable
 from ._output import save_array
+from .info import plural
 
 __all__ = ["add_parser", "parse_region", "run"]
 
@@ -25,6 +27,17 @@ def parse_region(text: str) -> tuple[int, int, int, int]:
     return (y0, x0, y1, x1)
 
 
+def _clipped(region: tuple[int, int, int, int], height: int, width: int) -> tuple[int, int, int, int]:
+    """``region`` cut to the image; a ValueError when nothing of it lies inside."""
+    y0, x0, y1, x1 = region
+    clipped = (max(0, y0), max(0, x0), min(height, y1), min(width, x1))
+    if clipped[0] >= clipped[2] or clipped[1] >= clipped[3]:
+        raise ValueError(f"region {y0}:{y1},{x0}:{x1} lies outside the {height}x{width} image")
+    if clipped != region:
+        print(f"tiffstream: region clipped to the image: {clipped[0]}:{clipped[2]},{clipped[1]}:{clipped[3]}")
+    return clipped
+
+
 def run(args: argparse.Namespace) -> int:
     if args.backend == "gpu":
         print("tiffstream: the GPU backend is not available in this build; decoding on the CPU", file=sys.stderr)
@@ -33,10 +46,14 @@ def run(args: argparse.Namespace) -> int:
         if args.subifd:
             subifds = page.subifds
             if args.subifd > len(subifds):
-                raise IndexError(f"page {args.page} has {len(subifds)} SubIFDs, not {args.subifd}")
+                raise IndexError(f"page {args.page} has {plural(len(subifds), 'SubIFD')}, not {args.subifd}")
             page = subifds[args.subifd - 1]
-        array = page.asarray(region=args.region)
-    if array.ndim == 3 and page.planar_config == 2:
+        region = _clipped(args.region, page.height, page.width) if args.region else None
+        array = page.asarray(region=region)
+        plan = page.plan
+    if args.output.lower().endswith(".png"):
+        array = displayable(array, plan)  # what a person expects to see: palette, CMYK, floats scaled
+    elif array.ndim == 3 and page.planar_config == 2:
         array = np.moveaxis(array, 0, -1)  # planar-separate -> height, width, samples
     save_array(array, args.output)
     print(f"{args.output}: {array.shape} {array.dtype}")
@@ -44,11 +61,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def add_parser(commands: Any) -> None:
-    parser = commands.add_parser("decode", help="decode a page, SubIFD or region to .npy, .png or .tif")
-    parser.add_argument("file")
+    parser = commands.add_parser(
+        "decode", help="decode a page, SubIFD or region to .npy, .tif (samples) or .png (a picture)"
+    )
+    parser.add_argument("file", help="TIFF file")
     parser.add_argument("--page", type=int, default=0, help="page index (default 0)")
     parser.add_argument("--subifd", type=int, default=0, help="SubIFD level of that page, 1-based (default: the page)")
-    parser.add_argument("--region", type=parse_region, help="rows and columns y0:y1,x0:x1")
-    parser.add_argument("--backend", choices=("cpu", "gpu"), default="cpu")
+    parser.add_argument("--region", type=parse_region, help="rows and columns y0:y1,x0:x1 (clipped to the image)")
+    parser.add_argument("--backend", choices=("cpu", "gpu"), default="cpu", help="where to decode (default cpu)")
     parser.add_argument("-o", "--output", required=True, help="output file: .npy, .png or .tif")
     parser.set_defaults(run=run)

@@ -141,7 +141,7 @@ class TiffWriter:
 
     def write(
         self,
-        data: np.ndarray,
+        data: Any,
         *,
         photometric: str | None = None,
         compression: str | None = None,

@@ -27,14 +27,13 @@ def _number(text: str) -> Any:
 
 
 def aperio_metadata(description: str) -> dict[str, Any]:
-    """Aperio's ``Key = Value`` pairs (numbers converted), with ``Header`` (the first line) and ``Image``."""
-    header, _, body = description.replace("\r\n", "\n").partition("\n")
-    parts = body.replace("\n", "|").split("|")
-    result: dict[str, Any] = {"Header": header.strip()}
-    if parts and "=" not in parts[0]:
-        result["Image"] = parts.pop(0).strip()
-    for part in parts:
-        key, sep, value = part.partition("=")
+    """Aperio's ``Key = Value`` items (numbers converted), after ``Header``: the lines before the first ``|``
+    (library versions, image size, tile size, compression)."""
+    items = description.split("|")
+    lines = [line.strip() for line in items[0].splitlines() if line.strip()]
+    result: dict[str, Any] = {"Header": "; ".join(lines)}
+    for item in items[1:]:
+        key, sep, value = item.partition("=")
         if sep:
             result[key.strip()] = _number(value.strip())
     return result
