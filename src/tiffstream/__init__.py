@@ -83,6 +83,10 @@ __all__ = [
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 
+def __dir__() -> list[str]:  # the public API only (no imported helpers)
+    return sorted(__all__)
+
+
 def open(source: SourceLike) -> TiffFile:  # rasterio-style entry point
     """Open a TIFF for reading: a path, ``bytes``/buffer or binary file object.
 

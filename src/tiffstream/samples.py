@@ -14,10 +14,11 @@ import numpy as np
 
 from .write import TiffWriter, imwrite
 
-__all__ = ["CAT", "RETINA", "cat_picture", "retina_slice", "write_samples"]
+__all__ = ["CAT", "RETINA", "SAMPLE_NAMES", "cat_picture", "retina_slice", "write_samples"]
 
 CAT = "cat_with_thumbnail.tiff"
 RETINA = "retina_large.ome.tiff"
+SAMPLE_NAMES = (CAT, RETINA)
 
 
 def cat_picture(size: int = 720) -> np.ndarray:

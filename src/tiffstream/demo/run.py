@@ -8,7 +8,7 @@ import runpy
 import sys
 import warnings
 
-from ..samples import write_samples
+from ..samples import SAMPLE_NAMES, write_samples
 
 __all__ = ["FIGURES", "run_demo", "walkthrough_path"]
 
@@ -23,7 +23,11 @@ def walkthrough_path() -> pathlib.Path:
 def run_demo(directory: str | os.PathLike[str]) -> list[pathlib.Path]:
     """Write the samples into ``directory`` and run the walkthrough there; returns the figure paths."""
     folder = pathlib.Path(directory).resolve()
-    print(f"Writing sample files to {folder} (once) ...", flush=True)
+    existing = [name for name in SAMPLE_NAMES if (folder / name).exists()]
+    if existing:
+        print(f"Using the sample files already in {folder}: {', '.join(existing)}", flush=True)
+    if len(existing) < len(SAMPLE_NAMES):
+        print(f"Writing sample files to {folder} ...", flush=True)
     write_samples(folder)
     os.environ.setdefault("MPLBACKEND", "Agg")
     os.environ["PYNVIMGCODEC_EXAMPLES_RESOURCES_DIR"] = str(folder)

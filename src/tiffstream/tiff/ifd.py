@@ -169,7 +169,11 @@ class Ifd:
             return False
 
     def __getitem__(self, key: int | str) -> Tag:
-        return self.tags[tag_code(key)]
+        code = tag_code(key)
+        try:
+            return self.tags[code]
+        except KeyError:
+            raise KeyError(f"the IFD at {self.offset} has no {tag_name(code)} tag ({code})") from None
 
     def __iter__(self) -> Iterator[Tag]:
         return iter(self.tags.values())
