@@ -1,4 +1,10 @@
-"""TIFF file header: byte order, classic (42) or BigTIFF (43), and the first IFD offset."""
+"""TIFF file header: byte order, classic (42) or BigTIFF (43), and the first IFD offset.
+
+Hamamatsu NDPI files past 4 GiB are classic TIFFs extended to 64 bits: each IFD's next link is 8 bytes,
+followed by the high 32 bits of every entry's value field, and the header's link to the first IFD is 8 bytes. A classic little-endian file larger than 4 GiB
+whose first IFD has NDPI's FileFormat tag (65420) is read that way (``TiffHeader.ndpi``); smaller NDPI
+files cannot hold offsets past 32 bits and read as classic TIFF.
+"""
 
 from __future__ import annotations
 
@@ -21,11 +27,17 @@ class TiffHeader:
     byteorder: Literal["<", ">"]
     bigtiff: bool
     first_ifd_offset: int
+    ndpi: bool = False  # NDPI's 64-bit extension of classic TIFF (module docstring)
 
     @property
     def offset_size(self) -> int:
-        """Bytes in a file offset: 4 (classic) or 8 (BigTIFF)."""
-        return 8 if self.bigtiff else 4
+        """Bytes in a next-IFD link: 4 (classic) or 8 (BigTIFF, NDPI)."""
+        return 8 if self.bigtiff or self.ndpi else 4
+
+    @property
+    def link_format(self) -> str:
+        """struct format of a next-IFD link."""
+        return self.byteorder + ("Q" if self.offset_size == 8 else "I")
 
     @property
     def header_size(self) -> int:
@@ -47,6 +59,19 @@ def is_tiff_signature(head: bytes) -> bool:
     return head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 
 
+_NDPI_FILE_FORMAT = 65420
+_FOUR_GIB = 2**32
+
+
+def _is_large_ndpi(source: ByteSource, first: int) -> bool:
+    """A classic little-endian file past 4 GiB whose first IFD lists NDPI's FileFormat tag."""
+    if source.size <= _FOUR_GIB or not 8 <= first < source.size - 2:
+        return False
+    (count,) = struct.unpack("<H", source.read_at_most(first, 2))
+    table = source.read_at_most(first + 2, 12 * count)
+    return any(code == _NDPI_FILE_FORMAT for (code,) in struct.iter_unpack("<H10x", table[: len(table) // 12 * 12]))
+
+
 def parse_header(source: ByteSource) -> TiffHeader:
     """Read and check the header of ``source``."""
     head = source.read_at_most(0, 16)
@@ -56,7 +81,9 @@ def parse_header(source: ByteSource) -> TiffHeader:
     version = struct.unpack_from(byteorder + "H", head, 2)[0]
     if version == 42:
         (first,) = struct.unpack_from(byteorder + "I", head, 4)
-        header = TiffHeader(byteorder, False, first)
+        wide = struct.unpack_from("<Q", head, 4)[0] if len(head) >= 12 else first  # NDPI's 8-byte first link
+        ndpi = byteorder == "<" and _is_large_ndpi(source, wide)
+        header = TiffHeader(byteorder, False, wide if ndpi else first, ndpi=ndpi)
     else:
         if len(head) < 16:
             raise NotATiffError("BigTIFF header shorter than 16 bytes", path=source.name, offset=0)

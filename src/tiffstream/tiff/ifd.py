@@ -246,14 +246,15 @@ def parse_ifd(source: ByteSource, header: TiffHeader, offset: int, head: bytes |
     if head is None:
         head = source.read_at_most(offset, _IFD_READ_AHEAD)
     count = _entry_count(source, header, offset, head)
-    table_size = header.count_size + count * header.entry_size + header.offset_size
+    table_size = header.count_size + count * header.entry_size + header.offset_size + (4 * count if header.ndpi else 0)
     if len(head) < table_size:
         head = source.read_at_most(offset, table_size)
     bo = header.byteorder
     inline_size = 8 if header.bigtiff else 4
-    value_format = bo + ("Q" if header.bigtiff else "I")
     start, esize, head_size = header.count_size, header.entry_size, len(head)
-    entries = struct.iter_unpack(bo + ("HHQQ" if header.bigtiff else "HHII"), head[start : start + count * esize])
+    entries: Any = struct.iter_unpack(bo + ("HHQQ" if header.bigtiff else "HHII"), head[start : start + count * esize])
+    if header.ndpi:
+        entries = _ndpi_entries(entries, head, start + count * esize + 8, count)
     ifd = Ifd(source, header, offset, {}, 0)
     tags, type_info = ifd.tags, _TYPE_INFO
     field = start + 4 + inline_size  # where the first entry's value field sits in ``head``
@@ -263,7 +264,9 @@ def parse_ifd(source: ByteSource, header: TiffHeader, offset: int, head: bytes |
             ifd.invalid_entries.append((code, dtype, n))
             continue
         nbytes = n * info[0]
-        if nbytes <= inline_size:
+        if header.ndpi and dtype == DataType.LONG8:  # a value past 32 bits (_ndpi_entries)
+            tag = Tag(ifd, code, dtype, n, struct.pack("<Q", value), offset + field + i * esize)
+        elif nbytes <= inline_size:
             at = field + i * esize
             tag = Tag(ifd, code, dtype, n, head[at : at + nbytes], offset + at)
         else:  # ``value`` is the file offset; values read with the table need no second read
@@ -274,8 +277,24 @@ def parse_ifd(source: ByteSource, header: TiffHeader, offset: int, head: bytes |
         if code not in tags:  # the first of duplicated tags wins, as in libtiff
             tags[code] = tag
     link = start + count * header.entry_size
-    ifd.next_offset = _next_link(source, offset + link, head[link : link + inline_size], value_format)
+    raw_link = head[link : link + header.offset_size]
+    ifd.next_offset = _next_link(source, offset + link, raw_link, header.link_format)
     return ifd
+
+
+def _ndpi_entries(entries: Any, head: bytes, high_at: int, count: int) -> Iterator[tuple[int, int, int, int]]:
+    """NDPI entries with their value fields widened by the high 32 bits stored after the next link: an
+    offset past 4 GiB, or a single LONG value past 32 bits (given as a LONG8, which classic TIFF lacks)."""
+    highs = struct.unpack_from(f"<{count}I", head, high_at) if len(head) >= high_at + 4 * count else (0,) * count
+    for (code, dtype, n, value), high in zip(entries, highs, strict=True):
+        if not high:
+            yield code, dtype, n, value
+        elif n * _TYPE_INFO.get(dtype, (8,))[0] > 4:
+            yield code, dtype, n, value | high << 32
+        elif n == 1 and dtype in (DataType.LONG, DataType.IFD):
+            yield code, DataType.LONG8, n, value | high << 32
+        else:
+            yield code, dtype, n, value
 
 
 def _next_link(source: ByteSource, link_offset: int, raw: bytes, fmt: str) -> int:
@@ -318,8 +337,7 @@ def _next_ifd_offset(source: ByteSource, header: TiffHeader, offset: int, window
     count = _entry_count(source, header, offset, window.get(offset, header.count_size))
     link = header.count_size + count * header.entry_size
     window.last_end = offset + link + header.offset_size
-    fmt = header.byteorder + ("Q" if header.bigtiff else "I")
-    return _next_link(source, offset + link, window.get(offset + link, header.offset_size), fmt)
+    return _next_link(source, offset + link, window.get(offset + link, header.offset_size), header.link_format)
 
 
 def read_next_ifd_offset(source: ByteSource, header: TiffHeader, offset: int) -> int:
@@ -371,7 +389,7 @@ class IfdChain:
         header, seen, offsets = self.header, self._seen, self.offsets
         bo = header.byteorder
         unpack_count = struct.Struct(bo + ("Q" if header.bigtiff else "H")).unpack_from
-        unpack_link = struct.Struct(bo + ("Q" if header.bigtiff else "I")).unpack_from
+        unpack_link = struct.Struct(header.link_format).unpack_from
         csize, esize, osize = header.count_size, header.entry_size, header.offset_size
         lowest, size = header.header_size, self.source.size
         while offset is not None and (count is None or visited < count):
