@@ -75,6 +75,7 @@ class DecodePlan:
     t4_options: int = 0
     fill_value: float = 0
     jpeg_tables: bytes | None = field(default=None, repr=False)
+    jpeg_header: bytes | None = field(default=None, repr=False)  # NDPI: every tile's stream lacks it
     colormap: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -81,3 +81,23 @@ def test_same_as_tifffile(large_ndpi) -> None:
             [lv.shape for lv in s.levels] for s in reference.series
         ]
         np.testing.assert_array_equal(tif.series[0].asarray(level=1), reference.series[0].levels[1].asarray())
+
+
+def test_mcu_starts_are_tiles() -> None:
+    """The corpus NDPI: each restart interval of a level's JPEG strip is a tile, as tifffile reads it."""
+    from conftest import CORPUS_WSI, require_corpus
+
+    require_corpus(CORPUS_WSI, "TIFFSTREAM_CORPUS_WSI")
+    path = CORPUS_WSI / "files" / "slideio-tutorial" / "test3-DAPI-2-387.ndpi"
+    with tifffile.TiffFile(path) as reference, tiffstream.open(path) as tif:
+        for page, expected in zip(tif.pages[:4], reference.pages[:4], strict=True):
+            plan = page.plan
+            assert (plan.chunk_height, plan.chunk_width) == (expected.tilelength, expected.tilewidth)
+            assert plan.table[:, 1].tolist() == list(expected.dataoffsets)
+            assert plan.table[:, 2].tolist() == list(expected.databytecounts)
+        region = (1000, 500, 1040, 900)
+        touched = tif.pages[0].plan.table_in(*region)
+        assert len(touched) == 5  # 40 rows of 8-row tiles, one tile across
+        np.testing.assert_array_equal(
+            tif.pages[0].asarray(region=region), reference.pages[0].asarray()[1000:1040, 500:900]
+        )

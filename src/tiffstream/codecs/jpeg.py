@@ -83,14 +83,17 @@ def decode(data: BytesLike, /, *, context: ChunkContext, out: np.ndarray | None 
     check_stream_size("JPEG", frame_size(data), context)
     if plan.compression == 34892:
         return imagecodecs.jpeg8_decode(data)
-    colorspace, outspace = colorspaces(plan.photometric, plan.planar_config, plan.extra_samples, data[6:10] == b"JFIF")
+    head = plan.jpeg_header or data  # NDPI tiles start at their scan data: the header says JFIF or not
+    colorspace, outspace = colorspaces(plan.photometric, plan.planar_config, plan.extra_samples, head[6:10] == b"JFIF")
     bits, tables, shape = plan.bits_per_sample[0], plan.jpeg_tables, (context.rows, context.width)
+    header = plan.jpeg_header
     if out is not None:
         try:
             return imagecodecs.jpeg_decode(
                 data,
                 bitspersample=bits,
                 tables=tables,
+                header=header,
                 colorspace=colorspace,
                 outcolorspace=outspace,
                 shape=shape,
@@ -99,5 +102,11 @@ def decode(data: BytesLike, /, *, context: ChunkContext, out: np.ndarray | None 
         except ValueError:  # the stream is not the full chunk size (e.g. a cropped edge tile)
             pass
     return imagecodecs.jpeg_decode(
-        data, bitspersample=bits, tables=tables, colorspace=colorspace, outcolorspace=outspace, shape=shape
+        data,
+        bitspersample=bits,
+        tables=tables,
+        header=header,
+        colorspace=colorspace,
+        outcolorspace=outspace,
+        shape=shape,
     )

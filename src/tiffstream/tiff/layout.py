@@ -14,6 +14,7 @@ import numpy as np
 
 from ..errors import TiffFormatError, UnsupportedTiffError
 from ..plan import DecodePlan
+from .ndpi import mcu_tiles
 from .tags import Compression, Photometric, PlanarConfig, SampleFormat
 
 if TYPE_CHECKING:
@@ -306,7 +307,14 @@ def plan_image(ifd: Ifd, info: ImageInfo | None = None) -> DecodePlan:
         down = across = 0  # an empty image has no chunks
     expected = planes * down * across
     offsets, counts = _chunk_arrays(ifd, info, expected)
-    geometry = (planes, down, across, info.chunk_height, info.chunk_width, info.height, info.tiled)
+    chunk_height, chunk_width, tiled, jpeg_header = info.chunk_height, info.chunk_width, info.tiled, None
+    if expected == 1 and info.compression in (6, 7) and 65426 in ifd.tags:
+        tiles = mcu_tiles(ifd, info.height, info.width, int(offsets[0]), int(counts[0]))
+        if tiles is not None:  # NDPI: the strip's restart intervals are its tiles
+            chunk_height, chunk_width, tiled, jpeg_header = tiles.height, tiles.width, True, tiles.header
+            down, across = -(-info.height // chunk_height), -(-info.width // chunk_width)
+            offsets, counts = tiles.offsets, tiles.counts
+    geometry = (planes, down, across, chunk_height, chunk_width, info.height, tiled)
     table = _chunk_grid(*geometry).copy()  # columns as plan.TABLE_COLUMNS; pages of a stack share one grid
     table[:, 1], table[:, 2] = offsets, counts
     colormap = None
@@ -334,15 +342,16 @@ def plan_image(ifd: Ifd, info: ImageInfo | None = None) -> DecodePlan:
         photometric=info.photometric,
         planar_config=info.planar_config,
         fill_order=info.fill_order,
-        tiled=info.tiled,
-        chunk_height=info.chunk_height,
-        chunk_width=info.chunk_width,
+        tiled=tiled,
+        chunk_height=chunk_height,
+        chunk_width=chunk_width,
         table=table,
         extra_samples=info.extra_samples,
         ycbcr_subsampling=(subsampling[0], subsampling[1]),
         t4_options=_int_tag(ifd, 292, 0),
         fill_value=_nodata(ifd, info.dtype),
         jpeg_tables=jpeg_tables,
+        jpeg_header=jpeg_header,
         colormap=colormap,
     )
 
