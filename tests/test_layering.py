@@ -23,12 +23,13 @@ ALLOWED = {
     "color": set(),
     "chunkio": set(),
     "gpu": {"gpu", "chunkio"},
-    "cli": {"__init__", "cli", "demo"},
+    "cli": {"__init__", "cli", "demo", "write", "color", "tiff"},  # colour rules for pictures, tag enums
     "write": {"write"},
     "samples": {"write"},
     "demo": {"demo", "samples"},
     "integrations": {"integrations", "reader", "gpu", "__init__"},
-    "reader": {"cpu", "tiff", "region", "source", "integrations"},
+    "reader": {"cpu", "tiff", "region", "source", "integrations", "levels"},
+    "levels": {"cpu", "tiff"},
 }
 OPEN_TO_ALL = {"errors", "plan"}
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from .tiff.series import Level
 
-__all__ = ["LevelImage", "read_images", "selected"]
+__all__ = ["read_images", "selected"]
 
 Region = tuple[int, int, int, int]
 
@@ -124,25 +124,3 @@ def read_images(
 
 def _yx_slices(axes: str, rows: int, cols: int) -> tuple[slice, ...]:
     return tuple(slice(0, rows) if a == "Y" else slice(0, cols) if a == "X" else slice(None) for a in axes)
-
-
-class LevelImage:
-    """Image ``index`` of a level as an ``(height, width, samples)`` array-like: slicing rows and columns
-    decodes only the chunks they touch (the writer streams a slide through it a band at a time)."""
-
-    def __init__(self, level: Level, index: int) -> None:
-        self.level = level
-        self.index = index
-        self.separate = level.keyframe.axes == "SYX"
-        page = level.page_shape
-        self.shape = (page[1], page[2], page[0]) if self.separate else (page if len(page) == 3 else (*page, 1))
-        self.dtype = level.dtype
-
-    def __getitem__(self, key: tuple[slice, slice]) -> np.ndarray:
-        rows, cols = key
-        y0, y1, _ = rows.indices(self.shape[0])
-        x0, x1, _ = cols.indices(self.shape[1])
-        pixels = self.level.asarray(key=[self.index], region=(y0, x0, y1, x1))[0]
-        if self.separate:
-            return np.moveaxis(pixels, 0, -1)
-        return pixels if pixels.ndim == 3 else pixels[:, :, np.newaxis]

@@ -19,7 +19,6 @@ import numpy as np
 from .. import TiffWriter
 from .. import open as open_tiff
 from ..errors import TiffWriteError
-from ..levels import LevelImage
 from ..write.pyramid import Downsampled
 
 if TYPE_CHECKING:
@@ -97,8 +96,8 @@ def _resolution(page: Any) -> tuple[float, float, int] | None:
 def _levels(series: Series, image: int, count: int | None, tile: int) -> list[Any]:
     """The pyramid of one image: the series' own levels, halved further up to ``count`` (None: its own
     levels, or halvings while the longest side exceeds a tile when it has none)."""
-    base = LevelImage(series.base, image)
-    own = [LevelImage(level, image) for level in series.levels[1:] if len(level) == len(series.base)]
+    base = series.base.image_view(image)
+    own = [level.image_view(image) for level in series.levels[1:] if len(level) == len(series.base)]
     if count is None:
         count = len(own) if own else _halvings(base.shape, tile)
     chosen: list[Any] = list(own[:count])
@@ -149,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
             for image in _progress(range(count), count, "convert"):
                 pyramid = _levels(series, image, args.levels, args.tile)
                 levels = len(pyramid)
-                writer.write(LevelImage(base, image), subifds=pyramid, **options)
+                writer.write(base.image_view(image), subifds=pyramid, **options)
     shape = "x".join(str(n) for n in base.shape)
     extra = f"; {note}" if note else ""
     print(

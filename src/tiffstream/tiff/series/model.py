@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ...source import ByteSource
     from ..page import TiffPage
 
-__all__ = ["Images", "Level", "Series", "pyramidize", "squeeze_axes", "subresolution"]
+__all__ = ["ImageView", "Images", "Level", "Series", "pyramidize", "squeeze_axes", "subresolution"]
 
 Region = tuple[int, int, int, int]
 
@@ -139,8 +139,34 @@ class Level:
         ``region``: rows y0:y1, columns x0:x1 of every image)."""
         return self._owner.read_level(self, key=key, region=region, out=out, max_workers=max_workers, strict=strict)
 
+    def image_view(self, index: int) -> ImageView:
+        """Image ``index`` as a lazy ``(height, width, samples)`` array-like (see :class:`ImageView`)."""
+        return ImageView(self, index)
+
     def __repr__(self) -> str:
         return f"<Level {self.name!r} {self.shape} {self.axes} {self.dtype}>"
+
+
+class ImageView:
+    """One image of a level as an ``(height, width, samples)`` array-like: slicing rows and columns decodes
+    only the chunks they touch (the writer streams a slide through it a band at a time)."""
+
+    def __init__(self, level: Level, index: int) -> None:
+        self.level = level
+        self.index = index
+        self.separate = level.keyframe.axes == "SYX"
+        page = level.page_shape
+        self.shape = (page[1], page[2], page[0]) if self.separate else (page if len(page) == 3 else (*page, 1))
+        self.dtype = level.dtype
+
+    def __getitem__(self, key: tuple[slice, slice]) -> np.ndarray:
+        rows, cols = key
+        y0, y1, _ = rows.indices(self.shape[0])
+        x0, x1, _ = cols.indices(self.shape[1])
+        pixels = self.level.asarray(key=[self.index], region=(y0, x0, y1, x1))[0]
+        if self.separate:
+            return np.moveaxis(pixels, 0, -1)
+        return pixels if pixels.ndim == 3 else pixels[:, :, np.newaxis]
 
 
 class Series:
