@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 import pathlib
+import warnings
 import zlib
 from dataclasses import dataclass, field
 
@@ -39,6 +40,17 @@ SERIES_DIFFERENCES = {
     "files/pillow/Tests__images__seek_too_large.tif": "first IFD outside the file: not a TIFF",
     "files/image-tiff/tests__fuzz_images__oor_panic__colormap-shl-overflow.tiff": "ColorMap past the end of file",
 }
+
+
+@pytest.fixture
+def quiet():
+    """tifffile's log and our warnings silenced (corpus-wide comparisons meet every kind of odd file)."""
+    import logging
+
+    logging.getLogger("tifffile").setLevel(logging.CRITICAL)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
 
 
 def wsi_rows() -> list[dict[str, str]]:

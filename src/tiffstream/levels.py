@@ -15,6 +15,7 @@ import numpy as np
 from .cpu.backend import decode_plan, prepare, run_tasks
 from .errors import ImageIndexError
 from .plan import check_allocation
+from .tiff.series.model import with_yx
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -59,10 +60,6 @@ def _yx(shape: tuple[int, ...], axes: str) -> tuple[int, int]:
     return shape[axes.index("Y")], shape[axes.index("X")]
 
 
-def _with_yx(shape: tuple[int, ...], axes: str, rows: int, cols: int) -> tuple[int, ...]:
-    return tuple(rows if a == "Y" else cols if a == "X" else n for n, a in zip(shape, axes, strict=True))
-
-
 def read_images(
     level: Level,
     *,
@@ -79,7 +76,7 @@ def read_images(
         raise ValueError("no images selected")
     y0, x0, y1, x1 = _page_region(level, region)
     page_axes = level.keyframe.axes
-    image_shape = _with_yx(level.page_shape, page_axes, y1 - y0, x1 - x0)
+    image_shape = with_yx(level.page_shape, page_axes, y1 - y0, x1 - x0)
     if key is None:
         shape = level.region_shape((y0, x0, y1, x1))
     elif isinstance(key, (int, np.integer)):

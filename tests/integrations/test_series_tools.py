@@ -3,9 +3,7 @@ pyramids) and of the main corpus' multi-series files: the same pixels as tifffil
 
 from __future__ import annotations
 
-import logging
 import math
-import warnings
 
 import numpy as np
 import pytest
@@ -13,6 +11,8 @@ import tifffile
 from conftest import CORPUS, CORPUS_WSI, SERIES_DIFFERENCES, corpus_rows, require_corpus, wsi_rows
 
 import tiffstream
+
+pytestmark = pytest.mark.usefixtures("quiet")
 
 da = pytest.importorskip("dask.array")
 zarr = pytest.importorskip("zarr")
@@ -28,14 +28,6 @@ def _params() -> list:
         if row["tifffile_ok"] == "1" and (int(row["n_subifds_page0"] or 0) or row["path"].endswith("ome.tif")):
             params.append(pytest.param(CORPUS, row["path"], id=row["path"]))
     return params
-
-
-@pytest.fixture(autouse=True)
-def _quiet():
-    logging.getLogger("tifffile").setLevel(logging.CRITICAL)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
 
 
 @pytest.mark.parametrize(("root", "relpath"), _params())

@@ -3,9 +3,7 @@ dtypes and level shapes as ``tifffile.TiffFile.series``, and the same pixels lev
 
 from __future__ import annotations
 
-import logging
 import math
-import warnings
 
 import numpy as np
 import pytest
@@ -13,6 +11,8 @@ import tifffile
 from conftest import CORPUS, CORPUS_WSI, SERIES_DIFFERENCES, corpus_rows, require_corpus, wsi_rows
 
 import tiffstream
+
+pytestmark = pytest.mark.usefixtures("quiet")
 
 MAX_SAMPLES = 30_000_000  # levels past this are compared by structure only (the 20480^2 sparse COG)
 
@@ -28,17 +28,13 @@ def _params() -> list:
     params = []
     for root, rows in ((CORPUS, corpus_rows()), (CORPUS_WSI, wsi_rows())):
         for row in rows:
-            marks = [pytest.mark.xfail(strict=True, reason=SERIES_DIFFERENCES[row["path"]])] if row["path"] in SERIES_DIFFERENCES else []
+            marks = (
+                [pytest.mark.xfail(strict=True, reason=SERIES_DIFFERENCES[row["path"]])]
+                if row["path"] in SERIES_DIFFERENCES
+                else []
+            )
             params.append(pytest.param(root, row["path"], id=f"{root.name}/{row['path']}", marks=marks))
     return params
-
-
-@pytest.fixture(autouse=True)
-def _quiet():
-    logging.getLogger("tifffile").setLevel(logging.CRITICAL)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
 
 
 def _reference(path):

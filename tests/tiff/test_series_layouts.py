@@ -4,9 +4,7 @@ Ventana, Philips): the same series and pixels as tifffile, opening lazily."""
 
 from __future__ import annotations
 
-import logging
 import uuid
-import warnings
 
 import numpy as np
 import pytest
@@ -14,15 +12,9 @@ import tifffile
 
 import tiffstream
 
+pytestmark = pytest.mark.usefixtures("quiet")
+
 RNG = np.random.default_rng(17)
-
-
-@pytest.fixture(autouse=True)
-def _quiet():
-    logging.getLogger("tifffile").setLevel(logging.CRITICAL)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
 
 
 def _image(*shape: int, dtype: str = "uint8") -> np.ndarray:
@@ -171,7 +163,10 @@ def test_hamamatsu_ndpi(tmp_path):
         writer.write(_image(10, 30, 3), photometric="rgb", extratags=tags + [(65421, 11, 1, -1.0, True)], metadata=None)
     # tifffile takes a small file with NDPI's tags for a 64-bit NDPI and finds no series: checked alone
     with tiffstream.open(path) as tif:
-        assert [(s.kind, s.name, s.shape) for s in tif.series] == [("ndpi", "Baseline", (64, 64, 3)), ("ndpi", "Macro", (10, 30, 3))]
+        assert [(s.kind, s.name, s.shape) for s in tif.series] == [
+            ("ndpi", "Baseline", (64, 64, 3)),
+            ("ndpi", "Macro", (10, 30, 3)),
+        ]
         assert [level.shape for level in tif.series[0].levels] == [(64, 64, 3), (32, 32, 3), (16, 16, 3)]
         np.testing.assert_array_equal(tif.series[0].asarray(level=2), base[::4, ::4])
         assert tif.series[1].metadata["Magnification"] == -1.0
@@ -182,12 +177,36 @@ def test_perkinelmer_qptiff(tmp_path):
     xml = "<?xml version='1.0'?><PerkinElmer-QPI-ImageDescription><Name>{}</Name></PerkinElmer-QPI-ImageDescription>"
     with tifffile.TiffWriter(path) as writer:
         for channel in ("DAPI", "FITC", "Cy5"):
-            writer.write(_image(64, 64), tile=(16, 16), software="PerkinElmer-QPI", description=xml.format(channel), metadata=None)
-        writer.write(_image(16, 16, 3), photometric="rgb", software="PerkinElmer-QPI", description=xml.format("Thumbnail"), metadata=None)
+            writer.write(
+                _image(64, 64),
+                tile=(16, 16),
+                software="PerkinElmer-QPI",
+                description=xml.format(channel),
+                metadata=None,
+            )
+        writer.write(
+            _image(16, 16, 3),
+            photometric="rgb",
+            software="PerkinElmer-QPI",
+            description=xml.format("Thumbnail"),
+            metadata=None,
+        )
         for _ in range(3):
             writer.write(_image(32, 32), tile=(16, 16), software="PerkinElmer-QPI", subfiletype=1, metadata=None)
-        writer.write(_image(20, 40, 3), photometric="rgb", software="PerkinElmer-QPI", description=xml.format("Overview"), metadata=None)
-        writer.write(_image(20, 20, 3), photometric="rgb", software="PerkinElmer-QPI", description=xml.format("Label"), metadata=None)
+        writer.write(
+            _image(20, 40, 3),
+            photometric="rgb",
+            software="PerkinElmer-QPI",
+            description=xml.format("Overview"),
+            metadata=None,
+        )
+        writer.write(
+            _image(20, 20, 3),
+            photometric="rgb",
+            software="PerkinElmer-QPI",
+            description=xml.format("Label"),
+            metadata=None,
+        )
     assert_like_tifffile(path, kinds=["qpi"] * 4)
     with tiffstream.open(path) as tif:
         assert tif.series[0].axes == "CYX" and tif.series[0].metadata["Name"] == "DAPI"
@@ -213,10 +232,32 @@ def test_ventana_bif(tmp_path):
     xmp = b'<?xml version="1.0"?><Metadata><iScan Magnification="40" ScannerModel="VENTANA DP 200"/></Metadata>'
     tags = [(700, 1, len(xmp), xmp, True)]
     with tifffile.TiffWriter(path, bigtiff=True) as writer:
-        writer.write(_image(20, 20, 3), photometric="rgb", software="ScanOutputManager 1.1", description="Label_Image", extratags=tags, metadata=None)
-        writer.write(_image(16, 16, 3), photometric="rgb", software="ScanOutputManager 1.1", description="Thumbnail", extratags=tags, metadata=None)
+        writer.write(
+            _image(20, 20, 3),
+            photometric="rgb",
+            software="ScanOutputManager 1.1",
+            description="Label_Image",
+            extratags=tags,
+            metadata=None,
+        )
+        writer.write(
+            _image(16, 16, 3),
+            photometric="rgb",
+            software="ScanOutputManager 1.1",
+            description="Thumbnail",
+            extratags=tags,
+            metadata=None,
+        )
         for level, size in enumerate((64, 32)):
-            writer.write(_image(size, size, 3), tile=(16, 16), photometric="rgb", software="ScanOutputManager 1.1", description=f"level={level} mag=40 quality=95", extratags=tags, metadata=None)
+            writer.write(
+                _image(size, size, 3),
+                tile=(16, 16),
+                photometric="rgb",
+                software="ScanOutputManager 1.1",
+                description=f"level={level} mag=40 quality=95",
+                extratags=tags,
+                metadata=None,
+            )
     assert_like_tifffile(path, kinds=["bif"] * 3)
     with tiffstream.open(path) as tif:
         assert tif.series[0].name == "Baseline" and tif.series[0].metadata["Magnification"] == "40"
@@ -233,13 +274,28 @@ def test_philips_tiff(tmp_path):
         f'<Attribute Name="PIM_DP_SCANNED_IMAGES"><Array><DataObject ObjectType="DPScannedImage"><Attribute Name="PIIM_PIXEL_DATA_REPRESENTATION_SEQUENCE"><Array>{spacing}</Array></Attribute></DataObject></Array></Attribute></DataObject>'
     )
     with tifffile.TiffWriter(path) as writer:
-        writer.write(_image(64, 80, 3), tile=(32, 32), photometric="rgb", software="Philips DP v1.0", description=xml, metadata=None)
-        writer.write(_image(64, 64, 3), tile=(32, 32), photometric="rgb", software="Philips DP v1.0", metadata=None)  # padded
-        writer.write(_image(20, 30, 3), photometric="rgb", software="Philips DP v1.0", description="Macro", metadata=None)
-        writer.write(_image(20, 20, 3), photometric="rgb", software="Philips DP v1.0", description="Label", metadata=None)
+        writer.write(
+            _image(64, 80, 3),
+            tile=(32, 32),
+            photometric="rgb",
+            software="Philips DP v1.0",
+            description=xml,
+            metadata=None,
+        )
+        writer.write(
+            _image(64, 64, 3), tile=(32, 32), photometric="rgb", software="Philips DP v1.0", metadata=None
+        )  # padded
+        writer.write(
+            _image(20, 30, 3), photometric="rgb", software="Philips DP v1.0", description="Macro", metadata=None
+        )
+        writer.write(
+            _image(20, 20, 3), photometric="rgb", software="Philips DP v1.0", description="Label", metadata=None
+        )
     assert_like_tifffile(path, kinds=["philips"] * 3)
     with tiffstream.open(path) as tif:
-        assert tif.series[0].levels[1].shape == (33, 40, 3) and tif.series[0].metadata["DICOM_MANUFACTURER"] == "PHILIPS"
+        assert (
+            tif.series[0].levels[1].shape == (33, 40, 3) and tif.series[0].metadata["DICOM_MANUFACTURER"] == "PHILIPS"
+        )
 
 
 def test_bad_series_and_level_name_the_range(tmp_path):
@@ -255,8 +311,16 @@ def test_bad_series_and_level_name_the_range(tmp_path):
 
 
 def test_imread_follows_tifffile(tmp_path, seed_like_file):
-    for kwargs in ({}, {"key": 5}, {"key": slice(2, 9)}, {"series": 0, "level": 1}, {"series": 0, "level": 2, "key": 31}):
-        np.testing.assert_array_equal(tiffstream.imread(seed_like_file, **kwargs), tifffile.imread(seed_like_file, **kwargs))
+    for kwargs in (
+        {},
+        {"key": 5},
+        {"key": slice(2, 9)},
+        {"series": 0, "level": 1},
+        {"series": 0, "level": 2, "key": 31},
+    ):
+        np.testing.assert_array_equal(
+            tiffstream.imread(seed_like_file, **kwargs), tifffile.imread(seed_like_file, **kwargs)
+        )
     region = tiffstream.imread(seed_like_file, series=0, level=1, region=(2, 3, 12, 15))
     np.testing.assert_array_equal(region, tifffile.imread(seed_like_file, series=0, level=1)[:, 2:12, 3:15])
 

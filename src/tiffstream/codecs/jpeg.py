@@ -86,27 +86,17 @@ def decode(data: BytesLike, /, *, context: ChunkContext, out: np.ndarray | None 
     head = plan.jpeg_header or data  # NDPI tiles start at their scan data: the header says JFIF or not
     colorspace, outspace = colorspaces(plan.photometric, plan.planar_config, plan.extra_samples, head[6:10] == b"JFIF")
     bits, tables, shape = plan.bits_per_sample[0], plan.jpeg_tables, (context.rows, context.width)
-    header = plan.jpeg_header
+    options = {
+        "bitspersample": bits,
+        "tables": tables,
+        "header": plan.jpeg_header,
+        "colorspace": colorspace,
+        "outcolorspace": outspace,
+        "shape": shape,
+    }
     if out is not None:
         try:
-            return imagecodecs.jpeg_decode(
-                data,
-                bitspersample=bits,
-                tables=tables,
-                header=header,
-                colorspace=colorspace,
-                outcolorspace=outspace,
-                shape=shape,
-                out=out,
-            )
+            return imagecodecs.jpeg_decode(data, out=out, **options)
         except ValueError:  # the stream is not the full chunk size (e.g. a cropped edge tile)
             pass
-    return imagecodecs.jpeg_decode(
-        data,
-        bitspersample=bits,
-        tables=tables,
-        header=header,
-        colorspace=colorspace,
-        outcolorspace=outspace,
-        shape=shape,
-    )
+    return imagecodecs.jpeg_decode(data, **options)

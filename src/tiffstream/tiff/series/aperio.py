@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._text import text_value
 from .model import Images, Level, Series
 
 if TYPE_CHECKING:
@@ -15,15 +16,6 @@ if TYPE_CHECKING:
     from ..page import TiffPage
 
 __all__ = ["aperio_metadata", "svs_series"]
-
-
-def _number(text: str) -> Any:
-    for convert in (int, float):
-        try:
-            return convert(text)
-        except ValueError:
-            pass
-    return text
 
 
 def aperio_metadata(description: str) -> dict[str, Any]:
@@ -35,7 +27,7 @@ def aperio_metadata(description: str) -> dict[str, Any]:
     for item in items[1:]:
         key, sep, value = item.partition("=")
         if sep:
-            result[key.strip()] = _number(value.strip())
+            result[key.strip()] = text_value(value.strip())
     return result
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from ._text import text_value
 from .model import Images, Level, Series
 
 if TYPE_CHECKING:
@@ -39,17 +40,8 @@ def imagej_description(page: TiffPage) -> dict[str, Any] | None:
         key, sep, raw = line.partition("=")
         if not sep:
             continue
-        result[key.strip()] = _value(raw.strip())
+        result[key.strip()] = text_value(raw.strip())
     return result
-
-
-def _value(text: str) -> Any:
-    for convert in (int, float):
-        try:
-            return convert(text)
-        except ValueError:
-            pass
-    return {"true": True, "false": False}.get(text.lower(), text)
 
 
 def _count(meta: dict[str, Any], key: str) -> int:

@@ -7,18 +7,14 @@ import functools
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING
 
+from ._text import local_name, xml_fields
 from .model import Images, Level, Series
-from .perkinelmer import xml_fields
 
 if TYPE_CHECKING:
     from ..file import TiffFile
     from ..page import TiffPage
 
 __all__ = ["scn_series"]
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
 
 
 def scn_series(tiff: TiffFile) -> list[Series] | None:
@@ -31,14 +27,14 @@ def scn_series(tiff: TiffFile) -> list[Series] | None:
     meta = xml_fields(text)
     found: list[Series] = []
     for collection in root:
-        if _local(collection.tag) != "collection":
+        if local_name(collection.tag) != "collection":
             continue
         for image in collection:
-            if _local(image.tag) != "image":
+            if local_name(image.tag) != "image":
                 continue
             name = image.get("name", "Unknown")
             for pixels in image:
-                if _local(pixels.tag) != "pixels":
+                if local_name(pixels.tag) != "pixels":
                     continue
                 series = _pixels(tiff, pixels, name)
                 if series is not None:
@@ -55,7 +51,7 @@ def _page(tiff: TiffFile, slots: list[int | None], index: int) -> TiffPage | Non
 def _pixels(tiff: TiffFile, pixels: ET.Element, name: str) -> Series | None:
     resolutions: dict[int, dict[tuple[int, int], int]] = {}
     for dimension in pixels:
-        if _local(dimension.tag) != "dimension" or "ifd" not in dimension.attrib:
+        if local_name(dimension.tag) != "dimension" or "ifd" not in dimension.attrib:
             continue
         c, z, r = (int(dimension.get(key, "0")) for key in ("c", "z", "r"))
         resolutions.setdefault(r, {})[(c, z)] = int(dimension.get("ifd", "0"))

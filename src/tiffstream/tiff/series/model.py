@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ...source import ByteSource
     from ..page import TiffPage
 
-__all__ = ["ImageView", "Images", "Level", "Series", "pyramidize", "squeeze_axes", "subresolution"]
+__all__ = ["ImageView", "Images", "Level", "Series", "pyramidize", "squeeze_axes", "subresolution", "with_yx"]
 
 Region = tuple[int, int, int, int]
 
@@ -31,6 +31,11 @@ def squeeze_axes(shape: Sequence[int], axes: str, keep: str = "XY") -> tuple[tup
     if not kept and len(shape):
         kept = [(shape[-1], axes[-1])]
     return tuple(size for size, _ in kept), "".join(axis for _, axis in kept)
+
+
+def with_yx(shape: Sequence[int], axes: str, rows: int, cols: int) -> tuple[int, ...]:
+    """``shape`` with its Y axis ``rows`` and its X axis ``cols`` long."""
+    return tuple(rows if a == "Y" else cols if a == "X" else int(n) for n, a in zip(shape, axes, strict=True))
 
 
 class Images:
@@ -123,8 +128,7 @@ class Level:
         if region is None:
             return self.shape
         y0, x0, y1, x1 = region
-        sizes = {"Y": y1 - y0, "X": x1 - x0}
-        return tuple(sizes.get(axis, n) for n, axis in zip(self.shape, self.axes, strict=True))
+        return with_yx(self.shape, self.axes, y1 - y0, x1 - x0)
 
     def asarray(
         self,

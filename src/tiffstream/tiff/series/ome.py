@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from ...errors import OmeXmlWarning, TiffError
 from ...source import PathSource
 from ..ifd import parse_ifd
+from ._text import local_name
 from .model import Images, Level, Series, squeeze_axes
 
 if TYPE_CHECKING:
@@ -34,22 +35,18 @@ _AXIS_CODES = {
 Slot = tuple["TiffFile", int] | None  # (file, index in its main chain)
 
 
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
 def _modulo(root: ET.Element) -> dict[str, dict[str, tuple[str, int]]]:
     """Modulo annotations by ID: axis -> (new axis letter, its size)."""
     found: dict[str, dict[str, tuple[str, int]]] = {}
     for element in root:
-        if _local(element.tag) != "StructuredAnnotations":
+        if local_name(element.tag) != "StructuredAnnotations":
             continue
         for annotation in element:
             if not annotation.get("Namespace", "").endswith("modulo"):
                 continue
             found[annotation.get("ID", "")] = axes = {}
             for along in annotation.iter():
-                name = _local(along.tag)
+                name = local_name(along.tag)
                 if not (name[:-1].endswith("Along") and name[-1] in "ZCT"):
                     continue
                 letter = _AXIS_CODES.get(along.get("Type", "other"), "Q")
@@ -58,7 +55,7 @@ def _modulo(root: ET.Element) -> dict[str, dict[str, tuple[str, int]]]:
                     start, end = float(along.get("Start", 0)), float(along.get("End", 0))
                     size = max(0, math.ceil((end + step - start) / step)) if step else 0
                 else:
-                    size = sum(1 for label in along if _local(label.tag) == "Label")
+                    size = sum(1 for label in along if local_name(label.tag) == "Label")
                 axes[name[-1]] = (letter, size)
     return found
 
@@ -100,14 +97,14 @@ def ome_series(tiff: TiffFile) -> list[Series] | None:
     modulo = _modulo(root)
     series: list[Series] = []
     for image in root:
-        name = _local(image.tag)
+        name = local_name(image.tag)
         if name == "BinaryOnly":
             break
         if name != "Image":
             continue
-        reference = next((a.get("ID") for a in image if _local(a.tag) == "AnnotationRef"), None)
+        reference = next((a.get("ID") for a in image if local_name(a.tag) == "AnnotationRef"), None)
         for pixels in image:
-            if _local(pixels.tag) != "Pixels":
+            if local_name(pixels.tag) != "Pixels":
                 continue
             found = _pixels_series(tiff, files, pixels, image.get("Name") or "", own_name)
             if found is None:
@@ -128,7 +125,7 @@ def _pixels_series(tiff: TiffFile, files: _Files, pixels: ET.Element, name: str,
     except ValueError:
         return None
     spp = 1
-    channels = [c for c in pixels if _local(c.tag) == "Channel"]
+    channels = [c for c in pixels if local_name(c.tag) == "Channel"]
     if channels:
         spp = int(channels[0].get("SamplesPerPixel", "1") or 1)
         if spp > 1:
@@ -138,7 +135,7 @@ def _pixels_series(tiff: TiffFile, files: _Files, pixels: ET.Element, name: str,
     slots: list[Slot] = []
     planes = shape[:-2]
     for data in pixels:
-        if _local(data.tag) != "TiffData":
+        if local_name(data.tag) != "TiffData":
             continue
         ifd = int(data.get("IFD", "0"))
         num = int(data.get("PlaneCount", data.get("NumPlanes", "1" if "IFD" in data.attrib else "0")))
@@ -146,7 +143,7 @@ def _pixels_series(tiff: TiffFile, files: _Files, pixels: ET.Element, name: str,
         if any(not 0 <= i < n for i, n in zip(first, planes, strict=True)):
             continue  # ImageJ writes invalid TiffData when cropping; tifffile skips it
         start = _ravel(first, planes)
-        uuid = next((u for u in data if _local(u.tag) == "UUID"), None)
+        uuid = next((u for u in data if local_name(u.tag) == "UUID"), None)
         target: TiffFile | None = tiff
         if uuid is not None:
             key = (uuid.text or "").strip() or None

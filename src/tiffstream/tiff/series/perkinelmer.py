@@ -3,9 +3,9 @@ channel pages, then the macro (overview) and label images. The description's XML
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING, Any
 
+from ._text import xml_fields
 from .aperio import page_series
 from .model import Images, Level, Series
 
@@ -13,29 +13,7 @@ if TYPE_CHECKING:
     from ..file import TiffFile
     from ..page import TiffPage
 
-__all__ = ["qpi_metadata", "qpi_series", "xml_fields"]
-
-
-def xml_fields(text: str | None) -> dict[str, Any]:
-    """Leaf elements of an XML document as {tag: text} (repeated tags as lists); {} when not XML."""
-    if not text:
-        return {}
-    try:
-        root = ET.fromstring(text)
-    except ET.ParseError:
-        return {}
-    result: dict[str, Any] = {}
-    for element in root.iter():
-        if len(element) or element is root:
-            continue
-        key = element.tag.rsplit("}", 1)[-1]
-        value = (element.text or "").strip()
-        if key in result:
-            previous = result[key]
-            result[key] = [*previous, value] if isinstance(previous, list) else [previous, value]
-        else:
-            result[key] = value
-    return result
+__all__ = ["qpi_metadata", "qpi_series"]
 
 
 def qpi_metadata(page: TiffPage) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING, Any
 
+from ._text import local_name
 from .aperio import page_series
 from .model import Series
 
@@ -31,7 +32,7 @@ def bif_metadata(page: TiffPage) -> dict[str, Any]:
     except ET.ParseError:
         return {}
     for element in root.iter():
-        if element.tag.rsplit("}", 1)[-1] == "iScan":
+        if local_name(element.tag) == "iScan":
             return dict(element.attrib)
     return {}
 
