@@ -96,7 +96,7 @@ def run_tifffile(path: pathlib.Path, threads: int) -> np.ndarray:
 
 def run_ours(path: pathlib.Path, threads: int) -> np.ndarray:
     with tiffstream.open(path) as tif:
-        return tif.asarray(0 if len(tif.pages) == 1 else None, max_workers=threads)
+        return tif.asarray(0 if len(tif.pages) == 1 else slice(None), max_workers=threads)
 
 
 def regions(path: pathlib.Path, count: int = 1024, size: int = 512) -> list[tuple[int, int, int, int]]:

@@ -33,7 +33,7 @@ _READ_GROUP = 16 << 20  # the CPU backend's largest coalesced read (chunkio._MAX
 
 def reader(path: pathlib.Path, threads: int) -> int:
     with tiffstream.open(path) as tif:
-        return tif.asarray(max_workers=threads).nbytes
+        return tif.asarray(slice(None), max_workers=threads).nbytes
 
 
 def decoder(path: pathlib.Path, threads: int, unchanged: bool) -> int:
