@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .cpu.backend import decode_plan, prepare, run_tasks
-from .errors import ImageIndexError
+from .errors import ImageIndexError, UnsupportedTiffError
 from .plan import check_allocation
 from .tiff.series.model import with_yx
 
@@ -87,6 +87,7 @@ def read_images(
     if out is not None and (out.shape != shape or out.dtype != dtype or not out.flags.c_contiguous):
         raise ValueError(f"out must be a C-contiguous {shape} {dtype} array, got {out.shape} {out.dtype}")
     images = [level.images.image(i) for i in indices]
+    keyframe_plan = level.keyframe.plan
     if out is None:
         claimed: dict[int, int] = {}
         for image in images:  # each image against its own data, all of them against their files' sizes
@@ -103,6 +104,13 @@ def read_images(
             target[...] = 0
             continue
         plan, source = image
+        if np.dtype(plan.dtype) != dtype or plan.samples_per_pixel != keyframe_plan.samples_per_pixel:
+            raise UnsupportedTiffError(
+                f"an image of this {level.shape} level has {plan.samples_per_pixel} {np.dtype(plan.dtype)} samples "
+                f"per pixel, its first image {keyframe_plan.samples_per_pixel} {dtype}: not one array",
+                path=plan.source_name,
+                offset=plan.ifd_offset,
+            )
         window = (y0, x0, min(y1, plan.height), min(x1, plan.width))
         if window[2] < y1 or window[3] < x1:  # the level says its pages are larger than stored: zeros beyond
             target[...] = 0

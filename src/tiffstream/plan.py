@@ -184,15 +184,18 @@ def check_allocation(
     return nbytes
 
 
-def check_chunk_size(plan: DecodePlan) -> None:
+def check_chunk_size(plan: DecodePlan, source_size: int | None = None) -> None:
     """Refuse strips or tiles whose decoded size their compressed bytes cannot justify (a 16x16 image whose
-    tiles claim 65536x65536 would need a 4 GiB scratch tile)."""
+    tiles claim 65536x65536 would need a 4 GiB scratch tile). Byte counts are believed up to the size of
+    the file (``source_size``): a count larger than the file stores nothing more."""
     samples = plan.samples_per_chunk
     bits = sum(plan.bits_per_sample[:samples]) if samples > 1 else plan.bits_per_sample[0]
     nbytes = plan.chunk_height * -(-plan.chunk_width * bits // 8)
     if nbytes <= _MIN_CHUNK_LIMIT:
         return
     largest = int(plan.table[:, 2].max()) if len(plan.table) else 0
+    if source_size is not None:
+        largest = min(largest, source_size)
     if nbytes > _MAX_EXPANSION * largest:
         raise TiffFormatError(
             f"chunks of {plan.chunk_height}x{plan.chunk_width} pixels ({nbytes} bytes decoded) from at most "

@@ -48,7 +48,7 @@ def prepare(
     shape = plan.output_shape((y0, x0, y1, x1))
     dtype = np.dtype(plan.dtype)
     codec = codec_for(plan)
-    check_chunk_size(plan)
+    check_chunk_size(plan, source.size)
     check_truncation(plan, source, (y0, x0, y1, x1), strict=strict)
     if out is None:
         check_allocation(plan, source, shape, dtype, claimed=claimed)
