@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from ...errors import OmeXmlWarning, TiffError
 from ...source import PathSource
 from ..ifd import parse_ifd
-from ._text import local_name
+from ._text import local_name, text_value
 from .model import Images, Level, Series, squeeze_axes
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ def ome_series(tiff: TiffFile) -> list[Series] | None:
             if found is None:
                 continue
             if reference in modulo:
-                found = _apply_modulo(found, modulo[reference])
+                found = _apply_modulo(tiff, found, modulo[reference])
             series.append(found)
     for found in series:
         _add_levels(tiff, found)
@@ -186,7 +186,21 @@ def _pixels_series(tiff: TiffFile, files: _Files, pixels: ET.Element, name: str,
         return None if slot is None else slot[0].pages[slot[1]]
 
     images = Images(len(slots), resolve)
-    return Series(Level(tiff, images, shape, axes, keyframe, name=name), "ome", name)
+    return Series(Level(tiff, images, shape, axes, keyframe, name=name), "ome", name, _pixels_metadata(pixels))
+
+
+def _pixels_metadata(pixels: ET.Element) -> dict[str, object]:
+    """Physical sizes (with units), time increment and channel names of an OME Pixels element."""
+    found: dict[str, object] = {}
+    for key in ("PhysicalSizeX", "PhysicalSizeY", "PhysicalSizeZ", "TimeIncrement"):
+        value = pixels.get(key)
+        if value is not None:
+            found[key] = text_value(value)
+            found[key + "Unit"] = pixels.get(key + "Unit", "s" if key == "TimeIncrement" else "µm")
+    names = [c.get("Name", "") for c in pixels if local_name(c.tag) == "Channel"]
+    if any(names):
+        found["ChannelNames"] = names
+    return found
 
 
 def _ravel(index: list[int], shape: list[int]) -> int:
@@ -196,7 +210,7 @@ def _ravel(index: list[int], shape: list[int]) -> int:
     return flat
 
 
-def _apply_modulo(series: Series, axes_modulo: dict[str, tuple[str, int]]) -> Series:
+def _apply_modulo(tiff: TiffFile, series: Series, axes_modulo: dict[str, tuple[str, int]]) -> Series:
     level = series.base
     shape, axes = list(level.full_shape), level.full_axes
     for axis, (letter, size) in axes_modulo.items():
@@ -209,7 +223,7 @@ def _apply_modulo(series: Series, axes_modulo: dict[str, tuple[str, int]]) -> Se
             shape[i] //= size
             shape.insert(i + 1, size)
             axes = axes.replace(axis, axis + letter, 1)
-    base = Level(series.base._owner, level.images, shape, axes, level.keyframe, name=level.name)
+    base = Level(tiff, level.images, shape, axes, level.keyframe, name=level.name)
     return Series(base, series.kind, series.name, series.metadata)
 
 
