@@ -342,3 +342,16 @@ def test_opening_parses_only_what_the_answer_needs(tmp_path, layout, monkeypatch
         assert tif.series[0].shape == (300, 8, 8)
         assert len(parsed) <= 2  # the first page (and the second for a shaped file's layout check)
         np.testing.assert_array_equal(tif.series[0].asarray(), data)
+
+
+def test_ome_metadata_gives_physical_sizes_and_channels(tmp_path):
+    path = tmp_path / "sized.ome.tif"
+    tifffile.imwrite(
+        path,
+        _image(2, 8, 8),
+        ome=True,
+        metadata={"axes": "CYX", "PhysicalSizeX": 0.25, "PhysicalSizeY": 0.5, "Channel": {"Name": ["DAPI", "GFP"]}},
+    )
+    with tiffstream.open(path) as tif:
+        meta = tif.series[0].metadata
+        assert meta["PhysicalSizeX"] == 0.25 and meta["PhysicalSizeY"] == 0.5 and meta["ChannelNames"] == ["DAPI", "GFP"]
