@@ -1,0 +1,235 @@
+"""OpenSlide: a TIFF slide (Aperio, Hamamatsu, Leica, Ventana, Philips, generic tiled TIFF, and beyond
+OpenSlide: OME-TIFF pyramids and QPTIFF) read through the series model, with openslide-python's API."""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import TiffError
+from ..reader import TiffReader
+from ._abstract import AbstractSlide
+from ._errors import OpenSlideError, OpenSlideUnsupportedFormatError, closed_slide, not_a_path
+from ._levels import SlideLevel, rgba
+from ._properties import slide_properties
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from ..tiff.series import Level, Series
+
+__all__ = ["OpenSlide", "OpenSlideCache"]
+
+_VENDORS = {"svs": "aperio", "ndpi": "hamamatsu", "scn": "leica", "bif": "ventana", "philips": "philips"}
+_OURS = {"ome": "ome-tiff", "qpi": "qptiff"}  # layouts OpenSlide does not open
+_ASSOCIATED = {  # series names that are associated images, per vendor, as OpenSlide names them
+    "aperio": {"Thumbnail": "thumbnail", "Label": "label", "Macro": "macro"},
+    "hamamatsu": {"Macro": "macro"},
+    "ventana": {"Label": "label", "Thumbnail": "thumbnail"},
+    "philips": {"Label": "label", "Macro": "macro"},
+    "qptiff": {"Thumbnail": "thumbnail", "Macro": "macro", "Label": "label"},
+}
+_UNSUPPORTED = "Unsupported or missing image file"
+
+
+def _path(filename: Any) -> str:
+    if isinstance(filename, bytes):
+        return os.fsdecode(filename)
+    if isinstance(filename, (str, os.PathLike)):
+        return os.fspath(filename)
+    raise not_a_path(filename)
+
+
+def _vendor(series: list[Series]) -> str | None:
+    """OpenSlide's format name for a file of these series; None for files it would not open as slides."""
+    if not series:
+        return None
+    first = series[0]
+    if first.kind in _VENDORS:
+        return _VENDORS[first.kind]
+    if first.kind in _OURS:
+        return _OURS[first.kind]
+    return "generic-tiff" if first.keyframe.is_tiled else None  # OpenSlide: a tiled first image
+
+
+class OpenSlideCache:
+    """A decoded-tile cache of ``capacity`` bytes, for ``set_cache`` (accepted for compatibility)."""
+
+    def __init__(self, capacity: int) -> None:
+        if not isinstance(capacity, int) or capacity < 0:
+            raise OpenSlideError(f"capacity must be a non-negative integer, got {capacity!r}")
+        self.capacity = capacity
+
+    def __repr__(self) -> str:
+        return f"OpenSlideCache({self.capacity})"
+
+
+class OpenSlide(AbstractSlide):
+    """An open whole-slide image: ``import tiffstream.slide as openslide`` runs openslide-python code.
+
+    Accepts a path (str, bytes, ``pathlib.Path``) or a URL of any fsspec protocol. A file that is not a
+    slide raises ``OpenSlideUnsupportedFormatError``; a closed slide raises ``ctypes.ArgumentError``.
+    """
+
+    def __init__(self, filename: Any) -> None:
+        super().__init__()
+        path = _path(filename)
+        self._filename = path
+        self._lock = threading.Lock()
+        self._tif: TiffReader | None = None
+        try:
+            tif = TiffReader(path)
+        except (OSError, TiffError):
+            raise OpenSlideUnsupportedFormatError(_UNSUPPORTED) from None
+        try:
+            vendor = _vendor(tif.series)
+            if vendor is None:
+                raise OpenSlideUnsupportedFormatError(_UNSUPPORTED)
+            self._setup(tif, vendor)
+        except BaseException:
+            tif.close()
+            raise
+        self._tif = tif
+
+    def _setup(self, tif: TiffReader, vendor: str) -> None:
+        series = tif.series
+        base = series[0]
+        levels = [SlideLevel(level) for level in base.levels]
+        if vendor == "hamamatsu" and base.keyframe.compression in (6, 7):
+            smallest = levels[-1].level
+            levels += [SlideLevel(smallest, factor) for factor in (2, 4, 8) if min(levels[-1].size) > 1]
+        self._levels = levels
+        names = _ASSOCIATED.get(vendor, {})
+        self._associated: dict[str, Level] = {names[s.name]: s.base for s in series[1:] if s.name in names}
+        self._vendor = vendor
+        self._properties = slide_properties(tif, vendor, levels, self._associated)
+        icc = base.keyframe.ifd.tags.get(34675)
+        self._profile = icc.raw() if icc is not None else None
+
+    def __repr__(self) -> str:
+        return f"OpenSlide({self._filename!r})"
+
+    @classmethod
+    def detect_format(cls, filename: Any) -> str | None:
+        """The slide's format vendor ("aperio", "hamamatsu", "generic-tiff", ...), or None."""
+        path = _path(filename)
+        try:
+            with TiffReader(path) as tif:
+                return _vendor(tif.series)
+        except (OSError, TiffError):
+            return None
+
+    def _open(self) -> TiffReader:
+        if self._tif is None:
+            raise closed_slide()
+        return self._tif
+
+    def close(self) -> None:
+        """Close the slide; later calls raise ``ctypes.ArgumentError``, as openslide-python's do."""
+        if self._tif is not None:
+            self._tif.close()
+            self._tif = None
+
+    @property
+    def level_count(self) -> int:
+        self._open()
+        return len(self._levels)
+
+    @property
+    def level_dimensions(self) -> tuple[tuple[int, int], ...]:
+        self._open()
+        return tuple(level.size for level in self._levels)
+
+    @property
+    def level_downsamples(self) -> tuple[float, ...]:
+        self._open()
+        width0, height0 = self._levels[0].size
+        return tuple((width0 / w + height0 / h) / 2 for w, h in (level.size for level in self._levels))
+
+    @property
+    def properties(self) -> Mapping[str, str]:
+        self._open()
+        return dict(self._properties)
+
+    @property
+    def associated_images(self) -> Mapping[str, Image.Image]:
+        """Associated images (label, macro, thumbnail, ...) as RGBA PIL images, decoded when asked for."""
+        self._open()
+        return _AssociatedImages(self)
+
+    def get_best_level_for_downsample(self, downsample: float) -> int:
+        """The largest level whose downsample is at most ``downsample`` (level 0 below the first)."""
+        downsamples = self.level_downsamples
+        for index in range(1, len(downsamples)):
+            if downsample < downsamples[index]:
+                return index - 1
+        return len(downsamples) - 1
+
+    def read_region(self, location: tuple[int, int], level: int, size: tuple[int, int]) -> Image.Image:
+        """An RGBA PIL image (not premultiplied) of ``size`` at ``level``, its top left at ``location`` in
+        level-0 pixels; transparent outside the slide (and for a level that does not exist)."""
+        from PIL import Image
+
+        image = Image.fromarray(self.read_region_array(location, level, size), "RGBA")
+        if self._profile is not None:
+            image.info["icc_profile"] = self._profile
+        return image
+
+    def read_region_array(self, location: tuple[int, int], level: int, size: tuple[int, int]) -> np.ndarray:
+        """``read_region`` as a numpy ``(height, width, 4)`` uint8 array."""
+        self._open()
+        x, y = (int(v) for v in location)
+        width, height = (int(v) for v in size)
+        if width < 0 or height < 0:
+            raise OpenSlideError(f"negative width ({width}) or negative height ({height}) not allowed")
+        out = np.zeros((height, width, 4), np.uint8)
+        if not 0 <= level < len(self._levels) or not width or not height:
+            return out
+        downsample = self.level_downsamples[level]
+        # the level pixel nearest the level-0 point (OpenSlide resamples there; exact at whole coordinates)
+        lx, ly = math.floor(x / downsample + 0.5), math.floor(y / downsample + 0.5)
+        slide_level = self._levels[level]
+        level_width, level_height = slide_level.size
+        x0, y0 = max(lx, 0), max(ly, 0)
+        x1, y1 = min(lx + width, level_width), min(ly + height, level_height)
+        if x0 < x1 and y0 < y1:
+            pixels = slide_level.read(x0, y0, x1 - x0, y1 - y0)
+            out[y0 - ly : y1 - ly, x0 - lx : x1 - lx] = pixels[: y1 - y0, : x1 - x0]
+        return out
+
+    def set_cache(self, cache: OpenSlideCache) -> None:
+        """Use ``cache`` for decoded tiles (``TypeError`` for anything else, as openslide-python)."""
+        if not isinstance(cache, OpenSlideCache):
+            raise TypeError("Not a cache object")
+        self._open()
+
+
+class _AssociatedImages(Mapping[str, "Image.Image"]):
+    """name -> RGBA PIL image, decoding an image each time it is asked for (as openslide-python does)."""
+
+    def __init__(self, slide: OpenSlide) -> None:
+        self._slide = slide
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._slide._associated)
+
+    def __len__(self) -> int:
+        return len(self._slide._associated)
+
+    def __getitem__(self, key: str) -> Image.Image:
+        from PIL import Image
+
+        level = self._slide._associated[key]  # KeyError for a name it lacks
+        pixels = level.asarray(key=0) if len(level) > 1 else level.asarray().reshape(level.page_shape)
+        image = Image.fromarray(rgba(pixels, level), "RGBA")
+        if self._slide._profile is not None:
+            image.info["icc_profile"] = self._slide._profile
+        return image
+
+    def __repr__(self) -> str:
+        return f"<associated images {list(self)}>"

@@ -1,0 +1,89 @@
+"""openslide-python's API contract: errors where it raises them, ImageSlide, thumbnails, and slides
+OpenSlide does not open (OME-TIFF pyramids)."""
+
+from __future__ import annotations
+
+import ctypes
+import pathlib
+
+import numpy as np
+import pytest
+import tifffile
+
+import tiffstream.slide as ts
+
+PIL = pytest.importorskip("PIL")
+
+
+@pytest.fixture
+def pyramid(tmp_path) -> pathlib.Path:
+    path = tmp_path / "pyramid.tif"
+    data = np.random.default_rng(5).integers(0, 255, (256, 320, 3), dtype=np.uint8)
+    with tifffile.TiffWriter(path) as writer:
+        writer.write(data, tile=(64, 64), photometric="rgb", metadata=None)
+        writer.write(data[::2, ::2], tile=(64, 64), photometric="rgb", subfiletype=1, metadata=None)
+    return path
+
+
+def test_paths_of_every_kind_and_errors(pyramid, tmp_path):
+    for argument in (str(pyramid), pyramid, str(pyramid).encode()):
+        with ts.OpenSlide(argument) as slide:
+            assert slide.level_dimensions == ((320, 256), (160, 128)) and slide.dimensions == (320, 256)
+    with pytest.raises(ctypes.ArgumentError):
+        ts.OpenSlide(3)
+    (tmp_path / "not.tif").write_bytes(b"not a tiff")
+    for bad in (tmp_path / "not.tif", tmp_path / "missing.tif"):
+        with pytest.raises(ts.OpenSlideUnsupportedFormatError):
+            ts.OpenSlide(bad)
+        assert ts.OpenSlide.detect_format(bad) is None
+    slide = ts.OpenSlide(pyramid)
+    with pytest.raises(ts.OpenSlideError):
+        slide.read_region((0, 0), 0, (-1, 5))
+    assert np.asarray(slide.read_region((0, 0), 7, (4, 4))).max() == 0  # a level that does not exist
+    with pytest.raises(TypeError):
+        slide.set_cache(object())
+    slide.set_cache(ts.OpenSlideCache(1 << 20))
+    slide.close()
+    with pytest.raises(ctypes.ArgumentError):
+        _ = slide.level_count
+    with pytest.raises(ctypes.ArgumentError):
+        slide.read_region((0, 0), 0, (1, 1))
+
+
+def test_read_region_is_rgba_and_transparent_outside(pyramid):
+    data = tifffile.imread(pyramid)
+    with ts.OpenSlide(pyramid) as slide:
+        region = slide.read_region((300, -10), 0, (40, 30))
+        assert region.mode == "RGBA" and region.size == (40, 30)
+        pixels = np.asarray(region)
+        np.testing.assert_array_equal(pixels[10:, :20, :3], data[:20, 300:320])
+        assert (pixels[10:, :20, 3] == 255).all() and (pixels[:10] == 0).all() and (pixels[:, 20:] == 0).all()
+        level1 = np.asarray(slide.read_region((64, 32), 1, (16, 16)))[:, :, :3]
+        np.testing.assert_array_equal(level1, data[::2, ::2][16:32, 32:48])
+        thumb = slide.get_thumbnail((80, 80))
+        assert thumb.mode == "RGB" and max(thumb.size) == 80
+        assert slide.properties["openslide.vendor"] == "generic-tiff"
+
+
+def test_ome_pyramid_opens_beyond_openslide(tmp_path):
+    path = tmp_path / "pyramid.ome.tif"
+    data = np.random.default_rng(6).integers(0, 255, (128, 128, 3), dtype=np.uint8)
+    with tifffile.TiffWriter(path) as writer:
+        writer.write(data, subifds=1, tile=(32, 32), photometric="rgb", metadata={"axes": "YXS"})
+        writer.write(data[::2, ::2], tile=(32, 32), photometric="rgb", subfiletype=1)
+    assert ts.OpenSlide.detect_format(path) == "ome-tiff"
+    with ts.open_slide(path) as slide:
+        assert slide.level_dimensions == ((128, 128), (64, 64))
+        np.testing.assert_array_equal(np.asarray(slide.read_region((0, 0), 1, (64, 64)))[:, :, :3], data[::2, ::2])
+
+
+def test_open_slide_falls_back_to_image_slide(tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "picture.png"
+    Image.fromarray(np.full((20, 30, 3), 200, np.uint8)).save(path)
+    with ts.open_slide(path) as slide:
+        assert isinstance(slide, ts.ImageSlide) and slide.dimensions == (30, 20)
+        region = np.asarray(slide.read_region((25, 15), 0, (10, 10)))
+        assert (region[:5, :5] == (200, 200, 200, 255)).all() and (region[5:, :] == 0).all()
+        assert ts.ImageSlide.detect_format(path) == "PNG"
