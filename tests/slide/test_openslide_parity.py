@@ -11,7 +11,7 @@ import tiffstream.slide as ts
 from tiffstream.slide.deepzoom import DeepZoomGenerator
 
 openslide = pytest.importorskip("openslide")
-from openslide.deepzoom import DeepZoomGenerator as ReferenceDeepZoom  # noqa: E402
+from openslide.deepzoom import DeepZoomGenerator as ReferenceDeepZoom
 
 pytestmark = pytest.mark.usefixtures("quiet")
 PATHS = [row["path"] for row in wsi_rows()]

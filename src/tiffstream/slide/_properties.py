@@ -50,7 +50,7 @@ def _tiff_properties(page: TiffPage) -> tuple[dict[str, str], float | None, floa
     OpenSlide reports inches as centimetres and prints resolutions with 17 significant digits."""
     found: dict[str, str] = {}
     for code, name in _TIFF_TEXT.items():
-        text = page._text(code)  # noqa: SLF001  # a text tag that cannot be read is left out
+        text = page.text_tag(code)  # a text tag that cannot be read is left out
         if text:
             found[f"tiff.{name}"] = text
     unit_value = page.ifd.get(296, 2)

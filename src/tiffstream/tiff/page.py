@@ -126,14 +126,14 @@ class TiffPage:
     @cached_property
     def description(self) -> str | None:
         """The ImageDescription tag, or None (also when its value lies outside the file: a warning)."""
-        return self._text(270)
+        return self.text_tag(270)
 
     @cached_property
     def software(self) -> str:
         """The Software tag, or ''."""
-        return self._text(305) or ""
+        return self.text_tag(305) or ""
 
-    def _text(self, code: int) -> str | None:
+    def text_tag(self, code: int) -> str | None:
         """A text tag's value; one that cannot be read is ignored with a warning, as tifffile drops it."""
         try:
             value = self.ifd.get(code)
