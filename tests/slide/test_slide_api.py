@@ -87,3 +87,12 @@ def test_open_slide_falls_back_to_image_slide(tmp_path):
         region = np.asarray(slide.read_region((25, 15), 0, (10, 10)))
         assert (region[:5, :5] == (200, 200, 200, 255)).all() and (region[5:, :] == 0).all()
         assert ts.ImageSlide.detect_format(path) == "PNG"
+
+
+def test_read_regions_equals_read_region_one_by_one(pyramid):
+    locations = [(0, 0), (250, 200), (-20, 10), (100, 37)]
+    with ts.OpenSlide(pyramid) as slide:
+        batch = slide.read_regions(locations, 1, (48, 40), max_workers=2)
+        assert batch.shape == (4, 40, 48, 4)
+        for patch, location in zip(batch, locations, strict=True):
+            np.testing.assert_array_equal(patch, np.asarray(slide.read_region(location, 1, (48, 40))))

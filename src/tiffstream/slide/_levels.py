@@ -10,9 +10,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..color import convert
+from ..cpu.backend import decode_plan
 
 if TYPE_CHECKING:
+    from ..plan import DecodePlan
+    from ..source import ByteSource
     from ..tiff.series import Level
+    from ._cache import TileCache
 
 __all__ = ["SlideLevel", "rgba"]
 
@@ -49,29 +53,46 @@ class SlideLevel:
         plan = self.level.keyframe.plan
         return max(1, plan.chunk_width // self.reduce), max(1, plan.chunk_height // self.reduce)
 
-    def read(self, x: int, y: int, width: int, height: int) -> np.ndarray:
-        """RGBA pixels of the rectangle at (x, y) of this level, inside it."""
+    def read(self, x: int, y: int, width: int, height: int, cache: TileCache | None = None) -> np.ndarray:
+        """RGBA pixels of the rectangle at (x, y) of this level, inside it; whole stored tiles are decoded
+        (and kept in ``cache``) and the rectangle cut from them."""
         f = self.reduce
         level_height, level_width = _yx(self.level)
         box = (y * f, x * f, min((y + height) * f, level_height), min((x + width) * f, level_width))
-        key = 0 if len(self.level) > 1 else None
-        pixels = self.level.asarray(key=key, region=box) if key is not None else self.level.asarray(region=box)
-        pixels = pixels.reshape(_page_shape(self.level, box))
-        image = rgba(pixels, self.level)
-        if f == 1:
-            return image
-        return _reduce(image, f, height, width)
+        image = self._stored(box, cache)
+        return image if f == 1 else _reduce(image, f, height, width)
+
+    def _stored(self, box: tuple[int, int, int, int], cache: TileCache | None) -> np.ndarray:
+        y0, x0, y1, x1 = box
+        out = np.zeros((y1 - y0, x1 - x0, 4), np.uint8)
+        found = self.level.images.image(0)
+        if found is None:
+            return out
+        plan, source = found
+        rows, cols = plan.chunk_height, plan.chunk_width
+        for top in range(y0 // rows * rows, y1, rows):
+            for left in range(x0 // cols * cols, x1, cols):
+                tile = self._tile(plan, source, top, left, cache)
+                ty0, tx0 = max(y0, top), max(x0, left)
+                ty1, tx1 = min(y1, top + tile.shape[0]), min(x1, left + tile.shape[1])
+                out[ty0 - y0 : ty1 - y0, tx0 - x0 : tx1 - x0] = tile[ty0 - top : ty1 - top, tx0 - left : tx1 - left]
+        return out
+
+    def _tile(self, plan: DecodePlan, source: ByteSource, top: int, left: int, cache: TileCache | None) -> np.ndarray:
+        key = (source.name, plan.ifd_offset, top, left)
+        tile = cache.get(key) if cache is not None else None
+        if tile is None:
+            bottom, right = min(top + plan.chunk_height, plan.height), min(left + plan.chunk_width, plan.width)
+            pixels = decode_plan(plan, source, region=(top, left, bottom, right), max_workers=1)
+            tile = rgba(pixels, self.level)
+            if cache is not None:
+                cache.put(key, tile)
+        return tile
 
 
 def _yx(level: Level) -> tuple[int, int]:
     shape, axes = level.page_shape, level.keyframe.axes
     return shape[axes.index("Y")], shape[axes.index("X")]
-
-
-def _page_shape(level: Level, box: tuple[int, int, int, int]) -> tuple[int, ...]:
-    rows, cols = box[2] - box[0], box[3] - box[1]
-    axes = level.keyframe.axes
-    return tuple(rows if a == "Y" else cols if a == "X" else n for n, a in zip(level.page_shape, axes, strict=True))
 
 
 def _reduce(image: np.ndarray, f: int, height: int, width: int) -> np.ndarray:

@@ -1,0 +1,101 @@
+"""Whole-slide reads: random ``read_region`` patches and open + properties, vs OpenSlide in the same run.
+
+    python benchmarks/slide.py [--patches 1000] [--size 256] [--repeats 3]
+
+On the corpus slides (Aperio JPEG, Aperio JPEG 2000, Hamamatsu NDPI): each run opens the slide afresh
+(empty tile caches) and reads the same random level-0 patches, on 1 thread and then on 2 (a thread pool
+over the patches, one shared slide, as a data loader would); best of ``--repeats``. tiffslide is added
+when installed. Ratios are the peer's time / ours (> 1: we are faster).
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+from _timing import fmt_seconds, machine, measure
+
+import tiffstream.slide
+
+WSI = pathlib.Path(__file__).resolve().parents[2] / "shared" / "corpus-wsi" / "files"
+SLIDES = {
+    "Aperio JPEG (CMU-1-Small-Region)": WSI / "libvips" / "CMU-1-Small-Region.svs",
+    "Aperio JPEG 2000 (TCGA)": WSI / "histolab" / "tcga-cr-7395-01a-01-ts1.svs",
+    "Hamamatsu NDPI": WSI / "slideio-tutorial" / "test3-DAPI-2-387.ndpi",
+}
+
+
+def readers() -> dict[str, object]:
+    found: dict[str, object] = {"tiffstream": tiffstream.slide}
+    for name in ("openslide", "tiffslide"):
+        try:
+            found[name] = __import__(name)
+        except ImportError:
+            print(f"({name} not installed: left out)")
+    return found
+
+
+def patches(path: pathlib.Path, count: int, size: int) -> list[tuple[int, int]]:
+    with tiffstream.slide.OpenSlide(path) as slide:
+        width, height = slide.dimensions
+    rng = np.random.default_rng(1)
+    return [(int(x), int(y)) for x, y in zip(rng.integers(0, width - size, count), rng.integers(0, height - size, count))]
+
+
+def read_all(module: object, path: pathlib.Path, locations: list[tuple[int, int]], size: int, threads: int) -> float:
+    start = time.perf_counter()
+    with module.OpenSlide(str(path)) as slide:  # type: ignore[attr-defined]
+        def one(location: tuple[int, int]) -> object:
+            return slide.read_region(location, 0, (size, size))
+
+        if threads == 1:
+            for location in locations:
+                one(location)
+        else:
+            with ThreadPoolExecutor(threads) as pool:
+                list(pool.map(one, locations))
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--patches", type=int, default=1000)
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    found = readers()
+    print(f"{args.patches} random {args.size}x{args.size} read_region patches at level 0 ({machine()})")
+    names = list(found)
+    print(f"{'slide':<36} {'threads':>7} " + " ".join(f"{n:>12}" for n in names) + "   " + " ".join(f"{n}/ours" for n in names[1:]))
+    for label, path in SLIDES.items():
+        if not path.exists():
+            continue
+        locations = patches(path, args.patches, args.size)
+        for threads in (1, 2):
+            times = {
+                name: min(read_all(module, path, locations, args.size, threads) for _ in range(args.repeats))
+                for name, module in found.items()
+            }
+            ratios = " ".join(f"{times[n] / times['tiffstream']:>10.2f}x" for n in names[1:])
+            print(f"{label:<36} {threads:>7} " + " ".join(f"{fmt_seconds(times[n]):>12}" for n in names) + "   " + ratios)
+    print("open + properties + level dimensions:")
+    for label, path in SLIDES.items():
+        if not path.exists():
+            continue
+        row = []
+        for module in found.values():
+            def opened(m: object = module) -> None:
+                with m.OpenSlide(str(path)) as slide:  # type: ignore[attr-defined]
+                    _ = dict(slide.properties), slide.level_dimensions
+            row.append(measure(opened, budget=0.5))
+        print(f"  {label:<36} " + " ".join(f"{n}: {fmt_seconds(t)}" for n, t in zip(names, row, strict=True)))
+
+
+if __name__ == "__main__":
+    main()
