@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..errors import TiffError
-from . import convert, decode, demo, info, thumbnail
+from . import convert, decode, demo, info, serve, thumbnail
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
 __all__ = ["build_parser", "main"]
 
-COMMANDS = (info, decode, thumbnail, convert, demo)
+COMMANDS = (info, decode, thumbnail, convert, serve, demo)
 
 
 class _Parser(argparse.ArgumentParser):
