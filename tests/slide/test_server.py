@@ -18,9 +18,9 @@ from tiffstream.slide.deepzoom import DeepZoomGenerator
 
 pytest.importorskip("starlette")
 PIL = pytest.importorskip("PIL")
-from starlette.testclient import TestClient  # noqa: E402
+from starlette.testclient import TestClient
 
-from tiffstream.slide.server import SlideSet, create_app  # noqa: E402
+from tiffstream.slide.server import SlideSet, create_app
 
 
 @pytest.fixture
