@@ -16,9 +16,9 @@ import tifffile
 
 pytest.importorskip("starlette")
 uvicorn = pytest.importorskip("uvicorn")
-from PIL import Image  # noqa: E402
+from PIL import Image
 
-from tiffstream.slide.server import SlideSet, create_app  # noqa: E402
+from tiffstream.slide.server import SlideSet, create_app
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "chrome")
 
