@@ -23,7 +23,7 @@ ALLOWED = {
     "color": set(),
     "chunkio": set(),
     "gpu": {"gpu", "chunkio"},
-    "cli": {"__init__", "cli", "demo", "write", "color", "tiff"},  # colour rules for pictures, tag enums
+    "cli": {"__init__", "cli", "demo", "write", "color", "tiff", "slide"},  # colours, tag enums, serve
     "write": {"write"},
     "samples": {"write"},
     "demo": {"demo", "samples"},
