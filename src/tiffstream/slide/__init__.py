@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import lowlevel
 from ._abstract import PROPERTY_NAME_BACKGROUND_COLOR, AbstractSlide
 from ._errors import OpenSlideError, OpenSlideUnsupportedFormatError
 from ._image import ImageSlide
@@ -33,6 +34,7 @@ __all__ = [
     "OpenSlideCache",
     "OpenSlideError",
     "OpenSlideUnsupportedFormatError",
+    "lowlevel",
     "open_slide",
 ]
 

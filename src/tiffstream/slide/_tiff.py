@@ -3,6 +3,7 @@ OpenSlide: OME-TIFF pyramids and QPTIFF) read through the series model, with ope
 
 from __future__ import annotations
 
+import ctypes
 import math
 import os
 from collections.abc import Iterator, Mapping, Sequence
@@ -62,8 +63,8 @@ class OpenSlideCache:
     """A decoded-tile cache of ``capacity`` bytes that slides share through ``set_cache``."""
 
     def __init__(self, capacity: int) -> None:
-        if not isinstance(capacity, int) or capacity < 0:
-            raise OpenSlideError(f"capacity must be a non-negative integer, got {capacity!r}")
+        if not isinstance(capacity, int) or capacity < 0:  # openslide-python's ctypes layer refuses these
+            raise ctypes.ArgumentError(f"argument 1: capacity must be a non-negative integer, got {capacity!r}")
         self.capacity = capacity
         self._tiles = TileCache(capacity)
 
@@ -81,7 +82,8 @@ class OpenSlide(AbstractSlide):
     def __init__(self, filename: Any) -> None:
         super().__init__()
         path = _path(filename)
-        self._filename = path
+        self._filename = filename
+        self._error: str | None = None  # OpenSlide's errors latch: after one, every call raises it
         self._tif: TiffReader | None = None
         self._cache = TileCache()
         try:
@@ -129,13 +131,22 @@ class OpenSlide(AbstractSlide):
     def _open(self) -> TiffReader:
         if self._tif is None:
             raise closed_slide()
+        if self._error is not None:
+            raise OpenSlideError(self._error)
         return self._tif
 
+    def _failed(self, exc: TiffError) -> OpenSlideError:
+        """An error reading the slide, kept: OpenSlide's errors latch, and openslide-python code expects it."""
+        self._error = str(exc)
+        return OpenSlideError(self._error)
+
     def close(self) -> None:
-        """Close the slide; later calls raise ``ctypes.ArgumentError``, as openslide-python's do."""
-        if self._tif is not None:
-            self._tif.close()
-            self._tif = None
+        """Close the slide; later calls (a second ``close`` too) raise ``ctypes.ArgumentError``, as
+        openslide-python's do."""
+        if self._tif is None:
+            raise closed_slide()
+        self._tif.close()
+        self._tif = None
 
     @property
     def level_count(self) -> int:
@@ -155,14 +166,15 @@ class OpenSlide(AbstractSlide):
 
     @property
     def properties(self) -> Mapping[str, str]:
+        """Metadata by OpenSlide's property names; a live view that raises once the slide is closed."""
         self._open()
-        return dict(self._properties)
+        return _PropertyMap(self)
 
     @property
     def associated_images(self) -> Mapping[str, Image.Image]:
         """Associated images (label, macro, thumbnail, ...) as RGBA PIL images, decoded when asked for."""
         self._open()
-        return _AssociatedImages(self)
+        return _AssociatedImageMap(self)
 
     def get_best_level_for_downsample(self, downsample: float) -> int:
         """The largest level whose downsample is at most ``downsample`` (level 0 below the first)."""
@@ -200,7 +212,10 @@ class OpenSlide(AbstractSlide):
         x0, y0 = max(lx, 0), max(ly, 0)
         x1, y1 = min(lx + width, level_width), min(ly + height, level_height)
         if x0 < x1 and y0 < y1:
-            pixels = slide_level.read(x0, y0, x1 - x0, y1 - y0, self._cache)
+            try:
+                pixels = slide_level.read(x0, y0, x1 - x0, y1 - y0, self._cache)
+            except TiffError as exc:
+                raise self._failed(exc) from exc
             out[y0 - ly : y1 - ly, x0 - lx : x1 - lx] = pixels[: y1 - y0, : x1 - x0]
         return out
 
@@ -234,13 +249,35 @@ class OpenSlide(AbstractSlide):
         self._cache = cache._tiles  # slides given one cache share it
 
 
-class _AssociatedImages(Mapping[str, "Image.Image"]):
+class _PropertyMap(Mapping[str, str]):
+    """name -> value, checked against the slide on every access (as openslide-python's map is)."""
+
+    def __init__(self, slide: OpenSlide) -> None:
+        self._slide = slide
+
+    def __getitem__(self, key: str) -> str:
+        self._slide._open()
+        return self._slide._properties[key]
+
+    def __iter__(self) -> Iterator[str]:
+        self._slide._open()
+        return iter(self._slide._properties)
+
+    def __len__(self) -> int:
+        return len(self._slide._properties)
+
+    def __repr__(self) -> str:
+        return f"<_PropertyMap {dict(self)!r}>"
+
+
+class _AssociatedImageMap(Mapping[str, "Image.Image"]):
     """name -> RGBA PIL image, decoding an image each time it is asked for (as openslide-python does)."""
 
     def __init__(self, slide: OpenSlide) -> None:
         self._slide = slide
 
     def __iter__(self) -> Iterator[str]:
+        self._slide._open()
         return iter(self._slide._associated)
 
     def __len__(self) -> int:
@@ -249,12 +286,17 @@ class _AssociatedImages(Mapping[str, "Image.Image"]):
     def __getitem__(self, key: str) -> Image.Image:
         from PIL import Image
 
-        level = self._slide._associated[key]  # KeyError for a name it lacks
-        pixels = level.asarray(key=0) if len(level) > 1 else level.asarray().reshape(level.page_shape)
+        slide = self._slide
+        slide._open()
+        level = slide._associated[key]  # KeyError for a name it lacks
+        try:
+            pixels = level.asarray(key=0) if len(level) > 1 else level.asarray().reshape(level.page_shape)
+        except TiffError as exc:
+            raise slide._failed(exc) from exc
         image = Image.fromarray(rgba(pixels, level), "RGBA")
-        if self._slide._profile is not None:
-            image.info["icc_profile"] = self._slide._profile
+        if slide._profile is not None:
+            image.info["icc_profile"] = slide._profile
         return image
 
     def __repr__(self) -> str:
-        return f"<associated images {list(self)}>"
+        return f"<_AssociatedImageMap {dict(self)!r}>"
