@@ -30,7 +30,7 @@ ALLOWED = {
     "integrations": {"integrations", "reader", "gpu", "__init__"},
     "reader": {"cpu", "tiff", "region", "source", "integrations", "levels"},
     "levels": {"cpu", "tiff"},
-    "slide": {"slide", "reader", "color", "cpu"},
+    "slide": {"slide", "reader", "color", "cpu", "tiff"},
 }
 OPEN_TO_ALL = {"errors", "plan"}
 

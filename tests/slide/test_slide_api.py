@@ -96,3 +96,21 @@ def test_read_regions_equals_read_region_one_by_one(pyramid):
         assert batch.shape == (4, 40, 48, 4)
         for patch, location in zip(batch, locations, strict=True):
             np.testing.assert_array_equal(patch, np.asarray(slide.read_region(location, 1, (48, 40))))
+
+
+def test_multichannel_qptiff_channels(tmp_path):
+    path = tmp_path / "slide.qptiff"
+    xml = "<?xml version='1.0'?><PerkinElmer-QPI-ImageDescription><Name>{}</Name></PerkinElmer-QPI-ImageDescription>"
+    planes = np.random.default_rng(8).integers(0, 4000, (3, 96, 80), dtype=np.uint16)
+    with tifffile.TiffWriter(path) as writer:
+        for plane, name in zip(planes, ("DAPI", "FITC", "Cy5"), strict=True):
+            writer.write(plane, tile=(32, 32), software="PerkinElmer-QPI", description=xml.format(name), metadata=None)
+        writer.write(np.zeros((16, 16, 3), np.uint8), photometric="rgb", software="PerkinElmer-QPI", metadata=None)
+    assert ts.OpenSlide.detect_format(path) == "qptiff"
+    with ts.OpenSlide(path) as slide:
+        assert slide.channel_names == ["DAPI", "FITC", "Cy5"] and list(slide.associated_images) == ["thumbnail"]
+        region = slide.read_region((70, -4), 0, (20, 10), as_array=True)
+        assert region.shape == (10, 20, 3) and region.dtype == np.uint16
+        np.testing.assert_array_equal(region[4:, :10], np.moveaxis(planes[:, :6, 70:80], 0, -1))
+        assert (region[:4] == 0).all() and (region[:, 10:] == 0).all()
+        assert slide.read_region((0, 0), 0, (8, 8)).mode == "RGBA"  # the first channel, shown in gray

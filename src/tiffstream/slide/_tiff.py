@@ -14,6 +14,7 @@ import numpy as np
 
 from ..errors import TiffError
 from ..reader import TiffReader
+from ..tiff.series._text import xml_fields
 from ._abstract import AbstractSlide
 from ._cache import TileCache
 from ._errors import OpenSlideError, OpenSlideUnsupportedFormatError, closed_slide, not_a_path
@@ -57,6 +58,25 @@ def _vendor(series: list[Series]) -> str | None:
     if first.kind in _OURS:
         return _OURS[first.kind]
     return "generic-tiff" if first.keyframe.is_tiled else None  # OpenSlide: a tiled first image
+
+
+def _channel_names(series: Series) -> list[str]:
+    """Channel names of a series whose images are channels (QPTIFF pages, OME's C axis), else []."""
+    base = series.base
+    lead = base.axes[: len(base.axes) - len(base.page_shape)]
+    if lead != "C":
+        return []
+    names = series.metadata.get("ChannelNames")
+    if isinstance(names, list) and len(names) == len(base):
+        return [str(n) for n in names]
+    if series.kind == "qpi":
+        found = []
+        for page in base.pages:
+            fields = xml_fields(page.description if page is not None else None)
+            found.append(str(fields.get("Name", "")))
+        if all(found):
+            return found
+    return [f"channel {i}" for i in range(len(base))]
 
 
 class OpenSlideCache:
@@ -111,6 +131,7 @@ class OpenSlide(AbstractSlide):
         names = _ASSOCIATED.get(vendor, {})
         self._associated: dict[str, Level] = {names[s.name]: s.base for s in series[1:] if s.name in names}
         self._vendor = vendor
+        self._channels = _channel_names(base)
         self._properties = slide_properties(tif, vendor, levels, self._associated)
         icc = base.keyframe.ifd.tags.get(34675)
         self._profile = icc.raw() if icc is not None else None
@@ -184,34 +205,72 @@ class OpenSlide(AbstractSlide):
                 return index - 1
         return len(downsamples) - 1
 
-    def read_region(self, location: tuple[int, int], level: int, size: tuple[int, int]) -> Image.Image:
+    @property
+    def channel_names(self) -> list[str]:
+        """Names of the channels of a multi-channel slide (QPTIFF, OME), one per image of a level; [] else."""
+        self._open()
+        return list(self._channels)
+
+    def read_region(
+        self, location: tuple[int, int], level: int, size: tuple[int, int], *, as_array: bool = False
+    ) -> Any:
         """An RGBA PIL image (not premultiplied) of ``size`` at ``level``, its top left at ``location`` in
-        level-0 pixels; transparent outside the slide (and for a level that does not exist)."""
+        level-0 pixels; transparent outside the slide (and for a level that does not exist).
+
+        ``as_array=True`` (ours): a numpy array instead: ``(height, width, 4)`` uint8 RGBA, or for a
+        multi-channel slide the stored samples ``(height, width, channels)`` (zeros outside).
+        """
         from PIL import Image
 
+        if as_array:
+            if self._channels:
+                return self._channel_region(location, level, size)
+            return self.read_region_array(location, level, size)
         image = Image.fromarray(self.read_region_array(location, level, size), "RGBA")
         if self._profile is not None:
             image.info["icc_profile"] = self._profile
         return image
 
-    def read_region_array(self, location: tuple[int, int], level: int, size: tuple[int, int]) -> np.ndarray:
-        """``read_region`` as a numpy ``(height, width, 4)`` uint8 array."""
+    def _window(
+        self, location: tuple[int, int], level: int, size: tuple[int, int]
+    ) -> tuple[int, int, int, int, int, int] | None:
+        """(lx, ly, x0, y0, x1, y1): the level pixel nearest ``location`` (OpenSlide resamples there; exact at
+        whole coordinates) and the part of the request inside the level; None when nothing is."""
         self._open()
-        x, y = (int(v) for v in location)
         width, height = (int(v) for v in size)
         if width < 0 or height < 0:
             raise OpenSlideError(f"negative width ({width}) or negative height ({height}) not allowed")
-        out = np.zeros((height, width, 4), np.uint8)
         if not 0 <= level < len(self._levels) or not width or not height:
-            return out
+            return None
         downsample = self.level_downsamples[level]
-        # the level pixel nearest the level-0 point (OpenSlide resamples there; exact at whole coordinates)
-        lx, ly = math.floor(x / downsample + 0.5), math.floor(y / downsample + 0.5)
-        slide_level = self._levels[level]
-        level_width, level_height = slide_level.size
-        x0, y0 = max(lx, 0), max(ly, 0)
-        x1, y1 = min(lx + width, level_width), min(ly + height, level_height)
-        if x0 < x1 and y0 < y1:
+        lx, ly = (math.floor(int(v) / downsample + 0.5) for v in location)
+        level_width, level_height = self._levels[level].size
+        x0, y0, x1, y1 = max(lx, 0), max(ly, 0), min(lx + width, level_width), min(ly + height, level_height)
+        return (lx, ly, x0, y0, x1, y1) if x0 < x1 and y0 < y1 else None
+
+    def _channel_region(self, location: tuple[int, int], level: int, size: tuple[int, int]) -> np.ndarray:
+        found = self._window(location, level, size)
+        source = self._levels[level].level
+        out = np.zeros((int(size[1]), int(size[0]), len(self._channels)), source.dtype)
+        if found is None:
+            return out
+        lx, ly, x0, y0, x1, y1 = found
+        try:
+            planes = source.asarray(key=list(range(len(self._channels))), region=(y0, x0, y1, x1))
+        except TiffError as exc:
+            raise self._failed(exc) from exc
+        out[y0 - ly : y1 - ly, x0 - lx : x1 - lx] = np.moveaxis(
+            planes.reshape(len(self._channels), y1 - y0, x1 - x0), 0, -1
+        )
+        return out
+
+    def read_region_array(self, location: tuple[int, int], level: int, size: tuple[int, int]) -> np.ndarray:
+        """``read_region`` as a numpy ``(height, width, 4)`` uint8 RGBA array."""
+        found = self._window(location, level, size)  # raises for a negative size
+        out = np.zeros((int(size[1]), int(size[0]), 4), np.uint8)
+        if found is not None:
+            lx, ly, x0, y0, x1, y1 = found
+            slide_level = self._levels[level]
             try:
                 pixels = slide_level.read(x0, y0, x1 - x0, y1 - y0, self._cache)
             except TiffError as exc:
