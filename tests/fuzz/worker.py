@@ -91,7 +91,24 @@ def via_series(path: str) -> Iterator[np.ndarray]:
                 yield level.asarray()
 
 
-APIS = {"pages": via_pages, "decoder": via_decoder, "zarr": via_zarr, "series": via_series}
+def via_slide(path: str) -> Iterator[np.ndarray]:
+    """The slide API: a region of every level (partly outside), associated images, Deep Zoom numbers."""
+    import tiffstream.slide
+    from tiffstream.slide.deepzoom import DeepZoomGenerator
+
+    if tiffstream.slide.OpenSlide.detect_format(path) is None:
+        return
+    with tiffstream.slide.OpenSlide(path) as slide:
+        _ = dict(slide.properties), DeepZoomGenerator(slide).level_tiles
+        for level, (width, height) in enumerate(slide.level_dimensions[: MAX_LEVELS + 1]):
+            downsample = slide.level_downsamples[level]
+            location = (int(width // 3 * downsample), int(height // 3 * downsample))
+            yield slide.read_region_array(location, level, (min(width, 512), min(height, 512)))
+        for image in list(slide.associated_images.values())[:2]:
+            yield np.asarray(image)
+
+
+APIS = {"pages": via_pages, "decoder": via_decoder, "zarr": via_zarr, "series": via_series, "slide": via_slide}
 
 
 def exercise(path: str) -> dict[str, list[object]]:

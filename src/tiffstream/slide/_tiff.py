@@ -103,17 +103,18 @@ class OpenSlide(AbstractSlide):
         super().__init__()
         path = _path(filename)
         self._filename = filename
+        self._path = path
         self._error: str | None = None  # OpenSlide's errors latch: after one, every call raises it
         self._tif: TiffReader | None = None
         self._cache = TileCache()
         try:
             tif = TiffReader(path)
         except (OSError, TiffError):
-            raise OpenSlideUnsupportedFormatError(_UNSUPPORTED) from None
+            raise OpenSlideUnsupportedFormatError(_UNSUPPORTED, path=path) from None
         try:
             vendor = _vendor(tif.series)
             if vendor is None:
-                raise OpenSlideUnsupportedFormatError(_UNSUPPORTED)
+                raise OpenSlideUnsupportedFormatError(_UNSUPPORTED, path=path)
             self._setup(tif, vendor)
         except BaseException:
             tif.close()
@@ -153,13 +154,13 @@ class OpenSlide(AbstractSlide):
         if self._tif is None:
             raise closed_slide()
         if self._error is not None:
-            raise OpenSlideError(self._error)
+            raise OpenSlideError(self._error, path=self._path)
         return self._tif
 
     def _failed(self, exc: TiffError) -> OpenSlideError:
         """An error reading the slide, kept: OpenSlide's errors latch, and openslide-python code expects it."""
-        self._error = str(exc)
-        return OpenSlideError(self._error)
+        self._error = exc.message
+        return OpenSlideError(self._error, path=self._path)
 
     def close(self) -> None:
         """Close the slide; later calls (a second ``close`` too) raise ``ctypes.ArgumentError``, as
@@ -239,7 +240,7 @@ class OpenSlide(AbstractSlide):
         self._open()
         width, height = (int(v) for v in size)
         if width < 0 or height < 0:
-            raise OpenSlideError(f"negative width ({width}) or negative height ({height}) not allowed")
+            raise OpenSlideError(f"negative width ({width}) or negative height ({height}) not allowed", path=self._path)
         if not 0 <= level < len(self._levels) or not width or not height:
             return None
         downsample = self.level_downsamples[level]
