@@ -218,7 +218,7 @@ def op_next_link(data: bytearray, layout: Layout, rng: np.random.Generator) -> s
     k = int(rng.integers(len(layout.ifds)))
     ifd = layout.ifds[k]
     earlier = layout.ifds[int(rng.integers(k + 1))].offset
-    new = int(rng.choice((ifd.offset, earlier, 0, len(data), len(data) + 7, 2**32 - 1, int(rng.integers(len(data))))))
+    new = int(rng.choice((ifd.offset, earlier, 0, len(data), len(data) + 7, 2**32 - 1, int(rng.integers(max(len(data), 1))))))
     _put(data, ifd.link_at, layout.byteorder + layout.offset_format, new)
     return f"IFD {ifd.offset} next -> {new}"
 

@@ -114,3 +114,15 @@ def test_multichannel_qptiff_channels(tmp_path):
         np.testing.assert_array_equal(region[4:, :10], np.moveaxis(planes[:, :6, 70:80], 0, -1))
         assert (region[:4] == 0).all() and (region[:, 10:] == 0).all()
         assert slide.read_region((0, 0), 0, (8, 8)).mode == "RGBA"  # the first channel, shown in gray
+
+
+def test_remote_slide_through_fsspec(pyramid):
+    fsspec = pytest.importorskip("fsspec")
+    url = "memory://slides/pyramid.tif"
+    with fsspec.open(url, "wb") as handle:
+        handle.write(pyramid.read_bytes())
+    with ts.OpenSlide(url) as remote, ts.OpenSlide(pyramid) as local:
+        assert remote.level_dimensions == local.level_dimensions
+        np.testing.assert_array_equal(
+            np.asarray(remote.read_region((37, 11), 1, (50, 40))), np.asarray(local.read_region((37, 11), 1, (50, 40)))
+        )
