@@ -124,7 +124,9 @@ class OpenSlide(AbstractSlide):
     def _setup(self, tif: TiffReader, vendor: str) -> None:
         series = tif.series
         base = series[0]
-        levels = [SlideLevel(level) for level in base.levels]
+        levels = [SlideLevel(level) for level in base.levels if min(SlideLevel(level).size) > 0]
+        if not levels or levels[0].level is not base.base:
+            raise OpenSlideUnsupportedFormatError("the slide's first level holds no pixels", path=tif.name)
         if vendor == "hamamatsu" and base.keyframe.compression in (6, 7):
             smallest = levels[-1].level
             levels += [SlideLevel(smallest, factor) for factor in (2, 4, 8) if min(levels[-1].size) > 1]
