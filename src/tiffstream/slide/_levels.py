@@ -21,17 +21,31 @@ if TYPE_CHECKING:
 __all__ = ["SlideLevel", "rgba"]
 
 
-def rgba(pixels: np.ndarray, level: Level) -> np.ndarray:
-    """Decoded page samples as ``(h, w, 4)`` uint8, the way OpenSlide shows them: scaled to 8 bits and
-    rounded (16-bit ``v`` to ``round(v / 257)``), palette/CMYK/YCbCr/MinIsWhite converted, alpha kept or 255."""
+def displayed(pixels: np.ndarray, level: Level) -> np.ndarray:
+    """Decoded page samples as OpenSlide shows them: ``(h, w, 3)`` uint8, or ``(h, w, 4)`` with the image's
+    own alpha; scaled to 8 bits and rounded (16-bit ``v`` to ``round(v / 257)``), palette, CMYK, YCbCr and
+    MinIsWhite converted. RGB samples come back without a copy."""
     plan = level.keyframe.plan
     rgb, _ = convert(pixels, plan, color="srgb", any_depth=False)
-    out = np.empty((*rgb.shape[:2], 4), np.uint8)
-    out[:, :, :3] = rgb
     hwc = np.moveaxis(pixels, 0, -1) if level.keyframe.axes == "SYX" else pixels
     alpha = plan.photometric == 2 and hwc.ndim == 3 and hwc.shape[2] >= 4 and plan.extra_samples[:1] in ((1,), (2,))
-    out[:, :, 3] = hwc[:, :, 3] if alpha and hwc.dtype == np.uint8 else 255
+    if not (alpha and hwc.dtype == np.uint8):
+        return rgb
+    return np.concatenate([rgb, hwc[:, :, 3:4]], axis=2)
+
+
+def rgba(pixels: np.ndarray, level: Level) -> np.ndarray:
+    """Decoded page samples as ``(h, w, 4)`` uint8 RGBA (opaque unless the image has its own alpha)."""
+    shown = displayed(pixels, level)
+    out = np.empty((*shown.shape[:2], 4), np.uint8)
+    paste(out, shown)
     return out
+
+
+def paste(out: np.ndarray, shown: np.ndarray) -> None:
+    """``shown`` (RGB or RGBA) into the RGBA ``out`` of the same height and width."""
+    out[:, :, :3] = shown[:, :, :3]
+    out[:, :, 3] = shown[:, :, 3] if shown.shape[2] == 4 else 255
 
 
 @dataclass(frozen=True)
@@ -75,7 +89,8 @@ class SlideLevel:
                 tile = self._tile(plan, source, top, left, cache)
                 ty0, tx0 = max(y0, top), max(x0, left)
                 ty1, tx1 = min(y1, top + tile.shape[0]), min(x1, left + tile.shape[1])
-                out[ty0 - y0 : ty1 - y0, tx0 - x0 : tx1 - x0] = tile[ty0 - top : ty1 - top, tx0 - left : tx1 - left]
+                window = tile[ty0 - top : ty1 - top, tx0 - left : tx1 - left]
+                paste(out[ty0 - y0 : ty1 - y0, tx0 - x0 : tx1 - x0], window)
         return out
 
     def _tile(self, plan: DecodePlan, source: ByteSource, top: int, left: int, cache: TileCache | None) -> np.ndarray:
@@ -84,7 +99,7 @@ class SlideLevel:
         if tile is None:
             bottom, right = min(top + plan.chunk_height, plan.height), min(left + plan.chunk_width, plan.width)
             pixels = decode_plan(plan, source, region=(top, left, bottom, right), max_workers=1)
-            tile = rgba(pixels, self.level)
+            tile = displayed(pixels, self.level)  # RGB(A): pasted into the RGBA output a window at a time
             if cache is not None:
                 cache.put(key, tile)
         return tile

@@ -3,6 +3,7 @@ macro and map images by their magnification tag (-1 and -2); NDPI's own tags bec
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 from .generic import generic_series
@@ -79,12 +80,12 @@ def ndpi_series(tiff: TiffFile) -> list[Series]:
         base = series.base
         if base.axes.startswith("I"):
             series.levels[0] = Level(tiff, base.images, base.shape, "Z" + base.axes[1:], base.keyframe, name=base.name)
-        series.metadata = ndpi_metadata(series.keyframe)
+        series.metadata = functools.partial(ndpi_metadata, series.keyframe)  # parsed when asked for
         if series.is_pyramidal:
             label = series.keyframe.ifd.get(65427)
             series.name = label if isinstance(label, str) and label else "Baseline"
             continue
-        magnification = series.metadata.get("Magnification")
+        magnification = series.keyframe.ifd.get(65421)
         if magnification == -1.0:
             series.name = "Macro"
         elif magnification == -2.0:

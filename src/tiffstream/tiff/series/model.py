@@ -181,13 +181,29 @@ class Series:
     """
 
     def __init__(
-        self, level: Level, kind: str, name: str = "", metadata: dict[str, Any] | None = None, index: int = 0
+        self,
+        level: Level,
+        kind: str,
+        name: str = "",
+        metadata: dict[str, Any] | Callable[[], dict[str, Any]] | None = None,
+        index: int = 0,
     ) -> None:
         self.levels: list[Level] = [level]
         self.kind = kind
         self.name = name or level.name
-        self.metadata: dict[str, Any] = metadata or {}
+        self._metadata = metadata  # a dict, or what makes it when first asked for (parsing can be costly)
         self.index = index
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The layout's metadata (Aperio key=values, NDPI tags, vendor XML fields, OME sizes ...)."""
+        if callable(self._metadata):
+            self._metadata = self._metadata()
+        return self._metadata or {}
+
+    @metadata.setter
+    def metadata(self, value: dict[str, Any] | Callable[[], dict[str, Any]]) -> None:
+        self._metadata = value
 
     @property
     def base(self) -> Level:
