@@ -18,7 +18,9 @@ if TYPE_CHECKING:
     from ..tiff.series import Level
     from ._cache import TileCache
 
-__all__ = ["SlideLevel", "rgba"]
+__all__ = ["SlideLevel", "paste", "rgba"]
+
+_RGBA_TILE_WIDTH = 2048
 
 
 def displayed(pixels: np.ndarray, level: Level) -> np.ndarray:
@@ -68,8 +70,9 @@ class SlideLevel:
         return max(1, plan.chunk_width // self.reduce), max(1, plan.chunk_height // self.reduce)
 
     def read(self, x: int, y: int, width: int, height: int, cache: TileCache | None = None) -> np.ndarray:
-        """RGBA pixels of the rectangle at (x, y) of this level, inside it; whole stored tiles are decoded
-        (and kept in ``cache``) and the rectangle cut from them."""
+        """Pixels of the rectangle at (x, y) of this level, inside it, as OpenSlide shows them: RGB, or RGBA
+        where the image has its own alpha. Whole stored tiles are decoded (and kept in ``cache``) and the
+        rectangle is cut from them, rows at a time."""
         f = self.reduce
         level_height, level_width = _yx(self.level)
         box = (y * f, x * f, min((y + height) * f, level_height), min((x + width) * f, level_width))
@@ -78,19 +81,21 @@ class SlideLevel:
 
     def _stored(self, box: tuple[int, int, int, int], cache: TileCache | None) -> np.ndarray:
         y0, x0, y1, x1 = box
-        out = np.zeros((y1 - y0, x1 - x0, 4), np.uint8)
         found = self.level.images.image(0)
         if found is None:
-            return out
+            return np.zeros((y1 - y0, x1 - x0, 3), np.uint8)
         plan, source = found
         rows, cols = plan.chunk_height, plan.chunk_width
+        out: np.ndarray | None = None
         for top in range(y0 // rows * rows, y1, rows):
             for left in range(x0 // cols * cols, x1, cols):
                 tile = self._tile(plan, source, top, left, cache)
+                if out is None:  # RGB, or RGBA for images with their own alpha: as the tiles are
+                    out = np.zeros((y1 - y0, x1 - x0, tile.shape[2]), np.uint8)
                 ty0, tx0 = max(y0, top), max(x0, left)
                 ty1, tx1 = min(y1, top + tile.shape[0]), min(x1, left + tile.shape[1])
-                window = tile[ty0 - top : ty1 - top, tx0 - left : tx1 - left]
-                paste(out[ty0 - y0 : ty1 - y0, tx0 - x0 : tx1 - x0], window)
+                out[ty0 - y0 : ty1 - y0, tx0 - x0 : tx1 - x0] = tile[ty0 - top : ty1 - top, tx0 - left : tx1 - left]
+        assert out is not None  # the box is not empty
         return out
 
     def _tile(self, plan: DecodePlan, source: ByteSource, top: int, left: int, cache: TileCache | None) -> np.ndarray:
@@ -99,7 +104,10 @@ class SlideLevel:
         if tile is None:
             bottom, right = min(top + plan.chunk_height, plan.height), min(left + plan.chunk_width, plan.width)
             pixels = decode_plan(plan, source, region=(top, left, bottom, right), max_workers=1)
-            tile = displayed(pixels, self.level)  # RGB(A): pasted into the RGBA output a window at a time
+            # tiles of ordinary width are kept as RGBA, ready to copy out; strips as wide as an NDPI level's
+            # (8 x 3968) as RGB, since a patch uses a small part of each and converts only that part
+            shown = displayed(pixels, self.level)
+            tile = rgba(pixels, self.level) if plan.chunk_width <= _RGBA_TILE_WIDTH else np.ascontiguousarray(shown)
             if cache is not None:
                 cache.put(key, tile)
         return tile
@@ -112,11 +120,11 @@ def _yx(level: Level) -> tuple[int, int]:
 
 def _reduce(image: np.ndarray, f: int, height: int, width: int) -> np.ndarray:
     """Mean of each ``f x f`` block (edge blocks of what there is), ``height x width`` at most."""
-    rows, cols = math.ceil(image.shape[0] / f), math.ceil(image.shape[1] / f)
-    padded = np.zeros((rows * f, cols * f, 4), np.float64)
+    rows, cols, channels = math.ceil(image.shape[0] / f), math.ceil(image.shape[1] / f), image.shape[2]
+    padded = np.zeros((rows * f, cols * f, channels), np.float64)
     counts = np.zeros((rows * f, cols * f, 1), np.float64)
     padded[: image.shape[0], : image.shape[1]] = image
     counts[: image.shape[0], : image.shape[1]] = 1
-    total = padded.reshape(rows, f, cols, f, 4).sum(axis=(1, 3))
+    total = padded.reshape(rows, f, cols, f, channels).sum(axis=(1, 3))
     n = counts.reshape(rows, f, cols, f, 1).sum(axis=(1, 3))
     return np.rint(total / np.maximum(n, 1)).astype(np.uint8)[:height, :width]

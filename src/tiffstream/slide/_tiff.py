@@ -18,7 +18,7 @@ from ..tiff.series._text import xml_fields
 from ._abstract import AbstractSlide
 from ._cache import TileCache
 from ._errors import OpenSlideError, OpenSlideUnsupportedFormatError, closed_slide, not_a_path
-from ._levels import SlideLevel, rgba
+from ._levels import SlideLevel, paste, rgba
 from ._properties import slide_properties
 
 if TYPE_CHECKING:
@@ -229,7 +229,11 @@ class OpenSlide(AbstractSlide):
             if self._channels:
                 return self._channel_region(location, level, size)
             return self.read_region_array(location, level, size)
-        image = Image.fromarray(self.read_region_array(location, level, size), "RGBA")
+        pixels, found = self._pixels(location, level, size)
+        if pixels is not None and pixels.shape == (size[1], size[0], 4):
+            image = Image.fromarray(pixels, "RGBA")  # inside the slide, from RGBA tiles: no more copies
+        else:
+            image = Image.fromarray(self._rgba(pixels, found, size), "RGBA")
         if self._profile is not None:
             image.info["icc_profile"] = self._profile
         return image
@@ -269,16 +273,32 @@ class OpenSlide(AbstractSlide):
 
     def read_region_array(self, location: tuple[int, int], level: int, size: tuple[int, int]) -> np.ndarray:
         """``read_region`` as a numpy ``(height, width, 4)`` uint8 RGBA array."""
+        pixels, found = self._pixels(location, level, size)
+        return self._rgba(pixels, found, size)
+
+    def _pixels(
+        self, location: tuple[int, int], level: int, size: tuple[int, int]
+    ) -> tuple[np.ndarray | None, tuple[int, int, int, int, int, int] | None]:
+        """The part of a request inside the level (RGB, or RGBA with the image's alpha) and where it lies."""
         found = self._window(location, level, size)  # raises for a negative size
+        if found is None:
+            return None, None
+        _, _, x0, y0, x1, y1 = found
+        try:
+            pixels = self._levels[level].read(x0, y0, x1 - x0, y1 - y0, self._cache)
+        except TiffError as exc:
+            raise self._failed(exc) from exc
+        return pixels[: y1 - y0, : x1 - x0], found
+
+    @staticmethod
+    def _rgba(
+        pixels: np.ndarray | None, found: tuple[int, int, int, int, int, int] | None, size: tuple[int, int]
+    ) -> np.ndarray:
+        """``(height, width, 4)`` RGBA: ``pixels`` placed where they lie, opaque, transparent elsewhere."""
         out = np.zeros((int(size[1]), int(size[0]), 4), np.uint8)
-        if found is not None:
+        if pixels is not None and found is not None:
             lx, ly, x0, y0, x1, y1 = found
-            slide_level = self._levels[level]
-            try:
-                pixels = slide_level.read(x0, y0, x1 - x0, y1 - y0, self._cache)
-            except TiffError as exc:
-                raise self._failed(exc) from exc
-            out[y0 - ly : y1 - ly, x0 - lx : x1 - lx] = pixels[: y1 - y0, : x1 - x0]
+            paste(out[y0 - ly : y1 - ly, x0 - lx : x1 - lx], pixels)
         return out
 
     def read_regions(
