@@ -3,6 +3,7 @@ associated image sizes, comment, ICC size), ``tiff.*`` from level 0's tags, and 
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -80,6 +81,31 @@ def _ndpi_properties(page: TiffPage) -> dict[str, str]:
     return found
 
 
+_HASHED_TEXT = (270, 271, 272, 305, 306, 315, 316, 33432, 269)  # in OpenSlide's order
+_QUICKHASH_LIMIT = 5 << 20  # OpenSlide gives no quickhash when the smallest level stores more
+
+
+def quickhash(smallest: TiffPage, first: TiffPage) -> str | None:
+    """OpenSlide's ``quickhash-1``: SHA-256 of the stored bytes of every tile or strip of the smallest level
+    (in tag order), then of each text property of level 0 by name and value, each NUL-terminated."""
+    tags = smallest.ifd.tags
+    offsets_tag, counts_tag = (324, 325) if 324 in tags else (273, 279)
+    if offsets_tag not in tags or counts_tag not in tags:
+        return None
+    offsets, counts = tags[offsets_tag].array(), tags[counts_tag].array()
+    if not offsets.size or offsets.size != counts.size or int(counts.sum()) > _QUICKHASH_LIMIT:
+        return None
+    source = smallest.ifd.source
+    digest = hashlib.sha256()
+    for offset, count in zip(offsets.tolist(), counts.tolist(), strict=True):
+        digest.update(source.read_at_most(int(offset), int(count)))
+    for code in _HASHED_TEXT:
+        tag = first.ifd.tags.get(code)
+        value = tag.raw().split(b"\0", 1)[0] if tag is not None and tag.type == 2 else b""
+        digest.update(f"tiff.{_TIFF_TEXT[code]}".encode() + b"\0" + value + b"\0")
+    return digest.hexdigest()
+
+
 def slide_properties(
     tif: TiffFile, vendor: str, levels: list[SlideLevel], associated: dict[str, Any]
 ) -> dict[str, str]:
@@ -120,6 +146,10 @@ def slide_properties(
         lens = first.ifd.get(65421)
         if isinstance(lens, (int, float)) and lens > 0:
             found["openslide.objective-power"] = number_text(lens)
+    smallest = next((level.level.keyframe for level in reversed(levels) if level.reduce == 1), first)
+    hashed = quickhash(smallest, first)
+    if hashed is not None:
+        found["openslide.quickhash-1"] = hashed
     if "openslide.mpp-x" not in found and x_res and y_res:
         found["openslide.mpp-x"], found["openslide.mpp-y"] = repr(10000 / x_res), repr(10000 / y_res)
     return dict(sorted(found.items()))
