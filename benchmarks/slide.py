@@ -45,12 +45,15 @@ def patches(path: pathlib.Path, count: int, size: int) -> list[tuple[int, int]]:
     with tiffstream.slide.OpenSlide(path) as slide:
         width, height = slide.dimensions
     rng = np.random.default_rng(1)
-    return [(int(x), int(y)) for x, y in zip(rng.integers(0, width - size, count), rng.integers(0, height - size, count))]
+    return [
+        (int(x), int(y)) for x, y in zip(rng.integers(0, width - size, count), rng.integers(0, height - size, count))
+    ]
 
 
 def read_all(module: object, path: pathlib.Path, locations: list[tuple[int, int]], size: int, threads: int) -> float:
     start = time.perf_counter()
     with module.OpenSlide(str(path)) as slide:  # type: ignore[attr-defined]
+
         def one(location: tuple[int, int]) -> object:
             return slide.read_region(location, 0, (size, size))
 
@@ -72,7 +75,12 @@ def main() -> None:
     found = readers()
     print(f"{args.patches} random {args.size}x{args.size} read_region patches at level 0 ({machine()})")
     names = list(found)
-    print(f"{'slide':<36} {'threads':>7} " + " ".join(f"{n:>12}" for n in names) + "   " + " ".join(f"{n}/ours" for n in names[1:]))
+    print(
+        f"{'slide':<36} {'threads':>7} "
+        + " ".join(f"{n:>12}" for n in names)
+        + "   "
+        + " ".join(f"{n}/ours" for n in names[1:])
+    )
     for label, path in SLIDES.items():
         if not path.exists():
             continue
@@ -83,18 +91,33 @@ def main() -> None:
                 for name, module in found.items()
             }
             ratios = " ".join(f"{times[n] / times['tiffstream']:>10.2f}x" for n in names[1:])
-            print(f"{label:<36} {threads:>7} " + " ".join(f"{fmt_seconds(times[n]):>12}" for n in names) + "   " + ratios)
-    print("open + properties + level dimensions:")
+            print(
+                f"{label:<36} {threads:>7} " + " ".join(f"{fmt_seconds(times[n]):>12}" for n in names) + "   " + ratios
+            )
+    print("open + level dimensions + vendor, mpp, objective power | + every property (quickhash-1 included):")
     for label, path in SLIDES.items():
         if not path.exists():
             continue
         row = []
         for module in found.values():
-            def opened(m: object = module) -> None:
+
+            def named(m: object = module) -> None:
+                with m.OpenSlide(str(path)) as slide:  # type: ignore[attr-defined]
+                    properties = slide.properties
+                    _ = (
+                        slide.level_dimensions,
+                        [
+                            properties.get(k)
+                            for k in ("openslide.vendor", "openslide.mpp-x", "openslide.objective-power")
+                        ],
+                    )
+
+            def every(m: object = module) -> None:
                 with m.OpenSlide(str(path)) as slide:  # type: ignore[attr-defined]
                     _ = dict(slide.properties), slide.level_dimensions
-            row.append(measure(opened, budget=0.5))
-        print(f"  {label:<36} " + " ".join(f"{n}: {fmt_seconds(t)}" for n, t in zip(names, row, strict=True)))
+
+            row.append(f"{fmt_seconds(measure(named, budget=0.5))} | {fmt_seconds(measure(every, budget=0.5))}")
+        print(f"  {label:<36} " + "  ".join(f"{n}: {t}" for n, t in zip(names, row, strict=True)))
 
 
 if __name__ == "__main__":

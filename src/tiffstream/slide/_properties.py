@@ -85,9 +85,9 @@ _HASHED_TEXT = (270, 271, 272, 305, 306, 315, 316, 33432, 269)  # in OpenSlide's
 _QUICKHASH_LIMIT = 5 << 20  # OpenSlide gives no quickhash when the smallest level stores more
 
 
-def quickhash(smallest: TiffPage, first: TiffPage) -> str | None:
-    """OpenSlide's ``quickhash-1``: SHA-256 of the stored bytes of every tile or strip of the smallest level
-    (in tag order), then of each text property of level 0 by name and value, each NUL-terminated."""
+def hashed_chunks(smallest: TiffPage) -> list[tuple[int, int]] | None:
+    """(offset, byte count) of every stored tile or strip of the smallest level, in tag order; None when
+    OpenSlide gives no quickhash (no chunk table, or more than 5 MiB stored)."""
     tags = smallest.ifd.tags
     offsets_tag, counts_tag = (324, 325) if 324 in tags else (273, 279)
     if offsets_tag not in tags or counts_tag not in tags:
@@ -95,9 +95,15 @@ def quickhash(smallest: TiffPage, first: TiffPage) -> str | None:
     offsets, counts = tags[offsets_tag].array(), tags[counts_tag].array()
     if not offsets.size or offsets.size != counts.size or int(counts.sum()) > _QUICKHASH_LIMIT:
         return None
+    return list(zip(offsets.tolist(), counts.tolist(), strict=True))
+
+
+def quickhash(smallest: TiffPage, first: TiffPage, chunks: list[tuple[int, int]]) -> str:
+    """OpenSlide's ``quickhash-1``: SHA-256 of the stored bytes of ``chunks`` (the smallest level's), then of
+    each text property of level 0 by name and value, each NUL-terminated."""
     source = smallest.ifd.source
     digest = hashlib.sha256()
-    for offset, count in zip(offsets.tolist(), counts.tolist(), strict=True):
+    for offset, count in chunks:
         digest.update(source.read_at_most(int(offset), int(count)))
     for code in _HASHED_TEXT:
         tag = first.ifd.tags.get(code)
@@ -146,10 +152,6 @@ def slide_properties(
         lens = first.ifd.get(65421)
         if isinstance(lens, (int, float)) and lens > 0:
             found["openslide.objective-power"] = number_text(lens)
-    smallest = next((level.level.keyframe for level in reversed(levels) if level.reduce == 1), first)
-    hashed = quickhash(smallest, first)
-    if hashed is not None:
-        found["openslide.quickhash-1"] = hashed
     if "openslide.mpp-x" not in found and x_res and y_res:
         found["openslide.mpp-x"], found["openslide.mpp-y"] = repr(10000 / x_res), repr(10000 / y_res)
     return dict(sorted(found.items()))

@@ -19,7 +19,7 @@ from ._abstract import AbstractSlide
 from ._cache import TileCache
 from ._errors import OpenSlideError, OpenSlideUnsupportedFormatError, closed_slide, not_a_path
 from ._levels import SlideLevel, paste, rgba
-from ._properties import slide_properties
+from ._properties import hashed_chunks, quickhash, slide_properties
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -38,6 +38,7 @@ _ASSOCIATED = {  # series names that are associated images, per vendor, as OpenS
     "qptiff": {"Thumbnail": "thumbnail", "Macro": "macro", "Label": "label"},
 }
 _UNSUPPORTED = "Unsupported or missing image file"
+QUICKHASH = "openslide.quickhash-1"
 
 
 def _path(filename: Any) -> str:
@@ -136,6 +137,9 @@ class OpenSlide(AbstractSlide):
         self._vendor = vendor
         self._channels = _channel_names(base)
         self._properties = slide_properties(tif, vendor, levels, self._associated)
+        stored = next(level.level.keyframe for level in reversed(levels) if level.reduce == 1)
+        chunks = hashed_chunks(stored)  # the quickhash itself is computed when first asked for
+        self._hash_inputs = None if chunks is None else (stored, base.keyframe, chunks)
         icc = base.keyframe.ifd.tags.get(34675)
         self._profile = icc.raw() if icc is not None else None
 
@@ -158,6 +162,13 @@ class OpenSlide(AbstractSlide):
         if self._error is not None:
             raise OpenSlideError(self._error, path=self._path)
         return self._tif
+
+    def _compute_quickhash(self) -> None:
+        """OpenSlide's ``quickhash-1``, once (it reads the smallest level's stored bytes)."""
+        if self._hash_inputs is not None:
+            hashed = quickhash(*self._hash_inputs)
+            self._hash_inputs = None
+            self._properties = dict(sorted({**self._properties, QUICKHASH: hashed}.items()))
 
     def _failed(self, exc: TiffError) -> OpenSlideError:
         """An error reading the slide, kept: OpenSlide's errors latch, and openslide-python code expects it."""
@@ -332,21 +343,29 @@ class OpenSlide(AbstractSlide):
 
 
 class _PropertyMap(Mapping[str, str]):
-    """name -> value, checked against the slide on every access (as openslide-python's map is)."""
+    """name -> value, checked against the slide on every access (as openslide-python's map is).
+    ``openslide.quickhash-1`` is computed when first asked for: it reads the whole smallest level."""
 
     def __init__(self, slide: OpenSlide) -> None:
         self._slide = slide
 
-    def __getitem__(self, key: str) -> str:
+    def _all(self) -> dict[str, str]:
         self._slide._open()
-        return self._slide._properties[key]
+        return self._slide._properties
+
+    def __getitem__(self, key: str) -> str:
+        if key == QUICKHASH:
+            self._slide._compute_quickhash()
+        return self._all()[key]
 
     def __iter__(self) -> Iterator[str]:
-        self._slide._open()
-        return iter(self._slide._properties)
+        properties = self._all()
+        if self._slide._hash_inputs is not None:  # listed before it is computed, in its sorted place
+            return iter(sorted([*properties, QUICKHASH]))
+        return iter(properties)
 
     def __len__(self) -> int:
-        return len(self._slide._properties)
+        return sum(1 for _ in self)
 
     def __repr__(self) -> str:
         return f"<_PropertyMap {dict(self)!r}>"
