@@ -399,10 +399,14 @@ class IfdChain:
                 link = rel + csize + unpack_count(window.data, rel)[0] * esize
                 if link + osize <= len(window.data) and window.start + link + osize <= size:
                     seen.add(offset)
+                    following = unpack_link(window.data, link)[0] or None
+                    # the link first, then the offset: a thread that sees N offsets without the lock
+                    # (ensure, walk) sees the link after the N-th too
+                    self.next_offset = following
                     offsets.append(offset)
                     visited += 1
                     window.last_end = window.start + link + osize
-                    offset = unpack_link(window.data, link)[0] or None
+                    offset = following
                     continue
             try:
                 if offset in self._seen:
@@ -419,6 +423,7 @@ class IfdChain:
                 offset = None
                 break
             self._seen.add(offset)
+            self.next_offset = following or None  # before the offset, as above
             self.offsets.append(offset)
             if window.start == offset and len(window.data) <= _Window.SMALL:
                 if len(self._heads) >= self.KEEP_HEADS:
