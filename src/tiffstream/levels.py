@@ -47,17 +47,13 @@ def selected(level: Level, key: int | slice | Sequence[int] | None) -> list[int]
 
 
 def _page_region(level: Level, region: Region | None) -> Region:
-    height, width = _yx(level.page_shape, level.keyframe.axes)
+    height, width = level.image_size
     if region is None:
         return (0, 0, height, width)
     y0, x0, y1, x1 = region
     if not (0 <= y0 <= y1 <= height and 0 <= x0 <= x1 <= width):
         raise ValueError(f"region {region} is outside the {height}x{width} images of this level")
     return region
-
-
-def _yx(shape: tuple[int, ...], axes: str) -> tuple[int, int]:
-    return shape[axes.index("Y")], shape[axes.index("X")]
 
 
 def read_images(

@@ -21,8 +21,7 @@ __all__ = ["add_parser", "choose_level", "run"]
 
 
 def _longest(level: Level) -> int:
-    page = level.page_shape
-    return max(page[-2:]) if level.keyframe.axes == "SYX" else max(page[:2])
+    return max(level.image_size)
 
 
 def choose_level(levels: list[Level], size: int) -> int:
@@ -41,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         levels = tif.series[args.series].levels
         number = choose_level(levels, args.size)
         level = levels[number]
-        pixels = level.asarray(key=0) if len(level) > 1 else level.asarray().reshape(level.page_shape)
+        pixels = level.asarray(key=0)  # the first image, in its page shape
         image = fit(displayable(pixels, level.keyframe.plan), args.size)
     save_array(image, args.output)
     print(f"{args.output}: {image.shape[1]}x{image.shape[0]} from level {number} ({_longest(level)} pixels long)")

@@ -57,7 +57,7 @@ class _Array:
         # for (a sparse 20480^2 COG level is 1.6 GB of fill value, as with tifffile's store)
         check_chunk_size(plan, keyframe.ifd.source.size)
         # a tile larger than the image is one zarr chunk of the image's size
-        height, width = page_shape[-2:] if self.separate or len(page_shape) == 2 else page_shape[:2]
+        height, width = level.image_size
         rows, cols = min(plan.chunk_height, max(height, 1)), min(plan.chunk_width, max(width, 1))
         if self.separate:
             tail: tuple[int, ...] = (1, rows, cols)

@@ -60,7 +60,7 @@ class SlideLevel:
     @property
     def size(self) -> tuple[int, int]:
         """(width, height)."""
-        height, width = _yx(self.level)
+        height, width = self.level.image_size
         return -(-width // self.reduce), -(-height // self.reduce)
 
     @property
@@ -74,7 +74,7 @@ class SlideLevel:
         where the image has its own alpha. Whole stored tiles are decoded (and kept in ``cache``) and the
         rectangle is cut from them, rows at a time."""
         f = self.reduce
-        level_height, level_width = _yx(self.level)
+        level_height, level_width = self.level.image_size
         box = (y * f, x * f, min((y + height) * f, level_height), min((x + width) * f, level_width))
         image = self._stored(box, cache)
         return image if f == 1 else _reduce(image, f, height, width)
@@ -111,11 +111,6 @@ class SlideLevel:
             if cache is not None:
                 cache.put(key, tile)
         return tile
-
-
-def _yx(level: Level) -> tuple[int, int]:
-    shape, axes = level.page_shape, level.keyframe.axes
-    return shape[axes.index("Y")], shape[axes.index("X")]
 
 
 def _reduce(image: np.ndarray, f: int, height: int, width: int) -> np.ndarray:

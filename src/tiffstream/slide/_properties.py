@@ -129,7 +129,7 @@ def slide_properties(
         found[f"{prefix}.downsample"] = number_text((width0 / width + height0 / height) / 2)
         found[f"{prefix}.tile-width"], found[f"{prefix}.tile-height"] = str(tile_width), str(tile_height)
     for name, image in associated.items():
-        height, width = image.page_shape[:2] if image.keyframe.axes != "SYX" else image.page_shape[1:]
+        height, width = image.image_size
         found[f"openslide.associated.{name}.width"], found[f"openslide.associated.{name}.height"] = (
             str(width),
             str(height),

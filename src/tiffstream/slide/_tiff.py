@@ -391,7 +391,7 @@ class _AssociatedImageMap(Mapping[str, "Image.Image"]):
         slide._open()
         level = slide._associated[key]  # KeyError for a name it lacks
         try:
-            pixels = level.asarray(key=0) if len(level) > 1 else level.asarray().reshape(level.page_shape)
+            pixels = level.asarray(key=0)  # the first image, in its page shape
         except TiffError as exc:
             raise slide._failed(exc) from exc
         image = Image.fromarray(rgba(pixels, level), "RGBA")

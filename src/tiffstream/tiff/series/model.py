@@ -116,6 +116,12 @@ class Level:
         return tuple(self.images.page(i) for i in range(count))
 
     @property
+    def image_size(self) -> tuple[int, int]:
+        """(height, width) of each image."""
+        axes = self.keyframe.axes
+        return self.page_shape[axes.index("Y")], self.page_shape[axes.index("X")]
+
+    @property
     def size(self) -> int:
         return math.prod(self.shape)
 
