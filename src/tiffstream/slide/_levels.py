@@ -113,6 +113,12 @@ class SlideLevel:
         return tile
 
 
+def downsamples(levels: list[SlideLevel]) -> tuple[float, ...]:
+    """Each level's downsample as OpenSlide defines it: the mean of its width and height ratios to level 0."""
+    width0, height0 = levels[0].size
+    return tuple((width0 / width + height0 / height) / 2 for width, height in (level.size for level in levels))
+
+
 def _reduce(image: np.ndarray, f: int, height: int, width: int) -> np.ndarray:
     """Mean of each ``f x f`` block (edge blocks of what there is), ``height x width`` at most."""
     rows, cols, channels = math.ceil(image.shape[0] / f), math.ceil(image.shape[1] / f), image.shape[2]

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from ..tiff.file import TiffFile
     from ..tiff.page import TiffPage
     from ._levels import SlideLevel
 
@@ -113,20 +112,19 @@ def quickhash(smallest: TiffPage, first: TiffPage, chunks: list[tuple[int, int]]
 
 
 def slide_properties(
-    tif: TiffFile, vendor: str, levels: list[SlideLevel], associated: dict[str, Any]
+    vendor: str, levels: list[SlideLevel], downsamples: tuple[float, ...], associated: dict[str, Any]
 ) -> dict[str, str]:
     """Every property of a slide, by name."""
     first = levels[0].level.keyframe
     found, x_res, y_res = _tiff_properties(first)
     found["openslide.vendor"] = vendor
     found["openslide.level-count"] = str(len(levels))
-    width0, height0 = levels[0].size
-    for index, level in enumerate(levels):
+    for index, (level, downsample) in enumerate(zip(levels, downsamples, strict=True)):
         width, height = level.size
         tile_width, tile_height = level.tile_size
         prefix = f"openslide.level[{index}]"
         found[f"{prefix}.width"], found[f"{prefix}.height"] = str(width), str(height)
-        found[f"{prefix}.downsample"] = number_text((width0 / width + height0 / height) / 2)
+        found[f"{prefix}.downsample"] = number_text(downsample)
         found[f"{prefix}.tile-width"], found[f"{prefix}.tile-height"] = str(tile_width), str(tile_height)
     for name, image in associated.items():
         height, width = image.image_size

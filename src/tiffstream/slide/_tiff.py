@@ -18,7 +18,7 @@ from ..tiff.series._text import xml_fields
 from ._abstract import AbstractSlide
 from ._cache import TileCache
 from ._errors import OpenSlideError, OpenSlideUnsupportedFormatError, closed_slide, not_a_path
-from ._levels import SlideLevel, paste, rgba
+from ._levels import SlideLevel, downsamples, paste, rgba
 from ._properties import hashed_chunks, quickhash, slide_properties
 
 if TYPE_CHECKING:
@@ -132,11 +132,12 @@ class OpenSlide(AbstractSlide):
             smallest = levels[-1].level
             levels += [SlideLevel(smallest, factor) for factor in (2, 4, 8) if min(levels[-1].size) > 1]
         self._levels = levels
+        self._downsamples = downsamples(levels)
         names = _ASSOCIATED.get(vendor, {})
         self._associated: dict[str, Level] = {names[s.name]: s.base for s in series[1:] if s.name in names}
         self._vendor = vendor
         self._channels = _channel_names(base)
-        self._properties = slide_properties(tif, vendor, levels, self._associated)
+        self._properties = slide_properties(vendor, levels, self._downsamples, self._associated)
         stored = next(level.level.keyframe for level in reversed(levels) if level.reduce == 1)
         chunks = hashed_chunks(stored)  # the quickhash itself is computed when first asked for
         self._hash_inputs = None if chunks is None else (stored, base.keyframe, chunks)
@@ -196,8 +197,7 @@ class OpenSlide(AbstractSlide):
     @property
     def level_downsamples(self) -> tuple[float, ...]:
         self._open()
-        width0, height0 = self._levels[0].size
-        return tuple((width0 / w + height0 / h) / 2 for w, h in (level.size for level in self._levels))
+        return self._downsamples
 
     @property
     def properties(self) -> Mapping[str, str]:
