@@ -96,6 +96,8 @@ def test_read_regions_equals_read_region_one_by_one(pyramid):
         assert batch.shape == (4, 40, 48, 4)
         for patch, location in zip(batch, locations, strict=True):
             np.testing.assert_array_equal(patch, np.asarray(slide.read_region(location, 1, (48, 40))))
+        with pytest.raises(ValueError, match="device"):
+            slide.read_regions(locations, 1, (48, 40), device="gpu")
 
 
 def test_multichannel_qptiff_channels(tmp_path):
