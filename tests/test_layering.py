@@ -73,6 +73,50 @@ def test_layers_import_only_what_they_may() -> None:
         assert not illegal, f"{path.relative_to(SRC)} imports {sorted(illegal)}"
 
 
+def _module_name(path: pathlib.Path) -> str:
+    parts = list(path.relative_to(SRC.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _module_imports(path: pathlib.Path, modules: set[str]) -> set[str]:
+    """Every tiffstream module ``path`` imports when it runs (at the top or inside functions; imports only for
+    type checkers excepted), by full name: ``from .x import y`` names the module ``x.y`` where there is one."""
+    tree = ast.parse(path.read_text())
+    me = _module_name(path)
+    package = me if path.name == "__init__.py" else me.rpartition(".")[0]
+    type_only = {
+        id(child)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+        for child in ast.walk(node)
+    }
+    found = set()
+    for node in ast.walk(tree):
+        if id(node) in type_only:
+            continue
+        if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("tiffstream")):
+            base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
+            target = ".".join(base + ([node.module] if node.module else []))
+            found |= {f"{target}.{a.name}" if f"{target}.{a.name}" in modules else target for a in node.names}
+        elif isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names if alias.name.startswith("tiffstream")}
+    return (found & modules) - {me}
+
+
+def test_no_import_cycles() -> None:
+    """No module imports, directly or through others, a module that imports it back (lazy imports count)."""
+    paths = {_module_name(path): path for path in SRC.rglob("*.py")}
+    graph = {name: _module_imports(path, set(paths)) for name, path in paths.items()}
+    for start in graph:
+        seen, todo = set(), list(graph[start])
+        while todo:
+            name = todo.pop()
+            assert name != start, f"{start} imports itself through {sorted(seen)}"
+            if name not in seen:
+                seen.add(name)
+                todo += graph[name]
+
+
 def test_import_is_cheap() -> None:
     code = (
         "import sys, threading, tiffstream; "

@@ -77,7 +77,7 @@ class TiffReader(TiffFile):
         """A read-only zarr v3 store of a series and its levels (needs zarr): ``zarr.open_group(store, mode="r")``."""
         from .integrations.zarr import TiffZarrStore
 
-        return TiffZarrStore(self.source, series)
+        return TiffZarrStore(TiffReader(self.source), series)
 
     def asarray(
         self,

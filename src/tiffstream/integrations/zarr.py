@@ -18,7 +18,6 @@ from zarr.abc.store import Store
 
 from ..errors import UnsupportedTiffError
 from ..plan import check_chunk_size
-from ..reader import TiffReader
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterable
@@ -26,7 +25,7 @@ if TYPE_CHECKING:
     from zarr.abc.store import ByteRequest
     from zarr.core.buffer import Buffer, BufferPrototype
 
-    from ..source import SourceLike
+    from ..reader import TiffReader
     from ..tiff.series import Level
 
 __all__ = ["TiffZarrStore"]
@@ -126,9 +125,10 @@ def _names(axes: str) -> list[str]:
 class TiffZarrStore(Store):
     """Read-only zarr v3 store: the levels of one series of a TIFF as a group of arrays (module docstring)."""
 
-    def __init__(self, source: SourceLike, series: int = 0) -> None:
+    def __init__(self, tif: TiffReader, series: int = 0) -> None:
+        """The store of ``tif``'s ``series`` (it owns ``tif`` and closes it with itself)."""
         super().__init__(read_only=True)
-        self._tif = TiffReader(source)
+        self._tif = tif
         try:
             self._tif.series_level(series)  # an ImageIndexError naming the valid range
             self._series = self._tif.series[series]
