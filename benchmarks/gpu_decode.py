@@ -10,6 +10,11 @@ in one decode call) and page by page, nvImageCodec batch (UNCHANGED, allow_any_d
 ratio to nvImageCodec, and whether each output equals tifffile's. Then page 31's three levels and 1,000
 random 512x512 regions. End to end: file bytes to device arrays, synchronized. Our batch and nvImageCodec's are
 timed in turn (ours, theirs, ours, ...; medians), so both see the same spells of the shared host.
+
+One image at a time (a viewer's or a tile server's latency): page 31 alone of each file, and 100 random 512x512
+regions of (c) one per call, medians of ours (as routed by default, and all on the GPU: ``host_max_chunks=0``)
+and of nvImageCodec, with the ratio and whether ours equals tifffile. Host CPU time (``process_time``) per batch
+and per single image is printed beside.
 """
 
 from __future__ import annotations
@@ -120,6 +125,88 @@ def timed_together(funcs: list, repeats: int) -> list[float]:
     return [statistics.median(spent) for spent in times]
 
 
+def host_cpu(func, repeats: int) -> float:
+    """Median process CPU seconds of ``func`` (all threads of this process: decoding on host threads counts)."""
+    spent = []
+    for _ in range(repeats):
+        start = time.process_time()
+        func()
+        sync()
+        spent.append(time.process_time() - start)
+    return statistics.median(spent)
+
+
+def single_images(args, ours, gpu_only, theirs, their_params, params, wanted) -> None:
+    """Page 31 alone of each file, then 100 random 512x512 regions of (c) one per call: latency vs nvImageCodec."""
+    import nvidia.nvimgcodec as nvimgcodec_module  # only called with nvImageCodec present
+
+    print(f"\n{'one image':<28} {'ours':>9} {'all GPU':>9} {'nvImageCodec':>13} {'ratio':>6} {'host CPU':>9} equal")
+    for case, path in files(args.dir, args.quick, wanted).items():
+        index = min(31, len(tifffile.TiffFile(path).pages) - 1)
+        expected = tifffile.imread(path, key=index)
+        stream = tiffstream.CodeStream(str(path)).get_sub_code_stream(image_idx=index)
+        nv_stream = nvimgcodec_module.CodeStream(str(path)).get_sub_code_stream(image_idx=index)
+        got = cp.asarray(ours.decode(stream, params=params)).get().reshape(expected.shape)
+        ok = np.array_equal(got, expected)
+        t_ours, t_gpu, t_nv = timed_together(
+            [
+                lambda: ours.decode(stream, params=params),
+                lambda: gpu_only.decode(stream, params=params),
+                lambda: theirs.decode(nv_stream, params=their_params),
+            ],
+            max(20, args.repeats * 4),
+        )
+        cpu = host_cpu(lambda: ours.decode(stream, params=params), 20)
+        where = "host" if ours.last_batch_stats.get("host_routed") else "GPU"
+        print(
+            f"{case:<28} {t_ours * 1e3:7.2f}ms {t_gpu * 1e3:7.2f}ms {t_nv * 1e3:11.2f}ms {t_nv / t_ours:5.2f}x "
+            f"{cpu * 1e3:7.2f}ms {ok} ({where})"
+        )
+    if wanted is not None and "regions" not in wanted:
+        return
+    path = files(args.dir, args.quick, {"c"})["(c) deflate 256 tiles"]
+    rng = np.random.default_rng(1)
+    opened, nv_opened = tiffstream.CodeStream(str(path)), nvimgcodec_module.CodeStream(str(path))
+    picks = [
+        (int(i), int(y), int(x))
+        for i, y, x in zip(
+            rng.integers(0, opened.num_images, 100), rng.integers(0, 1567 - 512, 100), rng.integers(0, 2048 - 512, 100)
+        )
+    ]
+    ours_regions = [
+        opened.get_sub_code_stream(image_idx=i, region=tiffstream.Region(y, x, y + 512, x + 512)) for i, y, x in picks
+    ]
+    nv_regions = [
+        nv_opened.get_sub_code_stream(image_idx=i, region=nvimgcodec_module.Region(y, x, y + 512, x + 512))
+        for i, y, x in picks
+    ]
+    with tifffile.TiffFile(path) as tif:
+        ok = all(
+            np.array_equal(
+                cp.asarray(ours.decode(r, params=params)).get()[:, :, 0],
+                tif.pages[i].asarray()[y : y + 512, x : x + 512],
+            )
+            for r, (i, y, x) in zip(ours_regions[:10], picks)
+        )
+
+    def each(decoder, streams, decode_params):
+        return lambda: [decoder.decode(r, params=decode_params) for r in streams]
+
+    t_ours, t_gpu, t_nv = timed_together(
+        [
+            each(ours, ours_regions, params),
+            each(gpu_only, ours_regions, params),
+            each(theirs, nv_regions, their_params),
+        ],
+        max(3, args.repeats),
+    )
+    cpu = host_cpu(each(ours, ours_regions, params), 3)
+    print(
+        f"{'512x512 region of (c)':<28} {t_ours * 10:7.2f}ms {t_gpu * 10:7.2f}ms {t_nv * 10:11.2f}ms {t_nv / t_ours:5.2f}x "
+        f"{cpu * 10:7.2f}ms {ok}"
+    )
+
+
 def profile(path: pathlib.Path, title: str, func) -> None:
     """Append a cProfile (by own time) of one call of ``func`` to ``path``."""
     import cProfile
@@ -151,20 +238,24 @@ def main() -> None:
     parser.add_argument("--thread-reads", action="store_true", help="Python read threads, not glibc AIO (tuning)")
     parser.add_argument("--read-threads", type=int, help="threads reading chunks for the GPU (tuning)")
     parser.add_argument("--switch-interval", type=float, help="sys.setswitchinterval, seconds (tuning)")
+    parser.add_argument("--no-single", action="store_true", help="skip the one-image-at-a-time section")
+    parser.add_argument("--no-batch", action="store_true", help="only the one-image-at-a-time section")
     args = parser.parse_args()
-    from tiffstream.gpu import backend, transfer
+    from tiffstream.gpu.settings import GpuSettings
 
+    tuning: dict = {}
     if args.sync_reads:
-        backend.GpuBatch.read_ahead = False
+        tuning["read_ahead"] = False
     if args.thread_reads:
-        transfer.NATIVE_READS = False
+        tuning["native_reads"] = False
     if args.read_threads:
-        transfer._READ_THREADS = args.read_threads
+        tuning["read_threads"] = args.read_threads
     if args.switch_interval:
         sys.setswitchinterval(args.switch_interval)
     if args.group_mb:
         first, most = (int(float(v) * (1 << 20)) for v in args.group_mb.split(","))
-        backend.FIRST_GROUP_BYTES, backend.MAX_GROUP_BYTES = first, most
+        tuning.update(first_group_bytes=first, max_group_bytes=most)
+    settings = GpuSettings(**tuning)
     args.dir.mkdir(parents=True, exist_ok=True)
     try:
         from nvidia import nvimgcodec
@@ -177,7 +268,10 @@ def main() -> None:
         f"GPU {name}; tiffstream {tiffstream.__version__}, nvImageCodec "
         f"{getattr(nvimgcodec, '__version__', 'absent')}, tifffile {tifffile.__version__}, CuPy {cp.__version__}"
     )
-    ours = tiffstream.Decoder(backends=[tiffstream.BackendKind.GPU_ONLY])
+    ours = tiffstream.Decoder(backends=[tiffstream.BackendKind.GPU_ONLY], gpu_settings=settings)
+    gpu_only = tiffstream.Decoder(
+        backends=[tiffstream.BackendKind.GPU_ONLY], gpu_settings=GpuSettings(**{**tuning, "host_max_chunks": 0})
+    )
     theirs = nvimgcodec.Decoder(backends=[nvimgcodec.Backend(nvimgcodec.BackendKind.GPU_ONLY)]) if nvimgcodec else None
     their_params = (
         nvimgcodec.DecodeParams(color_spec=nvimgcodec.ColorSpec.UNCHANGED, allow_any_depth=True) if nvimgcodec else None
@@ -185,6 +279,10 @@ def main() -> None:
     params = tiffstream.DecodeParams(**PARAMS)
     rows = []
     wanted = set(args.cases.split(",")) if args.cases else None
+    if not args.no_single and theirs is not None:
+        single_images(args, ours, gpu_only, theirs, their_params, params, wanted)
+    if args.no_batch:
+        return
     for case, path in files(args.dir, args.quick, wanted).items():
         with tifffile.TiffFile(path) as tif:
             count = len(tif.pages)
@@ -229,13 +327,16 @@ def main() -> None:
                 nv = f"{mpix / t_nv:7.0f} MP/s equal={equal}"
         if t_batch is None:
             t_batch = timed(ours_batch, args.repeats)
-        rows.append((case, mpix / t_batch, mpix / t_single, nv, t_nv / t_batch, mpix / t_tifffile, ok))
+        cpu = host_cpu(ours_batch, 3)
+        rows.append((case, mpix / t_batch, mpix / t_single, nv, t_nv / t_batch, mpix / t_tifffile, ok, cpu))
     print(
-        f"{'case':<28} {'ours batch':>11} {'ours 1-by-1':>12} {'nvImageCodec batch':>28} {'ratio':>6} {'tifffile16':>10} equal"
+        f"{'case':<28} {'ours batch':>11} {'ours 1-by-1':>12} {'nvImageCodec batch':>28} {'ratio':>6} {'tifffile16':>10} "
+        f"{'host CPU':>9} equal"
     )
-    for case, batch_rate, single_rate, nv, ratio, tf_rate, ok in rows:
+    for case, batch_rate, single_rate, nv, ratio, tf_rate, ok, cpu in rows:
         print(
-            f"{case:<28} {batch_rate:8.0f} MP/s {single_rate:8.0f} MP/s {nv:>28} {ratio:5.2f}x {tf_rate:7.0f} MP/s {ok}"
+            f"{case:<28} {batch_rate:8.0f} MP/s {single_rate:8.0f} MP/s {nv:>28} {ratio:5.2f}x {tf_rate:7.0f} MP/s "
+            f"{cpu * 1e3:7.1f}ms {ok}"
         )
     if args.profile:
         for key, path in files(args.dir, args.quick, wanted).items():

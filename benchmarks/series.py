@@ -26,7 +26,14 @@ from parse import seed_like
 
 import tiffstream
 
-SVS = pathlib.Path(__file__).resolve().parents[2] / "shared" / "corpus-wsi" / "files" / "libvips" / "CMU-1-Small-Region.svs"
+SVS = (
+    pathlib.Path(__file__).resolve().parents[2]
+    / "shared"
+    / "corpus-wsi"
+    / "files"
+    / "libvips"
+    / "CMU-1-Small-Region.svs"
+)
 
 
 def stack(path: pathlib.Path, *, imagej: bool) -> pathlib.Path:
@@ -101,7 +108,13 @@ def main() -> None:
         return tiffstream.to_dask(str(level_path), series=0, level=1).compute()
 
     np.testing.assert_array_equal(dask_ours(), dask_tifffile())
-    rows.append(("to_dask(COG level 1 2048^2).compute()", measure(dask_tifffile, budget=args.budget), measure(dask_ours, budget=args.budget)))
+    rows.append(
+        (
+            "to_dask(COG level 1 2048^2).compute()",
+            measure(dask_tifffile, budget=args.budget),
+            measure(dask_ours, budget=args.budget),
+        )
+    )
     print_table(rows, "tifffile")
 
 

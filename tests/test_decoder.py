@@ -194,15 +194,15 @@ def test_collection_is_paused_while_planning_and_restored(
     import gc
 
     seen: list[bool] = []
-    queue = nvimgcodec.Decoder._queue
+    choose = nvimgcodec.Decoder._choose
 
     def spy(self, *args):  # type: ignore[no-untyped-def]
         seen.append(gc.isenabled())
         if len(seen) == 5:  # the second batch fails while planning its second image
             raise RuntimeError("planning failed")
-        return queue(self, *args)
+        return choose(self, *args)
 
-    monkeypatch.setattr(nvimgcodec.Decoder, "_queue", spy)
+    monkeypatch.setattr(nvimgcodec.Decoder, "_choose", spy)
     streams = [nvimgcodec.CodeStream(str(seed_like_file)).get_sub_code_stream(image_idx=i) for i in range(3)]
     was = gc.isenabled()
     (gc.enable if enabled else gc.disable)()

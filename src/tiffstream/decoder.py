@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import logging
 import os
 import warnings
 import weakref
@@ -20,19 +21,24 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .backends import ImageFailed
 from .codestream import CodeStream
 from .color import ColorMode, convert, convert_plain
-from .cpu.backend import prepare, run_tasks
-from .errors import BackendUnavailableError, DecodeError, TiffError, TiffstreamWarning, UnsupportedTiffError
+from .cpu.batch import CpuBackend
+from .errors import BackendUnavailableError, TiffError, TiffstreamWarning, UnsupportedTiffError
 from .image import Image
-from .plan import check_allocation, check_truncation
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Sequence
 
-    from .source import SourceLike
+    from .backends import Bounds, DecodeBackend, DecodeBatch
+    from .gpu.settings import GpuSettings
+    from .plan import DecodePlan
+    from .source import ByteSource, SourceLike
 
 __all__ = ["Backend", "BackendFallbackWarning", "BackendKind", "ColorSpec", "DecodeParams", "Decoder"]
+
+_log = logging.getLogger("tiffstream")
 
 
 class BackendFallbackWarning(TiffstreamWarning, RuntimeWarning):
@@ -126,6 +132,12 @@ class Decoder:
         ``BackendKind`` values or ``Backend`` objects; default: every backend available.
     options
         nvImageCodec option string; accepted and ignored.
+    gpu_settings
+        How the GPU backend pipelines batches and routes small ones (``GpuSettings``; defaults measured).
+
+    After each call, ``last_batch_stats`` says where its images decoded: ``{"gpu": n, "cpu": n, "host_routed":
+    n}`` (``host_routed``: images the GPU takes but host threads decode quicker, uploaded after); the same
+    goes to the ``tiffstream`` logger at DEBUG level.
     """
 
     def __init__(
@@ -136,6 +148,7 @@ class Decoder:
         options: str = "",
         *,
         backend_kinds: Sequence[BackendKind] | None = None,
+        gpu_settings: GpuSettings | None = None,
     ) -> None:
         if max_num_cpu_threads < 0:
             raise ValueError(f"max_num_cpu_threads must be >= 0, got {max_num_cpu_threads}")
@@ -146,12 +159,16 @@ class Decoder:
         self.device_id = device_id
         self.backends = tuple(kinds) or tuple(BackendKind)
         self.max_num_cpu_threads = max_num_cpu_threads or os.cpu_count() or 1
+        self.gpu_settings = gpu_settings
+        self.last_batch_stats: dict[str, int] = {}
         self._pool: ThreadPoolExecutor | None = None
         self._finalizer: Any = None  # a weakref.finalize that stops the pool
+        self._cpu_backend: CpuBackend | None = None
+        self._gpu_backend: Any = None
         self._cpu_allowed = any(kind in (BackendKind.CPU_ONLY, BackendKind.HYBRID_CPU_GPU) for kind in self.backends)
         self._gpu = False
         if any(kind != BackendKind.CPU_ONLY for kind in self.backends):
-            self._gpu, why = _gpu_available()
+            self._gpu, why = gpu_available()
             if not self._gpu and not self._cpu_allowed:
                 missing = ", ".join(kind.name for kind in self.backends)
                 message = f"the GPU backend ({missing}) cannot run here ({why}); decoding on the CPU"
@@ -211,136 +228,132 @@ class Decoder:
             return CodeStream(item)
         raise TypeError(f"decode takes CodeStream objects or encoded bytes, got {type(item).__name__}")
 
-    def _queue(
-        self,
-        number: int,
-        stream: CodeStream,
-        jobs: list[Any],
-        tasks: list[Any],
-        gpu_batch: Any,
-        cuda_stream: Any,
-        claimed: Counter[int],
-    ) -> Any:
-        """Plan one image and hand it to the GPU batch (made on first use; returned) or the CPU task list.
+    def _backends(self) -> tuple[CpuBackend, Any]:
+        """The CPU backend and, when a GPU kind runs here, the GPU backend (made on first use)."""
+        if self._cpu_backend is None:
+            self._cpu_backend = CpuBackend(self.max_num_cpu_threads, self._executor)
+        if self._gpu and self._gpu_backend is None:
+            self._gpu_backend = _gpu_module().backend.GpuBackend(self.device_id, self.gpu_settings)
+        return self._cpu_backend, self._gpu_backend
 
-        ``claimed``: bytes of outputs (CPU and GPU) allocated so far per source (by ``id``), so the batch as a
-        whole stays within what the files justify.
-        """
-        try:
-            plain = stream.plain_image
-            if plain is not None:
-                jobs.append((stream, None, plain.decode()))
-                return gpu_batch
-            region = stream.region
-            bounds = None if region is None else (region.start_y, region.start_x, region.end_y, region.end_x)
-            plan = stream.plan
-            key = id(stream.source)
-            if self._gpu:
-                gpu = _gpu_module()
-                why = gpu.supports(plan)
-                if why is None:
-                    # the CPU backend makes both checks in prepare; the GPU's own check is per image
-                    shape = plan.output_shape(plan.bounds(bounds))
-                    claimed[key] += check_allocation(
-                        plan, stream.source, shape, np.dtype(plan.dtype), claimed=claimed[key]
-                    )
-                    check_truncation(plan, stream.source, bounds)
-                    gpu_batch = gpu_batch or self._gpu_batch(cuda_stream)
-                    gpu_batch.add(gpu.backend.GpuJob(plan, stream.source, bounds))
-                    jobs.append((stream, plan, len(gpu_batch.jobs) - 1))
-                    return gpu_batch
-                if not self._cpu_allowed:
-                    raise UnsupportedTiffError(
-                        f"the GPU backend cannot decode {why} (use HYBRID_CPU_GPU or CPU_ONLY)",
-                        path=plan.source_name,
-                        offset=plan.ifd_offset,
-                    )
-            out, image_tasks = prepare(
-                plan, stream.source, region=bounds, workers=self.max_num_cpu_threads, claimed=claimed[key]
+    def _choose(self, plan: DecodePlan, bounds: Bounds | None, images: int) -> tuple[DecodeBackend, bool]:
+        """The backend that decodes ``plan`` (of a call of ``images`` images), and whether the GPU would have
+        taken it but host threads are quicker (few large Deflate/Zstd chunks: the result is uploaded)."""
+        cpu, gpu = self._backends()
+        if gpu is None:
+            return cpu, False
+        why = gpu.supports(plan)
+        if why is None:
+            routed = gpu.prefers_host(plan, bounds, images)
+            return (cpu, True) if routed else (gpu, False)
+        if not self._cpu_allowed:
+            raise UnsupportedTiffError(
+                f"the GPU backend cannot decode {why} (use HYBRID_CPU_GPU or CPU_ONLY)",
+                path=plan.source_name,
+                offset=plan.ifd_offset,
             )
-            claimed[key] += out.nbytes
-        except TiffError as exc:
-            raise _in_image(exc, number, stream) from exc
-        jobs.append((stream, plan, out))
-        tasks += [(number, stream, task) for task in image_tasks]
-        return gpu_batch
+        return cpu, False
+
+    def decode_plans(
+        self, items: Sequence[tuple[DecodePlan, ByteSource, Bounds | None]], cuda_stream: Any = 0
+    ) -> list[Any]:
+        """Decode planned images (plan, byte source, region or None) to their stored samples, in the plan's
+        output shape: numpy arrays, or device arrays for those a GPU decoded (for integrations that hold
+        plans, not code streams)."""
+        planned = ((number, plan, source, bounds) for number, (plan, source, bounds) in enumerate(items))
+        decoded = self._decode_planned(planned, len(items), cuda_stream, _numbered)
+        return [decoded[number][1] for number in range(len(items))]
 
     def _decode_batch(self, streams: list[CodeStream], params: DecodeParams, cuda_stream: Any) -> list[Image]:
-        pool = self._executor()
-        jobs: list[Any] = []  # (stream, plan or None, array or GPU job index)
-        tasks: list[Any] = []  # (image number, stream, CPU task)
-        gpu_batch: Any = None  # a GpuBatch from the first GPU image on: it decodes while later plans are built
-        claimed: Counter[int] = Counter()
-        try:
-            with _collection_paused():  # plans allocate many small objects: no GC passes among them
-                for number, stream in enumerate(streams):
-                    gpu_batch = self._queue(number, stream, jobs, tasks, gpu_batch, cuda_stream, claimed)
-                device_outputs = gpu_batch.finish() if gpu_batch is not None else []
-        except BaseException:
-            if gpu_batch is not None:
-                gpu_batch.close()
-            raise
-        try:
-            run_tasks([_labelled(number, stream, task) for number, stream, task in tasks], pool)
-        except _ImageFailure as failure:
-            raise failure.error from failure.error.__cause__
-        tasks.clear()  # their closures hold the decoded arrays, which go as each image is converted below
+        plain: dict[int, Any] = {}  # decoded plain (non-TIFF) images by number
+        plans: dict[int, DecodePlan] = {}
+
+        def planned() -> Iterator[tuple[int, DecodePlan, ByteSource, Bounds | None]]:
+            for number, stream in enumerate(streams):
+                try:
+                    image = stream.plain_image
+                    if image is not None:
+                        plain[number] = image.decode()
+                        continue
+                    region = stream.region
+                    bounds = None if region is None else (region.start_y, region.start_x, region.end_y, region.end_x)
+                    plans[number] = stream.plan
+                except TiffError as exc:
+                    raise _in_image(exc, number, stream) from exc
+                yield number, plans[number], stream.source, bounds
+
+        decoded = self._decode_planned(
+            planned(), len(streams), cuda_stream, lambda exc, number: _in_image(exc, number, streams[number])
+        )
         images = []
         mode = _COLOR_MODES[params.color_spec]
-        for number in range(len(jobs)):
-            stream, plan, out = jobs[number]
-            jobs[number] = None  # each image's decoded samples go once it is converted: the peak stays near the outputs
+        for number, stream in enumerate(streams):
             try:
-                if plan is None:
-                    array, precision = convert_plain(out, mode, params.allow_any_depth)
-                elif isinstance(out, int):
-                    import cupy
-
-                    with gpu_batch.stream:  # colour conversion in the order of the caller's stream too
-                        array, precision = convert(
-                            device_outputs[out], plan, color=mode, any_depth=params.allow_any_depth, xp=cupy
-                        )
+                if number in plain:
+                    array, precision = convert_plain(plain.pop(number), mode, params.allow_any_depth)
                 else:
-                    array, precision = convert(out, plan, color=mode, any_depth=params.allow_any_depth)
+                    batch, out = decoded.pop(number)  # each image's samples go once it is converted
+                    with batch.ordered():  # colour conversion in the order of the caller's stream too
+                        array, precision = convert(
+                            out, plans[number], color=mode, any_depth=params.allow_any_depth, xp=batch.array_module
+                        )
+                    del out
             except TiffError as exc:
                 raise _in_image(exc, number, stream) from exc
-            del out
             image = Image(array, precision=precision)
             images.append(image.cuda() if self._gpu and not image.on_device else image)  # hybrid: uploaded
         return images
 
-    def _gpu_batch(self, cuda_stream: Any) -> Any:
-        """A GpuBatch on this decoder's device whose results are ready on the caller's CUDA stream."""
-        import cupy
+    def _decode_planned(
+        self,
+        items: Iterable[tuple[int, DecodePlan, ByteSource, Bounds | None]],
+        images: int,
+        cuda_stream: Any,
+        label: Callable[[TiffError, int], TiffError],
+    ) -> dict[int, tuple[DecodeBatch, Any]]:
+        """Decode ``items`` (number, plan, source, region; made as they are consumed, so the GPU starts on the
+        first while later plans are built) on the backend chosen per image: one batch per backend, driven
+        through the contract of ``backends.py``. Returns {number: (its batch, its decoded samples)};
+        ``label(error, number)``: the error naming image ``number``."""
+        placed: list[tuple[int, str, int]] = []  # (number, backend name, handle)
+        batches: dict[str, DecodeBatch] = {}
+        claims: Counter[int] = Counter()  # output bytes per source: the files must justify the whole call
+        stats = Counter({"gpu": 0, "cpu": 0, "host_routed": 0})
+        try:
+            with _collection_paused():  # plans allocate many small objects: no GC passes among them
+                for number, plan, source, bounds in items:
+                    try:
+                        backend, routed = self._choose(plan, bounds, images)
+                        if backend.name not in batches:
+                            batches[backend.name] = backend.start(claims, cuda_stream)
+                        handle = batches[backend.name].add(plan, source, bounds)
+                    except TiffError as exc:
+                        raise label(exc, number) from exc
+                    placed.append((number, backend.name, handle))
+                    stats[backend.name] += 1
+                    stats["host_routed"] += routed
+                outputs = {}
+                for name in sorted(batches):  # "cpu" first: it decodes while the GPU works through its queue
+                    try:
+                        outputs[name] = batches[name].finish()
+                    except ImageFailed as failure:
+                        number = next(n for n, where, handle in placed if where == name and handle == failure.handle)
+                        raise label(failure.error, number) from failure.error
+        finally:
+            for batch in batches.values():
+                batch.close()
+        self.last_batch_stats = dict(stats)
+        _log.debug(
+            "decoded %d images: %d on the GPU, %d on the CPU (%d of them routed from the GPU to host threads)",
+            len(placed),
+            stats["gpu"],
+            stats["cpu"],
+            stats["host_routed"],
+        )
+        return {number: (batches[name], outputs[name][handle]) for number, name, handle in placed}
 
-        gpu = _gpu_module()
-        with cupy.cuda.Device(self.device_id):
-            return gpu.backend.GpuBatch(_user_stream(cupy, cuda_stream))
 
-
-class _StreamHandle:
-    """A raw ``cudaStream_t`` as an object of the CUDA stream protocol."""
-
-    def __init__(self, pointer: int) -> None:
-        self.pointer = pointer
-
-    def __cuda_stream__(self) -> tuple[int, int]:
-        return (0, self.pointer)
-
-
-def _user_stream(cupy: Any, handle: Any) -> Any:
-    """The CuPy stream for ``decode(cuda_stream=...)``: a pointer, or a stream object (CuPy, PyTorch, ...)."""
-    if not handle:
-        return cupy.cuda.get_current_stream()
-    if isinstance(handle, cupy.cuda.Stream):
-        return handle
-    protocol = handle if hasattr(handle, "__cuda_stream__") else _StreamHandle(int(getattr(handle, "ptr", handle)))
-    if hasattr(cupy.cuda.Stream, "from_external"):  # CuPy >= 14 (ExternalStream is deprecated there)
-        return cupy.cuda.Stream.from_external(protocol)
-    return cupy.cuda.ExternalStream(protocol.__cuda_stream__()[1])
-
-
-def _gpu_available() -> tuple[bool, str]:
+def gpu_available() -> tuple[bool, str]:
     """Whether the GPU backend can run here; the backend is imported only now, on request."""
     try:
         from . import gpu
@@ -354,11 +367,6 @@ def _gpu_module() -> Any:
     from .gpu import backend  # noqa: F401  # loads CuPy and the kernels
 
     return gpu
-
-
-class _ImageFailure(Exception):
-    def __init__(self, error: TiffError) -> None:
-        self.error = error
 
 
 @contextlib.contextmanager
@@ -378,22 +386,14 @@ def _collection_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _numbered(exc: TiffError, number: int) -> TiffError:
+    """The same kind of error, its message saying which image of the call failed."""
+    return type(exc)(f"image {number}: {exc.message}", path=exc.path, offset=exc.offset)
+
+
 def _in_image(exc: TiffError, number: int, stream: CodeStream) -> TiffError:
     """The same kind of error, its message saying which image of the call failed."""
     error = type(exc)(
         f"image {number} (index {stream.image_idx} of its stream): {exc.message}", path=exc.path, offset=exc.offset
     )
     return error
-
-
-def _labelled(number: int, stream: CodeStream, task: Any) -> Any:
-    def run() -> None:
-        try:
-            task()
-        except TiffError as exc:
-            raise _ImageFailure(_in_image(exc, number, stream)) from exc
-        except Exception as exc:  # an unexpected failure still names the image
-            error = DecodeError(f"image {number}: {type(exc).__name__}: {exc}", path=stream.source.name)
-            raise _ImageFailure(error) from exc
-
-    return run

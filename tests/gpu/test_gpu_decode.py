@@ -26,7 +26,9 @@ from tiffstream import gpu
 if not gpu.available()[0]:
     pytest.skip(f"GPU backend unavailable: {gpu.available()[1]}", allow_module_level=True)
 
-from tiffstream.gpu.backend import GpuJob, decode_batch
+from tiffstream.gpu.backend import decode_batch
+from tiffstream.gpu.job import GpuJob
+from tiffstream.gpu.settings import GpuSettings
 
 
 def gpu_decode(path, page: int = 0, region=None) -> np.ndarray:
@@ -120,7 +122,7 @@ def test_many_groups_mixed_compressions(tiff_factory) -> None:
             jobs.append(GpuJob(tif.pages[index].plan, tif.source))
             expected.append(reference[index] if len(tif.pages) > 1 else reference)
     order = np.random.default_rng(5).permutation(len(jobs))
-    got = decode_batch([jobs[i] for i in order], first_group_bytes=1, max_group_bytes=4000)
+    got = decode_batch([jobs[i] for i in order], settings=GpuSettings(first_group_bytes=1, max_group_bytes=4000))
     for k, i in enumerate(order):
         np.testing.assert_array_equal(got[k].get(), expected[i])
     for tif in sources:
@@ -138,7 +140,7 @@ def test_invalid_lzw_chunk_raises_after_the_batch(tmp_path: pathlib.Path) -> Non
     with tiffstream.open(path) as tif:
         jobs = [GpuJob(tif.pages[0].plan, tif.source) for _ in range(3)]
         with pytest.raises(tiffstream.DecodeError, match="chunk 2 .lzw. holds an invalid code"):
-            decode_batch(jobs, first_group_bytes=1)
+            decode_batch(jobs, settings=GpuSettings(first_group_bytes=1))
 
 
 @pytest.mark.parametrize("rows", [16, 77])  # chunks of 14 KiB (16-bit positions) and of 68 KiB (32-bit)
@@ -169,13 +171,13 @@ def test_out_of_memory_splits_the_batch(tmp_path: pathlib.Path, monkeypatch: pyt
     tifffile.imwrite(path, pages, compression="zlib", tile=(256, 256))
     pool = cp.get_default_memory_pool()
     launches: list[int] = []
-    launch = gpu.backend.GpuBatch._launch
+    launch = gpu.backend.GpuBatch._make_columns
 
-    def counted(self: gpu.backend.GpuBatch, group: gpu.stages.Group) -> None:
+    def counted(self: gpu.backend.GpuBatch, group: gpu.group.Group) -> None:
         launches.append(len(group.jobs))
         launch(self, group)
 
-    monkeypatch.setattr(gpu.backend.GpuBatch, "_launch", counted)
+    monkeypatch.setattr(gpu.backend.GpuBatch, "_make_columns", counted)
     with tiffstream.open(path) as tif:
 
         def jobs(count: int = 8) -> list[GpuJob]:
@@ -184,14 +186,14 @@ def test_out_of_memory_splits_the_batch(tmp_path: pathlib.Path, monkeypatch: pyt
         cp.cuda.Device().synchronize()
         pool.free_all_blocks()
         before = pool.total_bytes()  # what other tests still hold
-        decode_batch(jobs(), first_group_bytes=1 << 40)
+        decode_batch(jobs(), settings=GpuSettings(first_group_bytes=1 << 40))
         cp.cuda.Device().synchronize()
         peak = pool.total_bytes() - before  # one group of all 8 pages, as the pool cached it
         pool.free_all_blocks()
         launches.clear()
         try:
             pool.set_limit(size=before + int(peak * 0.7))
-            got = decode_batch(jobs(), first_group_bytes=1 << 40)
+            got = decode_batch(jobs(), settings=GpuSettings(first_group_bytes=1 << 40))
             pool.free_all_blocks()  # cached blocks would be reused whatever the limit
             pool.set_limit(size=before + (1 << 20))
             with pytest.raises(tiffstream.TiffError, match="more GPU memory than is free"):
@@ -230,10 +232,10 @@ def test_truncated_strips_match_the_cpu(tmp_path: pathlib.Path, cut_strip: int) 
                 with pytest.raises(tiffstream.TiffTruncatedError):
                     tif.pages[0].asarray()
                 with pytest.raises(tiffstream.TiffTruncatedError, match="past the end"):
-                    decode_batch(jobs, first_group_bytes=1)
+                    decode_batch(jobs, settings=GpuSettings(first_group_bytes=1))
                 return
             expected = tif.pages[0].asarray()
-            got = decode_batch(jobs, first_group_bytes=1)
+            got = decode_batch(jobs, settings=GpuSettings(first_group_bytes=1))
     for image in got:
         np.testing.assert_array_equal(image.get(), expected)
 

@@ -38,9 +38,22 @@ def _clipped(region: tuple[int, int, int, int], height: int, width: int) -> tupl
     return clipped
 
 
+def _on_gpu(plan: Any, source: Any, region: tuple[int, int, int, int] | None) -> np.ndarray:
+    """The page decoded through a GPU ``Decoder`` (on the CPU where the GPU path cannot take it), to the host."""
+    from .. import BackendKind, Decoder
+
+    with Decoder(backends=[BackendKind.HYBRID_CPU_GPU]) as decoder:
+        (array,) = decoder.decode_plans([(plan, source, region)])
+    return array.get() if hasattr(array, "get") else array
+
+
 def run(args: argparse.Namespace) -> int:
     if args.backend == "gpu":
-        print("tiffstream: the GPU backend is not available in this build; decoding on the CPU", file=sys.stderr)
+        from ..decoder import gpu_available
+
+        usable, why = gpu_available()
+        if not usable:
+            print(f"tiffstream: the GPU backend cannot run here ({why}); decoding on the CPU", file=sys.stderr)
     with open_tiff(args.file) as tif:
         page = tif.pages[args.page]
         if args.subifd:
@@ -49,8 +62,8 @@ def run(args: argparse.Namespace) -> int:
                 raise IndexError(f"page {args.page} has {plural(len(subifds), 'SubIFD')}, not {args.subifd}")
             page = subifds[args.subifd - 1]
         region = _clipped(args.region, page.height, page.width) if args.region else None
-        array = page.asarray(region=region)
         plan = page.plan
+        array = _on_gpu(plan, tif.source, region) if args.backend == "gpu" else page.asarray(region=region)
     if args.output.lower().endswith(".png"):
         array = displayable(array, plan)  # what a person expects to see: palette, CMYK, floats scaled
     elif array.ndim == 3 and page.planar_config == 2:

@@ -76,17 +76,16 @@ class LevelArray:
 
 
 def _gpu_images(level: Level, indices: list[int]) -> np.ndarray:
-    """Decode images with the GPU backend (host arrays back); those the GPU path cannot take on the CPU."""
-    from .. import gpu
+    """Decode images through a GPU ``Decoder`` (host arrays back; images the GPU cannot take on the CPU)."""
+    from ..decoder import BackendKind, Decoder
 
     images = [level.images.image(i) for i in indices]
-    usable = gpu.available()[0] and all(image is not None and gpu.supports(image[0]) is None for image in images)
-    if not usable:
+    if any(image is None for image in images):  # missing slots are zeros: the level's own path fills them
         return level.asarray(key=indices)
-    from ..gpu.backend import GpuJob, decode_batch
-
-    decoded = decode_batch([GpuJob(plan, source) for plan, source in images])  # type: ignore[misc]
-    return np.stack([array.get() for array in decoded]).reshape(len(indices), *level.page_shape)
+    with Decoder(backends=[BackendKind.HYBRID_CPU_GPU]) as decoder:
+        decoded = decoder.decode_plans([(plan, source, None) for plan, source in images])  # type: ignore[misc]
+    host = [array.get() if hasattr(array, "get") else array for array in decoded]
+    return np.stack(host).reshape(len(indices), *level.page_shape)
 
 
 def to_dask(
@@ -102,9 +101,9 @@ def to_dask(
     import dask.array as da
 
     if backend == "auto":
-        from .. import gpu
+        from ..decoder import gpu_available
 
-        backend = "gpu" if gpu.available()[0] else "cpu"
+        backend = "gpu" if gpu_available()[0] else "cpu"
     with TiffReader(source) as tif:
         found = tif.series_level(series, level)
         name = source if isinstance(source, str) else tif.name

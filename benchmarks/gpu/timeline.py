@@ -17,7 +17,8 @@ from typing import Any
 import cupy as cp
 
 import tiffstream
-from tiffstream.gpu import backend, stages, transfer
+from tiffstream.gpu import backend, reads
+from tiffstream.gpu.settings import GpuSettings
 
 Entry = tuple[str, float, float, Any]  # (stage, host start, host end, CUDA event or None)
 
@@ -41,11 +42,12 @@ def instrument(log: list[Entry]) -> None:
 
         setattr(owner, name, timed)
 
-    for name in ("make_columns", "upload", "decompress", "post_process", "scatter"):
-        wrap(stages, name, True)
-    wrap(transfer.PendingReads, "wait", False)  # time the host waits for a group's reads
-    wrap(stages, "stage", False)  # reads of the images added since the last call planned and started
-    wrap(transfer.PendingReads, "_start", False)  # of which: reads started on glibc's AIO threads
+    wrap(backend.GpuBatch, "_make_columns", True, "columns")
+    for name in ("upload", "decompress", "post_process", "scatter"):
+        wrap(backend, name, True)
+    wrap(reads.PendingReads, "wait", False)  # time the host waits for a group's reads
+    wrap(backend, "stage", False)  # reads of the images added since the last call planned and started
+    wrap(reads.PendingReads, "_start", False)  # of which: reads started on glibc's AIO threads
     wrap(backend.GpuBatch, "add", False)
     wrap(backend.GpuBatch, "finish", False)
 
@@ -56,11 +58,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--submit-mb", type=float, help="reads start once this many MB wait (tuning)")
     args = parser.parse_args()
-    if args.submit_mb is not None:
-        backend.STAGE_BYTES = int(args.submit_mb * 2**20)
+    settings = GpuSettings() if args.submit_mb is None else GpuSettings(stage_bytes=int(args.submit_mb * 2**20))
     log: list[Entry] = []
     instrument(log)
-    decoder = tiffstream.Decoder(backends=[tiffstream.BackendKind.GPU_ONLY])
+    decoder = tiffstream.Decoder(backends=[tiffstream.BackendKind.GPU_ONLY], gpu_settings=settings)
     params = tiffstream.DecodeParams(color_spec=tiffstream.ColorSpec.UNCHANGED, allow_any_depth=True)
     for _ in range(args.repeats):
         log.clear()

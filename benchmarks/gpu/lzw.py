@@ -1,6 +1,6 @@
 """The LZW kernels alone, on chunks like benchmark (f) and (g): what bounds those rows apart from I/O.
 
-    python benchmarks/gpu_lzw.py [--copies N]
+    python benchmarks/gpu/lzw.py [--copies N]
 
 Chunks of 8 pages of the gpu_decode content, LZW-coded by imagecodecs and decoded N times over (default 24:
 10,752 tiles, as in (f)): 256x256 tiles with predictor 2 (f), without (g), and 128-row strips (2048 wide,
@@ -19,10 +19,10 @@ import cupy as cp
 import imagecodecs
 import numpy as np
 
-sys.path.insert(0, str(pathlib.Path(__file__).parent))
+sys.path.insert(0, str(pathlib.Path(__file__).parents[1]))
 from gpu_decode import content
 
-from tiffstream.gpu.stages import launch_lzw
+from tiffstream.gpu.decompress import launch_lzw
 
 
 def chunks(kind: str) -> list[np.ndarray]:

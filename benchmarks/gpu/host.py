@@ -1,8 +1,8 @@
-"""Host cost of one GPU batch, on a machine without a GPU: the backend runs on ``tests/cupy_standin`` (device
+"""Host cost of one GPU batch, on a machine without a GPU: the backend runs on ``tools/cupy_standin`` (device
 arrays in host memory, kernels that do nothing), so what is timed is the Python and numpy work of plans,
 staging, columns, descriptors and launches, and what is counted is the CUDA calls it would make.
 
-    python benchmarks/gpu_host.py FILE [--regions N] [--reads] [--repeats N] [--profile]
+    python benchmarks/gpu/host.py FILE [--regions N | --images N] [--reads] [--repeats N] [--profile]
 
 ``--profile`` sorts by ``SORT`` (a pstats key, default tottime) and prints ``TOP`` rows (default 25), from the
 environment.
@@ -24,19 +24,20 @@ import statistics
 import sys
 import time
 
-sys.path.insert(0, str(pathlib.Path(__file__).parents[1] / "tests" / "cupy_standin"))
+sys.path.insert(0, str(pathlib.Path(__file__).parents[2] / "tools" / "cupy_standin"))
 import cupy  # the stand-in
 import numpy as np
 
 import tiffstream
 from tiffstream import decoder
-from tiffstream.gpu import transfer
+from tiffstream.gpu import reads
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("file")
     parser.add_argument("--regions", type=int, help="this many random 512x512 regions instead of every page")
+    parser.add_argument("--images", type=int, help="only the first N pages, in one call (--images 1: one image)")
     parser.add_argument("--reads", action="store_true", help="read the chunks too")
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--profile", action="store_true", help="then print a cProfile of one batch")
@@ -44,10 +45,9 @@ def main() -> None:
     assert hasattr(cupy, "CALLS"), "the real CuPy was imported: this benchmark needs the stand-in"
     cupy.reuse_large = True  # outputs of one size share a host buffer: no page faults in the timings
     if not args.reads:
-        transfer.PendingReads._start = lambda self, fds, pieces: None
-        transfer.PendingReads.seal = lambda self: None
-        transfer.NATIVE_READS = True
-    decoder._gpu_available = lambda: (True, "")  # type: ignore[assignment]
+        reads.PendingReads._start = lambda self, fds, pieces: None  # type: ignore[method-assign]
+        reads.PendingReads.seal = lambda self: None  # type: ignore[method-assign]
+    decoder.gpu_available = lambda: (True, "")  # the stand-in is a device here
     ours = tiffstream.Decoder(backends=[tiffstream.BackendKind.GPU_ONLY])
     params = tiffstream.DecodeParams(color_spec=tiffstream.ColorSpec.UNCHANGED, allow_any_depth=True)
     opened = tiffstream.CodeStream(args.file)
@@ -73,9 +73,8 @@ def main() -> None:
 
         def batch() -> object:
             stream = tiffstream.CodeStream(args.file)
-            return ours.decode(
-                [stream.get_sub_code_stream(image_idx=i) for i in range(stream.num_images)], params=params
-            )
+            count = min(args.images or stream.num_images, stream.num_images)
+            return ours.decode([stream.get_sub_code_stream(image_idx=i) for i in range(count)], params=params)
 
     for _ in range(3):
         batch()
@@ -92,7 +91,9 @@ def main() -> None:
         profiler.enable()
         batch()
         profiler.disable()
-        pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "tottime")).print_stats(int(os.environ.get("TOP", "25")))
+        pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "tottime")).print_stats(
+            int(os.environ.get("TOP", "25"))
+        )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Where the GPU batch decode spends its time: stage by stage with the file as one group (synchronising
 between stages), then the pipelined total.
 
-python benchmarks/gpu_breakdown.py [--dir DIR]   (files from benchmarks/gpu_decode.py)
+python benchmarks/gpu/breakdown.py [--dir DIR]   (files from benchmarks/gpu_decode.py)
 """
 
 from __future__ import annotations
@@ -13,11 +13,15 @@ import time
 
 import cupy as cp
 
-sys.path.insert(0, str(pathlib.Path(__file__).parent))
+sys.path.insert(0, str(pathlib.Path(__file__).parents[1]))
 from gpu_decode import add_dir_argument, files
 
 import tiffstream
-from tiffstream.gpu import backend, stages, transfer
+from tiffstream.gpu import backend
+from tiffstream.gpu.columns import allocate_outputs, chunk_columns
+from tiffstream.gpu.job import GpuJob
+from tiffstream.gpu.settings import GpuSettings
+from tiffstream.gpu.streams import copy_stream
 
 
 def main() -> None:
@@ -36,20 +40,21 @@ def main() -> None:
 
             stream = tiffstream.CodeStream(str(path))
             subs = [stream.get_sub_code_stream(image_idx=i) for i in range(stream.num_images)]
-            jobs = [backend.GpuJob(s.plan, s.source) for s in subs]
+            jobs = [GpuJob(s.plan, s.source) for s in subs]
             mark("streams+plans")
-            group = stages.start_group(jobs, cp.cuda.get_current_stream())  # the whole file as one group
-            stages.make_columns(group)
+            group = backend.start_group(jobs, cp.cuda.get_current_stream(), GpuSettings())  # the whole file
+            group.columns, missing = chunk_columns(group.jobs, group.staged)
+            allocate_outputs(group.jobs, missing)
             mark("reads started, columns+outputs")
-            device = stages.upload(group, transfer.copy_stream(cp.cuda.Device().id))
+            device = backend.upload(group, copy_stream(cp.cuda.Device().id))
             mark("reads+upload")
-            stages.decompress(group, device)
+            backend.decompress(group, device)
             mark("decompress")
-            stages.post_process(group)
+            backend.post_process(group)
             mark("predictors")
-            stages.scatter(group)
+            backend.scatter(group)
             mark("scatter")
-            group.queued()  # pinned blocks back to the pool
+            group.mark_queued()  # pinned blocks back to the pool
             del group, jobs, subs, device
         steps = ", ".join(f"{name} {1e3 * (t - marks[i][1]):.1f}" for i, (name, t) in enumerate(marks[1:]))
         print(f"{case:<26} {1e3 * (marks[-1][1] - marks[0][1]):7.1f} ms: {steps}")
@@ -57,7 +62,7 @@ def main() -> None:
             start = time.perf_counter()
             stream = tiffstream.CodeStream(str(path))
             subs = [stream.get_sub_code_stream(image_idx=i) for i in range(stream.num_images)]
-            backend.decode_batch([backend.GpuJob(s.plan, s.source) for s in subs])
+            backend.decode_batch([GpuJob(s.plan, s.source) for s in subs])
             cp.cuda.Device().synchronize()
         print(f"{'':<26} {1e3 * (time.perf_counter() - start):7.1f} ms pipelined (groups overlapping)")
 

@@ -70,6 +70,9 @@ def full(shape: Any, value: Any, dtype: Any = None) -> ndarray:
     return array
 
 
+may_share_memory = np.may_share_memory
+
+
 def asarray(array: Any, dtype: Any = None) -> ndarray:
     return np.asarray(array, dtype).view(ndarray)
 

@@ -2,7 +2,7 @@
 own chunks (the data the GPU groups hand it): decompress time of the first N images' chunks, for growing N,
 and of all chunks split in 2 or 4 calls on as many streams. Tells how big a group must be to fill the GPU.
 
-python benchmarks/gpu_nvcomp_scaling.py [--cases d,c,b16]   (files from benchmarks/gpu_decode.py)
+python benchmarks/gpu/nvcomp_scaling.py [--cases d,c,b16]   (files from benchmarks/gpu_decode.py)
 """
 
 from __future__ import annotations
@@ -13,24 +13,30 @@ import sys
 
 import cupy as cp
 
-sys.path.insert(0, str(pathlib.Path(__file__).parent))
+sys.path.insert(0, str(pathlib.Path(__file__).parents[1]))
 from gpu_decode import add_dir_argument, files
 
 import tiffstream
-from tiffstream.gpu import backend, stages, transfer
+from tiffstream.gpu import backend
+from tiffstream.gpu.columns import allocate_outputs, chunk_columns
+from tiffstream.gpu.group import Group
+from tiffstream.gpu.job import GpuJob
+from tiffstream.gpu.settings import GpuSettings
+from tiffstream.gpu.streams import copy_stream
 
 
-def prepared(jobs: list[backend.GpuJob]) -> tuple[stages.Group, cp.ndarray]:
+def prepared(jobs: list[GpuJob]) -> tuple[Group, cp.ndarray]:
     """A group of ``jobs`` with its chunks on the device (nothing decompressed yet)."""
-    group = stages.start_group(jobs, cp.cuda.get_current_stream())
-    stages.make_columns(group)
-    device = stages.upload(group, transfer.copy_stream(cp.cuda.Device().id))
+    group = backend.start_group(jobs, cp.cuda.get_current_stream(), GpuSettings())
+    group.columns, missing = chunk_columns(group.jobs, group.staged)
+    allocate_outputs(group.jobs, missing)
+    device = backend.upload(group, copy_stream(cp.cuda.Device().id))
     cp.cuda.Device().synchronize()
     return group, device
 
 
-def decompress_ms(groups: list[tuple[stages.Group, cp.ndarray]], streams: list[cp.cuda.Stream]) -> float:
-    """Milliseconds for ``stages.decompress`` of every group, each on its own stream, all at once (best of 5)."""
+def decompress_ms(groups: list[tuple[Group, cp.ndarray]], streams: list[cp.cuda.Stream]) -> float:
+    """Milliseconds for ``decompress`` of every group, each on its own stream, all at once (best of 5)."""
     best = float("inf")
     for _ in range(6):
         start, stop = cp.cuda.Event(), cp.cuda.Event()
@@ -40,7 +46,7 @@ def decompress_ms(groups: list[tuple[stages.Group, cp.ndarray]], streams: list[c
             with stream:
                 group.keep.clear()
                 group.checks.clear()
-                stages.decompress(group, device)
+                backend.decompress(group, device)
         for stream in streams:
             done = cp.cuda.Event()
             done.record(stream)
@@ -61,7 +67,7 @@ def main() -> None:
     for case, path in files(args.dir, False, set(args.cases.split(","))).items():
         stream = tiffstream.CodeStream(str(path))
         jobs = [
-            backend.GpuJob(s.plan, s.source)
+            GpuJob(s.plan, s.source)
             for s in (stream.get_sub_code_stream(image_idx=i) for i in range(stream.num_images))
         ]
         total = len(jobs)

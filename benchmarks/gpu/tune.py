@@ -6,7 +6,7 @@ reads a descriptor takes in turn), ``readers=N`` (descriptors, so glibc AIO thre
 (pinned blocks of chunk reads); ``default`` is the library as it is. The case ``regions`` is 1,000 random
 512x512 regions of (c); without nvImageCodec only MPix/s are printed.
 
-python benchmarks/gpu_tune.py --cases d,c --variants default workers=2 first=16,max=256
+python benchmarks/gpu/tune.py --cases d,c --variants default workers=2 first=16,max=256
 """
 
 from __future__ import annotations
@@ -17,34 +17,27 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, str(pathlib.Path(__file__).parent))
+sys.path.insert(0, str(pathlib.Path(__file__).parents[1]))
 from gpu_decode import PARAMS, add_dir_argument, files, letter, timed
 
 import tiffstream
-from tiffstream.gpu import backend, transfer
+from tiffstream.gpu.settings import GpuSettings
 
-_DEFAULTS = {
-    "workers": transfer.WORKER_STREAMS,
-    "first": backend.FIRST_GROUP_BYTES,
-    "max": backend.MAX_GROUP_BYTES,
-    "submit": backend.STAGE_BYTES,
-    "spread": transfer.SPREAD_BYTES,
-    "readers": transfer._READ_THREADS,
-    "block": transfer.PendingReads.BLOCK,
+_NAMES = {  # variant key -> (GpuSettings field, scale to bytes or 1)
+    "workers": ("worker_streams", 1),
+    "first": ("first_group_bytes", 2**20),
+    "max": ("max_group_bytes", 2**20),
+    "submit": ("stage_bytes", 2**20),
+    "spread": ("spread_bytes", 2**20),
+    "readers": ("read_threads", 1),
+    "block": ("read_block_bytes", 2**20),
 }
 
 
-def apply(variant: str) -> None:
-    """Set the library's tunables to ``variant`` (all others back to their defaults)."""
-    settings = dict(item.split("=") for item in variant.split(",") if "=" in item)
-    transfer.WORKER_STREAMS = int(settings.get("workers", _DEFAULTS["workers"]))
-    transfer.worker_streams.cache_clear()
-    backend.FIRST_GROUP_BYTES = int(float(settings.get("first", _DEFAULTS["first"] / 2**20)) * 2**20)
-    backend.MAX_GROUP_BYTES = int(float(settings.get("max", _DEFAULTS["max"] / 2**20)) * 2**20)
-    backend.STAGE_BYTES = int(float(settings.get("submit", _DEFAULTS["submit"] / 2**20)) * 2**20)
-    transfer.SPREAD_BYTES = int(float(settings.get("spread", _DEFAULTS["spread"] / 2**20)) * 2**20)
-    transfer._READ_THREADS = int(settings.get("readers", _DEFAULTS["readers"]))
-    transfer.PendingReads.BLOCK = int(float(settings.get("block", _DEFAULTS["block"] / 2**20)) * 2**20)
+def settings_of(variant: str) -> GpuSettings:
+    """The ``GpuSettings`` a variant names (every other setting at its default)."""
+    items = dict(item.split("=") for item in variant.split(",") if "=" in item)
+    return GpuSettings(**{_NAMES[k][0]: int(float(v) * _NAMES[k][1]) for k, v in items.items()})
 
 
 def _regions(path: pathlib.Path, module) -> list:
@@ -72,7 +65,11 @@ def main() -> None:
         from nvidia import nvimgcodec
     except ImportError:
         nvimgcodec = None
-    ours = tiffstream.Decoder(backends=[tiffstream.BackendKind.GPU_ONLY])
+    decoders = {
+        variant: tiffstream.Decoder(backends=[tiffstream.BackendKind.GPU_ONLY], gpu_settings=settings_of(variant))
+        for variant in args.variants
+    }
+    ours = decoders[args.variants[0]]
     params = tiffstream.DecodeParams(**PARAMS)
     if nvimgcodec is not None:
         theirs = nvimgcodec.Decoder(backends=[nvimgcodec.Backend(nvimgcodec.BackendKind.GPU_ONLY)])
@@ -86,7 +83,7 @@ def main() -> None:
             subs, mpix = _regions(path, tiffstream), 1000 * 512 * 512 / 1e6
             nv_subs = _regions(path, nvimgcodec) if nvimgcodec is not None else None
 
-            def ours_batch() -> object:
+            def ours_batch(ours: tiffstream.Decoder) -> object:
                 return ours.decode(subs, params=params)
 
             def theirs_batch() -> object:
@@ -103,18 +100,16 @@ def main() -> None:
                     [opened.get_sub_code_stream(image_idx=i) for i in range(count)], params=their_params
                 )
 
-            def ours_batch() -> object:
+            def ours_batch(ours: tiffstream.Decoder) -> object:
                 opened = tiffstream.CodeStream(str(path))
                 return ours.decode([opened.get_sub_code_stream(image_idx=i) for i in range(count)], params=params)
 
         for round_number in range(args.rounds):
             t_nv = timed(theirs_batch, args.repeats) if nvimgcodec is not None else float("nan")
             cells = [f"nvImageCodec {mpix / t_nv:6.0f}"]
-            for variant in args.variants:
-                apply(variant)
-                t = timed(ours_batch, args.repeats)
+            for variant, decoder in decoders.items():
+                t = timed(lambda decoder=decoder: ours_batch(decoder), args.repeats)
                 cells.append(f"{variant} {mpix / t:6.0f} ({t_nv / t:4.2f}x)")
-            apply("default")
             print(f"{case:<10} round {round_number + 1}: " + "; ".join(cells), flush=True)
 
 

@@ -1,0 +1,163 @@
+"""Upload and decompression, the GPU pipeline's middle stages: a group's chunk bytes go up on the copy stream,
+then every chunk is decompressed into one buffer: Deflate and Zstd by nvcomp's batched C API, LZW and PackBits by
+our kernels (``cuda/*.cu``); uncompressed chunks are used where they lie. Decoded sizes stay on the device."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import cupy as cp
+import numpy as np
+
+from ..errors import UnsupportedTiffError
+from .columns import KINDS
+from .group import Check
+from .kernels import kernel, launch_per_chunk
+from .nvcomp import batched
+from .staging import ALIGN
+
+if TYPE_CHECKING:
+    from .group import Group
+
+__all__ = ["aligned_starts", "copy_chunks", "decompress", "launch_lzw", "upload"]
+
+_LZW_SMALL = 1 << 16  # chunks up to this size decode with 16-bit output positions
+_LZW_SLOTS = 3840  # output positions an LZW warp keeps (cuda/lzw.cu)
+_LZW_WARPS = 2  # LZW chunks a block
+
+
+def aligned_starts(sizes: np.ndarray) -> tuple[np.ndarray, int]:
+    """Start of each block of ``sizes`` in one buffer, each aligned; and the buffer's size."""
+    padded = sizes + (-sizes % ALIGN)
+    starts = np.concatenate([[0], np.cumsum(padded)[:-1]]).astype(np.int64) if len(sizes) else np.zeros(0, np.int64)
+    return starts, int(padded.sum()) if len(sizes) else 0
+
+
+def _runs(values: np.ndarray) -> list[tuple[int, int, int]]:
+    """(value, first, stop) of each run of equal values in a sorted column."""
+    if not len(values):
+        return []
+    edges = np.flatnonzero(np.diff(values)) + 1
+    firsts = np.concatenate([[0], edges])
+    stops = np.concatenate([edges, [len(values)]])
+    return [(int(values[a]), int(a), int(b)) for a, b in zip(firsts, stops)]
+
+
+def upload(group: Group, copy: cp.cuda.Stream) -> cp.ndarray:
+    """Wait for the group's reads, then queue their upload on ``copy``; returns the device buffer, which the
+    group's stream may read once the upload is done (it waits on an event)."""
+    reading = group.reads
+    assert reading is not None
+    reading.wait()
+    uploaded = cp.cuda.Event(disable_timing=True)
+    with group.stream:
+        device = group.hold(cp.empty(max(reading.nbytes, 1), cp.uint8))
+    blocks = reading.upload(device, copy)
+    uploaded.record(copy)
+    group.pinned += [(block, uploaded) for block in blocks]  # back to the pool with the group's other blocks
+    group.stream.wait_event(uploaded)
+    return device
+
+
+def _check_zlib(group: Group, select: slice) -> None:
+    """Every Deflate chunk of ``select`` must be a zlib stream (checked on the host copy of its first bytes):
+    nvcomp decodes the raw Deflate inside it."""
+    col = group.col
+    assert group.reads is not None
+    size = col.nbytes[select]
+    lead = group.reads.bytes_at(col.start[select], 2).astype(np.int64)
+    b0, b1 = lead[:, 0], lead[:, 1]
+    zlib = (size >= 6) & ((b0 & 0x0F) == 8) & ((b0 * 256 + b1) % 31 == 0) & ((b1 & 0x20) == 0)
+    if not zlib.all():
+        bad = select.start + int(np.argmin(zlib))
+        raise UnsupportedTiffError(
+            "a Deflate chunk is not a plain zlib stream",
+            path=group.jobs[col.job[bad]].plan.source_name,
+            offset=int(col.offset[bad]),
+        )
+
+
+def copy_chunks(group: Group, sources: np.ndarray, sizes: np.ndarray, targets: np.ndarray) -> None:
+    """Copy each chunk's ``sizes`` bytes from ``sources`` to ``targets`` (device addresses), one launch."""
+    n = len(sizes)
+    ones, zeros = np.ones(n, np.int64), np.zeros(n, np.int64)
+    up = group.up
+    args: tuple[Any, ...] = (up(sources, np.uint64), up(sizes), up(ones), up(zeros), up(zeros))
+    args += (up(targets, np.uint64), up(sizes), up(ones), up(sizes), np.int64(n))
+    group.flush()
+    launch_per_chunk("scatter", n, 1, args, threads=256)
+
+
+def launch_lzw(args: tuple[Any, ...], written: cp.ndarray, count: int, widest: int) -> str:
+    """Queue LZW decoding of ``count`` chunks (``args``: sources, sizes, outputs, capacities; ``widest``: the
+    largest capacity): a warp per chunk, 16-bit output positions where chunks allow; each chunk in today's
+    or the old (pre-5.0 libtiff) style, as its first bytes say. Returns the kernel's name."""
+    name, slot_bytes = ("lzw_decode32", 4) if widest > _LZW_SMALL else ("lzw_decode16", 2)
+    shared = _LZW_WARPS * _LZW_SLOTS * slot_bytes
+    grid, block = (-(-count // _LZW_WARPS),), (32 * _LZW_WARPS,)
+    kernel(name)(grid, block, (*args, written, np.int64(count)), shared_mem=shared)
+    return name
+
+
+def decompress(group: Group, device: cp.ndarray) -> None:
+    """Queue decompression of every chunk; sets ``col.decoded`` (device addresses) and ``group.sizes``."""
+    col = group.col
+    count = len(col.job)
+    base = device.data.ptr
+    expected = col.capacity_rows * col.row_bytes
+    col.decoded = np.zeros(count, np.uint64)
+    none = col.kind == KINDS.index("none")
+    group.sizes = group.up(np.where(none, col.nbytes, 0))
+    for kind_number, first, stop in _runs(col.kind):
+        kind, select = KINDS[kind_number], slice(first, stop)
+        start, size = col.start[select], col.nbytes[select]
+        if kind == "none":
+            col.decoded[select] = (base + start).astype(np.uint64)
+            continue
+        if kind == "deflate":
+            _check_zlib(group, select)
+            start, size = start + 2, size - 6  # raw Deflate for nvcomp: no zlib header, no Adler-32
+        capacity = expected[select]
+        out_starts, total = aligned_starts(capacity)
+        out = group.hold(cp.empty(max(total, 1), cp.uint8))
+        out_ptrs = out.data.ptr + out_starts
+        col.decoded[select] = out_ptrs.astype(np.uint64)
+        sizes = group.sizes[select]
+        n = stop - first
+        if kind in ("deflate", "zstd"):
+            engine = batched("Deflate" if kind == "deflate" else "Zstd", cp.cuda.Device().id)
+            in_ptrs = base + start
+            if (in_ptrs % engine.input_alignment).any():  # copy the inputs to aligned places first
+                in_starts, in_total = aligned_starts(size)
+                aligned = group.hold(cp.empty(max(in_total, 1), cp.uint8))
+                copy_chunks(group, in_ptrs, size, aligned.data.ptr + in_starts)
+                in_ptrs = aligned.data.ptr + in_starts
+            d_in, d_sizes, d_out, d_capacity = (group.up(v, np.uint64) for v in (in_ptrs, size, out_ptrs, capacity))
+            group.flush()
+            status = engine.decompress(
+                d_in,
+                d_sizes,
+                d_out,
+                d_capacity,
+                sizes,
+                int(capacity.max()),
+                int(capacity.sum()),
+                group.keep,
+            )
+            group.checks.append(Check(kind, first, stop, status))
+            continue
+        args = (group.up(base + start, np.uint64), group.up(size), group.up(out_ptrs, np.uint64), group.up(capacity))
+        if kind == "lzw":
+            group.flush()
+            launch_lzw(args, sizes, n, int(capacity.max()))
+        else:
+            group.flush()
+            kernel("packbits_decode")((-(-n // 64),), (64,), (*args, sizes, np.int64(n)))
+        group.checks.append(Check(kind, first, stop, None))
+    group.rows = group.hold(cp.empty(count, cp.int64))
+    if count:
+        row_bytes, heights = group.up(col.row_bytes), group.up(col.height)
+        group.flush()
+        kernel("decoded_rows")(
+            (-(-count // 256),), (256,), (group.sizes, row_bytes, heights, group.rows, np.int64(count))
+        )

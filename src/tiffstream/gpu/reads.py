@@ -1,0 +1,192 @@
+"""Chunk bytes read for the GPU, in the background, into pooled pinned blocks, then uploaded.
+
+A group's reads start a few MiB at a time as its images come, so they are mostly done when it closes; local
+files are read on glibc's AIO threads (``aio.py``: no GIL), other sources on Python threads once the group is
+sealed. The blocks are uploaded on the copy stream, so one group's reads and upload overlap the planning of
+the next and the decoding of the previous one.
+"""
+
+from __future__ import annotations
+
+import functools
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_all
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import cupy as cp
+import numpy as np
+
+from . import aio
+from .pinned import pinned_pool, to_device
+
+if TYPE_CHECKING:
+    from ..source import ByteSource
+    from .settings import GpuSettings
+
+__all__ = ["PendingReads"]
+
+_PIECE = 4 << 20  # reads are cut into pieces of at most this many bytes, spread over the descriptors
+
+
+@functools.cache
+def _read_pool(threads: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(threads, thread_name_prefix="tiffstream-read")
+
+
+_Piece = tuple["ByteSource", int, int, np.ndarray, int]  # (source, file offset, nbytes, block bytes, position)
+
+
+@dataclass
+class _Block:
+    """A pinned block of a group's chunk bytes: ``used`` of them, at ``position`` in the group's buffer."""
+
+    pinned: Any
+    view: np.ndarray
+    position: int
+    used: int = 0
+
+
+class PendingReads:
+    """One group's chunk bytes, read in the background into pooled pinned blocks as its images are added.
+
+    ``add`` reserves room for some images' read runs and starts them at once: local files on glibc's AIO
+    threads (no GIL), so by the time the group closes most of its bytes are in; other sources are read on our
+    read threads once the group is ``seal``-ed (each thread takes the GIL after every read, which would slow
+    the host while it plans). ``done()`` never blocks; ``wait()`` blocks until every read has finished and
+    re-raises the first read's error; ``upload`` then queues the copies to the device. Positions are offsets
+    into the group's device buffer: the blocks lie there one after another.
+    """
+
+    def __init__(self, settings: GpuSettings) -> None:
+        self._settings = settings
+        self._blocks: list[_Block] = []
+        self._native: aio.AioReads | None = None
+        self._pieces: list[_Piece] = []  # native reads started, to complete short ones
+        self._deferred: list[_Piece] = []  # for the read threads
+        self._futures: list[Future[None]] = []
+        self._turn = 0  # which duplicate descriptor the next native read uses
+        self._handed = False  # the blocks went to ``upload``'s caller
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes reserved so far (the size of the group's device buffer)."""
+        return self._blocks[-1].position + self._blocks[-1].used if self._blocks else 0
+
+    def add(self, source: ByteSource, runs: list[tuple[int, int, int]], footprint: int) -> int:
+        """Reserve ``footprint`` bytes for some images' chunks and start their ``runs`` (file offset, nbytes,
+        position in the footprint); returns where the footprint starts in the group's buffer."""
+        if not self._blocks or len(self._blocks[-1].view) - self._blocks[-1].used < footprint:
+            self._blocks.append(_Block(*pinned_pool().take(max(self._settings.read_block_bytes, footprint)), self.nbytes))
+        last = self._blocks[-1]
+        view, offset = last.view, last.used
+        last.used += footprint
+        base = last.position + offset
+        pieces = [
+            (source, begin + k, min(_PIECE, nbytes - k), view, offset + at + k)
+            for begin, nbytes, at in runs
+            for k in range(0, nbytes, _PIECE)
+        ]
+        threads = self._settings.read_threads
+        fds = source.descriptors(threads) if self._settings.native_reads and aio.available() else None
+        if fds is None:
+            self._deferred += pieces
+            return base
+        self._start(fds, pieces)
+        return base
+
+    def _start(self, fds: list[int], pieces: list[_Piece]) -> None:
+        """Start native reads, spread over the descriptors ``spread_bytes`` at a time: glibc runs one
+        descriptor's reads one after another on one of its threads, so a few MiB wake one thread."""
+        native, spread = [], 0
+        for _, begin, nbytes, view, at in pieces:
+            native.append((fds[self._turn % len(fds)], begin, nbytes, view.ctypes.data + at))
+            spread += nbytes
+            if spread >= self._settings.spread_bytes:
+                self._turn, spread = self._turn + 1, 0
+        self._turn += spread > 0
+        if self._native is None:
+            self._native = aio.AioReads()
+        self._pieces += pieces
+        self._native.submit(native)
+
+    def seal(self) -> None:
+        """No more images: start the reads that wait for the read threads (one run of pieces a thread)."""
+        pieces, self._deferred = self._deferred, []
+        if not pieces:
+            return
+
+        def read_all(selected: list[_Piece]) -> None:
+            for entry in selected:
+                _read_piece(*entry)
+
+        ends = np.cumsum([entry[2] for entry in pieces])
+        cuts = np.searchsorted(ends, np.linspace(0, ends[-1], min(self._settings.read_threads, len(pieces)) + 1)[1:-1])
+        runs = [pieces[a:b] for a, b in zip([0, *cuts], [*cuts, len(pieces)]) if b > a]
+        pool = _read_pool(self._settings.read_threads)
+        self._futures += [pool.submit(read_all, run) for run in runs]
+
+    def done(self) -> bool:
+        return (
+            not self._deferred
+            and (self._native is None or self._native.done())
+            and all(future.done() for future in self._futures)
+        )
+
+    def wait(self) -> None:
+        """Block until every read is done; re-raises the first failure (the blocks are then given back)."""
+        self.seal()
+        try:
+            for future in self._futures:
+                future.result()
+            if self._native is not None:
+                for got, (source, begin, nbytes, view, at) in zip(self._native.wait(), self._pieces):
+                    if got < nbytes:  # a short read: the rest the usual way (zeros past the end of the file)
+                        _read_piece(source, begin + got, nbytes - got, view, at + got)
+        except BaseException:
+            self.abandon()
+            raise
+
+    def bytes_at(self, positions: np.ndarray, count: int) -> np.ndarray:
+        """The ``count`` bytes at each position of the group's buffer (after ``wait``), uint8 (n, count);
+        zeros past the end."""
+        out = np.zeros((len(positions), count), np.uint8)
+        if not self._blocks or not len(positions):
+            return out
+        starts = np.array([block.position for block in self._blocks], np.int64)
+        which = np.searchsorted(starts, positions, side="right") - 1
+        for number, block in enumerate(self._blocks):
+            mine = np.flatnonzero(which == number)
+            for k in range(count):
+                at = positions[mine] - block.position + k
+                inside = at < block.used
+                out[mine[inside], k] = block.view[at[inside]]
+        return out
+
+    def upload(self, device: cp.ndarray, stream: cp.cuda.Stream) -> list[Any]:
+        """Queue the copies of every block into ``device`` on ``stream`` (after ``wait``); returns the
+        blocks, which the caller gives back to the pool with an event recorded after the copies."""
+        for block in self._blocks:
+            to_device(device[block.position : block.position + block.used], block.view[: block.used], stream)
+        handed, self._handed = [block.pinned for block in self._blocks], True
+        return handed
+
+    def abandon(self) -> None:
+        """Let the reads finish (their errors do not matter any more) and give the blocks back."""
+        self._deferred = []
+        wait_all(self._futures)
+        if self._native is not None:
+            try:
+                self._native.wait()
+            except OSError:
+                pass
+        if not self._handed:
+            for block in self._blocks:
+                pinned_pool().give(block.pinned)
+        self._blocks = []
+
+
+def _read_piece(source: ByteSource, begin: int, nbytes: int, view: np.ndarray, at: int) -> None:
+    got = source.read_into(begin, view.data[at : at + nbytes])
+    if got < nbytes:
+        view[at + got : at + nbytes] = 0
