@@ -45,7 +45,7 @@ def main() -> None:
     assert hasattr(cupy, "CALLS"), "the real CuPy was imported: this benchmark needs the stand-in"
     cupy.reuse_large = True  # outputs of one size share a host buffer: no page faults in the timings
     if not args.reads:
-        reads.PendingReads._start = lambda self, fds, pieces: None  # type: ignore[method-assign]
+        reads.PendingReads._start = lambda self, fds, pieces, spread_bytes: None  # type: ignore[method-assign]
         reads.PendingReads.seal = lambda self: None  # type: ignore[method-assign]
     decoder.gpu_available = lambda: (True, "")  # the stand-in is a device here
     ours = tiffstream.Decoder(backends=[tiffstream.BackendKind.GPU_ONLY])

@@ -101,6 +101,7 @@ class GpuBatch:
         self.stream = stream or cp.cuda.get_current_stream()
         self.workers = worker_streams(self.device.id, self.settings.worker_streams)
         self.copy = copy_stream(self.device.id)
+        self._used: dict[int, cp.cuda.Stream] = {}  # streams this batch queued work on (the ones to wait for)
         self.jobs: list[GpuJob] = []
         self._claims: Claims[int] = claims if claims is not None else collections.Counter()
         self._filling: _Filling | None = None
@@ -152,8 +153,8 @@ class GpuBatch:
             self._check_queued()
         finally:
             self.close()
-        for worker in self.workers:
-            _join(worker, (self.stream,))
+        for stream in self._used.values():
+            _join(stream, (self.stream,))
         return [job.out for job in self.jobs]
 
     def close(self) -> None:
@@ -171,7 +172,7 @@ class GpuBatch:
         return self.stream
 
     def _sync(self) -> None:
-        for stream in (*self.workers, self.copy):
+        for stream in self._used.values():
             stream.synchronize()
 
     def _close_group(self, wait: bool = False) -> None:
@@ -197,7 +198,10 @@ class GpuBatch:
                 self._decode_now(dropped.jobs)
 
     def _next_stream(self) -> cp.cuda.Stream:
-        return self.workers[(len(self._queued) + len(self._reading)) % len(self.workers)]
+        stream = self.workers[(len(self._queued) + len(self._reading)) % len(self.workers)]
+        self._used.setdefault(id(stream), stream)
+        self._used.setdefault(id(self.copy), self.copy)
+        return stream
 
     def _decode_now(self, jobs: list[GpuJob]) -> None:
         """Decode ``jobs`` as one group, waiting for its reads; in halves when the GPU runs out of memory."""

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["PendingReads"]
 
 _PIECE = 4 << 20  # reads are cut into pieces of at most this many bytes, spread over the descriptors
+_MIN_PIECE = 256 << 10  # a small addition (a batch of one image) is cut into pieces down to this size
 
 
 @functools.cache
@@ -82,27 +83,31 @@ class PendingReads:
         view, offset = last.view, last.used
         last.used += footprint
         base = last.position + offset
-        pieces = [
-            (source, begin + k, min(_PIECE, nbytes - k), view, offset + at + k)
-            for begin, nbytes, at in runs
-            for k in range(0, nbytes, _PIECE)
-        ]
         threads = self._settings.read_threads
+        # a few MiB read by one thread take longer than the GPU needs for them: an addition smaller than a
+        # stage (one image, the last images of a batch) is shared out over every read thread
+        small = footprint < self._settings.stage_bytes
+        piece = min(_PIECE, max(_MIN_PIECE, -(-footprint // threads))) if small else _PIECE
+        pieces = [
+            (source, begin + k, min(piece, nbytes - k), view, offset + at + k)
+            for begin, nbytes, at in runs
+            for k in range(0, nbytes, piece)
+        ]
         fds = source.descriptors(threads) if self._settings.native_reads and aio.available() else None
         if fds is None:
             self._deferred += pieces
             return base
-        self._start(fds, pieces)
+        self._start(fds, pieces, piece if small else self._settings.spread_bytes)
         return base
 
-    def _start(self, fds: list[int], pieces: list[_Piece]) -> None:
+    def _start(self, fds: list[int], pieces: list[_Piece], spread_bytes: int) -> None:
         """Start native reads, spread over the descriptors ``spread_bytes`` at a time: glibc runs one
         descriptor's reads one after another on one of its threads, so a few MiB wake one thread."""
         native, spread = [], 0
         for _, begin, nbytes, view, at in pieces:
             native.append((fds[self._turn % len(fds)], begin, nbytes, view.ctypes.data + at))
             spread += nbytes
-            if spread >= self._settings.spread_bytes:
+            if spread >= spread_bytes:
                 self._turn, spread = self._turn + 1, 0
         self._turn += spread > 0
         if self._native is None:
