@@ -36,16 +36,21 @@ ALLOWED = {
 OPEN_TO_ALL = {"errors", "plan"}
 
 
-def _imports(path: pathlib.Path) -> set[str]:
-    """First component (below tiffstream) of every tiffstream module ``path`` imports."""
-    tree = ast.parse(path.read_text())
-    package = path.relative_to(SRC).parts
-    type_only = {
+def _type_only(tree: ast.AST) -> set[int]:
+    """ids of the nodes under ``if TYPE_CHECKING:`` (imports for type checkers only)."""
+    return {
         id(child)
         for node in ast.walk(tree)
         if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
         for child in ast.walk(node)
     }
+
+
+def _imports(path: pathlib.Path) -> set[str]:
+    """First component (below tiffstream) of every tiffstream module ``path`` imports."""
+    tree = ast.parse(path.read_text())
+    package = path.relative_to(SRC).parts
+    type_only = _type_only(tree)
     found = set()
     for node in ast.walk(tree):
         if id(node) in type_only:
@@ -85,12 +90,7 @@ def _module_imports(path: pathlib.Path, modules: set[str]) -> set[str]:
     tree = ast.parse(path.read_text())
     me = _module_name(path)
     package = me if path.name == "__init__.py" else me.rpartition(".")[0]
-    type_only = {
-        id(child)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
-        for child in ast.walk(node)
-    }
+    type_only = _type_only(tree)
     found = set()
     for node in ast.walk(tree):
         if id(node) in type_only:
