@@ -31,6 +31,7 @@ from .errors import (
     UnsupportedError,
     UnsupportedTiffError,
 )
+from .gpu.settings import GpuSettings
 from .image import Image, ImageBufferKind
 from .reader import TiffReader, imread
 from .region import Region
@@ -54,6 +55,7 @@ __all__ = [
     "DecodeError",
     "DecodeParams",
     "Decoder",
+    "GpuSettings",
     "IfdChainWarning",
     "Image",
     "ImageBufferKind",
