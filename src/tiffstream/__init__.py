@@ -12,7 +12,21 @@ from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
 from .codestream import CodeStream, CodeStreamView
-from .decoder import Backend, BackendFallbackWarning, BackendKind, ColorSpec, DecodeParams, Decoder
+from .decoder import Backend, BackendFallbackWarning, Decoder
+from .enums import (
+    BackendKind,
+    ChromaSubsampling,
+    ColorSpec,
+    ImageBufferKind,
+    Jpeg2kBitstreamType,
+    Jpeg2kProgOrder,
+    LoadHintPolicy,
+    MetadataFormat,
+    MetadataKind,
+    MetadataType,
+    QualityType,
+    SampleFormat,
+)
 from .errors import (
     BackendUnavailableError,
     CorruptTiffError,
@@ -32,7 +46,8 @@ from .errors import (
     UnsupportedTiffError,
 )
 from .gpu.settings import GpuSettings
-from .image import Image, ImageBufferKind
+from .image import Image
+from .params import DecodeParams
 from .reader import TiffReader, imread
 from .region import Region
 from .tiff.file import TiffFile
@@ -48,6 +63,7 @@ __all__ = [
     "BackendFallbackWarning",
     "BackendKind",
     "BackendUnavailableError",
+    "ChromaSubsampling",
     "CodeStream",
     "CodeStreamView",
     "ColorSpec",
@@ -60,10 +76,18 @@ __all__ = [
     "Image",
     "ImageBufferKind",
     "ImageIndexError",
+    "Jpeg2kBitstreamType",
+    "Jpeg2kProgOrder",
+    "LoadHintPolicy",
+    "MetadataFormat",
+    "MetadataKind",
+    "MetadataType",
     "NotATiffError",
     "OmeXmlError",
     "OmeXmlWarning",
+    "QualityType",
     "Region",
+    "SampleFormat",
     "TiffError",
     "TiffFile",
     "TiffFormatError",

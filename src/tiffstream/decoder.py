@@ -15,18 +15,18 @@ import warnings
 import weakref
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .backends import ImageFailed
 from .codestream import CodeStream
-from .color import ColorMode, convert, convert_plain
+from .color import convert, convert_plain
 from .cpu.batch import CpuBackend
+from .enums import BackendKind, LoadHintPolicy
 from .errors import BackendUnavailableError, TiffError, TiffstreamWarning, UnsupportedTiffError
 from .image import Image
+from .params import DecodeParams
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from .plan import DecodePlan
     from .source import ByteSource, SourceLike
 
-__all__ = ["Backend", "BackendFallbackWarning", "BackendKind", "ColorSpec", "DecodeParams", "Decoder"]
+__all__ = ["Backend", "BackendFallbackWarning", "Decoder"]
 
 _log = logging.getLogger("tiffstream")
 
@@ -45,74 +45,26 @@ class BackendFallbackWarning(TiffstreamWarning, RuntimeWarning):
     """A requested backend cannot run here; decoding happens on the CPU instead."""
 
 
-class BackendKind(Enum):
-    """nvImageCodec's backend kinds."""
-
-    CPU_ONLY = 1
-    GPU_ONLY = 2
-    HYBRID_CPU_GPU = 3
-    HW_GPU_ONLY = 4
-
-
 class Backend:
-    """A backend choice with its options (nvImageCodec's ``Backend``)."""
+    """A backend choice with its options (nvImageCodec's ``Backend``; the load hint is accepted, our decoder
+    routes by its own measure)."""
 
-    def __init__(self, backend_kind: BackendKind = BackendKind.GPU_ONLY, load_hint: float = 1.0, **_: Any) -> None:
+    def __init__(
+        self,
+        backend_kind: BackendKind = BackendKind.GPU_ONLY,
+        load_hint: float = 1.0,
+        load_hint_policy: LoadHintPolicy = LoadHintPolicy.FIXED,
+    ) -> None:
         if not isinstance(backend_kind, BackendKind):
             raise TypeError(f"backend_kind must be a BackendKind, got {backend_kind!r}")
+        if not isinstance(load_hint_policy, LoadHintPolicy):
+            raise TypeError(f"load_hint_policy must be a LoadHintPolicy, got {load_hint_policy!r}")
         self.backend_kind = backend_kind
-        self.load_hint = load_hint
+        self.load_hint = float(load_hint)
+        self.load_hint_policy = load_hint_policy
 
     def __repr__(self) -> str:
-        return f"Backend({self.backend_kind})"
-
-
-class ColorSpec(Enum):
-    """Output colour of a decode: see ``DecodeParams``."""
-
-    UNCHANGED = 0
-    YCC = 1
-    GRAY = 2
-    SRGB = 3
-    UNSUPPORTED = -1
-    SYCC = 4
-
-
-_COLOR_MODES: dict[ColorSpec, ColorMode] = {
-    ColorSpec.UNCHANGED: "unchanged",
-    ColorSpec.SRGB: "srgb",
-    ColorSpec.GRAY: "gray",
-}
-
-
-@dataclass(frozen=True)
-class DecodeParams:
-    """How to decode (nvImageCodec's meaning).
-
-    Parameters
-    ----------
-    color_spec
-        ``UNCHANGED``: the stored samples, interleaved HWC (palette images give their indices).
-        ``SRGB`` (default): 3 channels RGB; gray is replicated, MINISWHITE inverted, palettes looked up,
-        CMYK converted as libtiff does (``(max-C)(max-K)/max``), YCbCr to RGB (JPEG YCbCr decodes to
-        RGB), alpha and extra samples dropped. ``GRAY``: 1 channel; colour by 0.299 R + 0.587 G + 0.114 B.
-    allow_any_depth
-        ``False`` (default): scale to uint8, ``v * 255 / (2**bits - 1)`` for unsigned samples (signed: from 0
-        to their positive maximum; floats: from [0, 1]; palettes: from 16-bit colour map values), rounded and
-        clipped. ``True``: keep the stored dtype.
-    apply_exif_orientation
-        Accepted for compatibility; TIFF Orientation is not applied (as tifffile does not).
-    """
-
-    color_spec: ColorSpec = ColorSpec.SRGB
-    allow_any_depth: bool = False
-    apply_exif_orientation: bool = True
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.color_spec, ColorSpec):
-            raise TypeError(f"color_spec must be a ColorSpec, got {self.color_spec!r}")
-        if self.color_spec not in _COLOR_MODES:
-            raise BackendUnavailableError(f"ColorSpec.{self.color_spec.name} output is not supported")
+        return f"Backend({self.backend_kind!r}, load_hint={self.load_hint}, load_hint_policy={self.load_hint_policy!r})"
 
 
 def _strict_backends() -> bool:
@@ -286,7 +238,7 @@ class Decoder:
             planned(), len(streams), cuda_stream, lambda exc, number: _in_image(exc, number, streams[number])
         )
         images = []
-        mode = _COLOR_MODES[params.color_spec]
+        mode = params.color_mode
         for number, stream in enumerate(streams):
             try:
                 if number in plain:

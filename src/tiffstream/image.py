@@ -6,21 +6,14 @@ nvImageCodec's ``Image``: ``shape`` (height, width, channels), ``dtype``, ``stri
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Any
 
 import numpy as np
 
+from .enums import ImageBufferKind
 from .errors import BackendUnavailableError
 
 __all__ = ["Image", "ImageBufferKind"]
-
-
-class ImageBufferKind(Enum):
-    """Where an image's buffer lives."""
-
-    STRIDED_DEVICE = 1
-    STRIDED_HOST = 2
 
 
 class Image:

@@ -78,7 +78,9 @@ class PendingReads:
         """Reserve ``footprint`` bytes for some images' chunks and start their ``runs`` (file offset, nbytes,
         position in the footprint); returns where the footprint starts in the group's buffer."""
         if not self._blocks or len(self._blocks[-1].view) - self._blocks[-1].used < footprint:
-            self._blocks.append(_Block(*pinned_pool().take(max(self._settings.read_block_bytes, footprint)), self.nbytes))
+            self._blocks.append(
+                _Block(*pinned_pool().take(max(self._settings.read_block_bytes, footprint)), self.nbytes)
+            )
         last = self._blocks[-1]
         view, offset = last.view, last.used
         last.used += footprint

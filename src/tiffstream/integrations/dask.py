@@ -77,7 +77,8 @@ class LevelArray:
 
 def _gpu_images(level: Level, indices: list[int]) -> np.ndarray:
     """Decode images through a GPU ``Decoder`` (host arrays back; images the GPU cannot take on the CPU)."""
-    from ..decoder import BackendKind, Decoder
+    from ..decoder import Decoder
+    from ..enums import BackendKind
 
     images = [level.images.image(i) for i in indices]
     if any(image is None for image in images):  # missing slots are zeros: the level's own path fills them
