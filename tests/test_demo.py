@@ -44,8 +44,31 @@ def test_samples_match_the_seed_files(demo_run) -> None:
         assert [level.shape for level in page.pages] == [(783, 1024), (391, 512)]
 
 
-def test_walkthrough_prints_what_the_seed_prints(demo_run) -> None:
+@pytest.fixture(scope="module")
+def walkthrough_0_9(demo_run, tmp_path_factory) -> list[str]:
+    """The walkthrough's printed lines with ``import tiffstream.nvimgcodec09 as nvimgcodec`` (0.9's streams)."""
+    folder, _ = demo_run
+    source = (pathlib.Path(__file__).resolve().parents[1] / "examples" / "subifds_and_pagination.py").read_text()
+    script = tmp_path_factory.mktemp("walkthrough") / "walkthrough_0_9.py"
+    script.write_text(source.replace("import tiffstream as nvimgcodec", "import tiffstream.nvimgcodec09 as nvimgcodec"))
+    env = {
+        **os.environ,
+        "MPLBACKEND": "Agg",
+        "PYNVIMGCODEC_EXAMPLES_RESOURCES_DIR": str(folder),
+        "TIFFSTREAM_FIGURES_DIR": str(script.parent),
+    }
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=env, check=False, timeout=600
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+@pytest.mark.parametrize("generation", ["0.8", "0.9"])
+def test_walkthrough_prints_what_the_seed_prints(demo_run, walkthrough_0_9, generation: str) -> None:
     folder, lines = demo_run
+    if generation == "0.9":
+        lines = walkthrough_0_9
     with tifffile.TiffFile(folder / "cat_with_thumbnail.tiff") as cat:
         cat_subifds = list(cat.pages[0].subifds)
     with tifffile.TiffFile(folder / "retina_large.ome.tiff") as retina:

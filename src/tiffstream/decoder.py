@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from .backends import Bounds, DecodeBackend, DecodeBatch
     from .gpu.settings import GpuSettings
     from .plan import DecodePlan
+    from .region import Region
     from .source import ByteSource, SourceLike
 
 __all__ = ["Backend", "BackendFallbackWarning", "Decoder"]
@@ -227,9 +228,9 @@ class Decoder:
                     if image is not None:
                         plain[number] = image.decode()
                         continue
+                    plan = plans[number] = stream.plan
                     region = stream.region
-                    bounds = None if region is None else (region.start_y, region.start_x, region.end_y, region.end_x)
-                    plans[number] = stream.plan
+                    bounds = None if region is None else region.bounds_within(plan.height, plan.width)
                 except TiffError as exc:
                     raise _in_image(exc, number, stream) from exc
                 yield number, plans[number], stream.source, bounds
@@ -249,6 +250,8 @@ class Decoder:
                         array, precision = convert(
                             out, plans[number], color=mode, any_depth=params.allow_any_depth, xp=batch.array_module
                         )
+                        if stream.region is not None:
+                            array = _placed(array, stream.region, batch.array_module)
                     del out
             except TiffError as exc:
                 raise _in_image(exc, number, stream) from exc
@@ -336,6 +339,18 @@ def _collection_paused() -> Iterator[None]:
     finally:
         if paused:
             gc.enable()
+
+
+def _placed(array: Any, region: Region, xp: Any) -> Any:
+    """``array`` (the part of ``region`` inside the image) where it lies in the region, the rest
+    ``region.out_of_bounds_sample`` (nvImageCodec 0.9); ``array`` itself when the region is inside."""
+    if not region.ndim or (region.start_y >= 0 and region.start_x >= 0 and region.shape == array.shape[:2]):
+        return array
+    rows, cols = region.shape
+    out = xp.full((rows, cols, *array.shape[2:]), region.out_of_bounds_sample, dtype=array.dtype)
+    top, left = max(-region.start_y, 0), max(-region.start_x, 0)
+    out[top : top + array.shape[0], left : left + array.shape[1]] = array
+    return out
 
 
 def _numbered(exc: TiffError, number: int) -> TiffError:

@@ -25,7 +25,7 @@ def _region_tuple(region: Region | tuple[int, int, int, int] | None) -> tuple[in
     if region is None:
         return None
     if isinstance(region, Region):
-        return (region.start_y, region.start_x, region.end_y, region.end_x)
+        return (region.start_y, region.start_x, region.end_y, region.end_x) if region.ndim else None
     y0, x0, y1, x1 = (int(v) for v in region)
     return (y0, x0, y1, x1)
 
