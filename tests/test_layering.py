@@ -24,7 +24,7 @@ ALLOWED = {
     "enums": set(),
     "params": {"color", "enums"},
     "backends": set(),
-    "decoder": {"backends", "codestream", "cpu", "enums", "image", "params", "source", "color", "gpu"},
+    "decoder": {"backends", "codestream", "cpu", "enums", "image", "params", "source", "color", "gpu", "stream_format"},
     "color": set(),
     "chunkio": set(),
     "gpu": {"gpu", "chunkio", "backends"},

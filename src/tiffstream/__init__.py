@@ -46,7 +46,7 @@ from .errors import (
     UnsupportedTiffError,
 )
 from .gpu.settings import GpuSettings
-from .image import Image
+from .image import Image, as_image, as_images, from_dlpack
 from .params import DecodeParams
 from .reader import TiffReader, imread
 from .region import Region
@@ -99,6 +99,9 @@ __all__ = [
     "UnsupportedError",
     "UnsupportedTiffError",
     "__version__",
+    "as_image",
+    "as_images",
+    "from_dlpack",
     "imread",
     "imwrite",
     "open",

@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import stream_format
 from .backends import ImageFailed
 from .codestream import CodeStream
 from .color import convert, convert_plain
 from .cpu.batch import CpuBackend
-from .enums import BackendKind, LoadHintPolicy
+from .enums import BackendKind, ColorSpec, LoadHintPolicy
 from .errors import BackendUnavailableError, TiffError, TiffstreamWarning, UnsupportedTiffError
 from .image import Image
 from .params import DecodeParams
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = ["Backend", "BackendFallbackWarning", "Decoder"]
 
 _log = logging.getLogger("tiffstream")
+_OUTPUT_COLORS = {"srgb": ColorSpec.SRGB, "gray": ColorSpec.GRAY}  # "unchanged": the stream's own colour
 
 
 class BackendFallbackWarning(TiffstreamWarning, RuntimeWarning):
@@ -255,7 +257,8 @@ class Decoder:
                     del out
             except TiffError as exc:
                 raise _in_image(exc, number, stream) from exc
-            image = Image(array, precision=precision)
+            color = _OUTPUT_COLORS.get(mode) or (stream_format.color_spec(stream.page) if number in plans else None)
+            image = Image(array, precision=precision, color_spec=color)
             images.append(image.cuda() if self._gpu and not image.on_device else image)  # hybrid: uploaded
         return images
 

@@ -1,0 +1,46 @@
+"""nvImageCodec 0.9's Image attributes and buffer wrapping (as_image, as_images, from_dlpack), on the host."""
+
+from __future__ import annotations
+
+import pathlib
+
+import numpy as np
+import pytest
+import tifffile
+
+import tiffstream as nvimgcodec
+
+
+def test_decoded_image_attributes(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "gray16.tif"
+    data = np.arange(20 * 30, dtype=np.uint16).reshape(20, 30)
+    tifffile.imwrite(path, data, photometric="minisblack")
+    decoder = nvimgcodec.Decoder(backends=[nvimgcodec.BackendKind.CPU_ONLY])
+    stream = nvimgcodec.CodeStream(str(path))
+    rgb = decoder.decode(stream)
+    assert rgb.color_spec == nvimgcodec.ColorSpec.SRGB and rgb.sample_format == nvimgcodec.SampleFormat.I_RGB
+    assert rgb.device_id is None and rgb.cuda_stream is None and rgb.capacity == rgb.size == 20 * 30 * 3
+    params = nvimgcodec.DecodeParams(color_spec=nvimgcodec.ColorSpec.UNCHANGED, allow_any_depth=True)
+    stored = decoder.decode(stream, params)
+    assert stored.color_spec == nvimgcodec.ColorSpec.GRAY and stored.sample_format == nvimgcodec.SampleFormat.I_Y
+    assert type(stored.to_dlpack()).__name__ == "PyCapsule"
+    np.testing.assert_array_equal(np.from_dlpack(stored)[:, :, 0], data)
+    np.testing.assert_array_equal(np.asarray(nvimgcodec.from_dlpack(stored))[:, :, 0], data)
+
+
+def test_as_image_wraps_without_copying() -> None:
+    buffer = np.zeros((8, 9, 3), np.uint8)
+    image = nvimgcodec.as_image(buffer)
+    buffer[1, 2, 0] = 7
+    assert np.asarray(image)[1, 2, 0] == 7 and image.shape == (8, 9, 3)
+    assert image.buffer_kind == nvimgcodec.ImageBufferKind.STRIDED_HOST
+    assert image.sample_format == nvimgcodec.SampleFormat.I_RGB
+    gray = nvimgcodec.as_image(np.zeros((4, 5), np.uint16), sample_format=nvimgcodec.SampleFormat.I_Y, precision=12)
+    assert gray.shape == (4, 5, 1) and gray.color_spec == nvimgcodec.ColorSpec.GRAY and gray.precision == 12
+    images = nvimgcodec.as_images([buffer, buffer[:, :, :1]])
+    assert [im.num_channels for im in images] == [3, 1]
+    assert nvimgcodec.from_dlpack(buffer).shape == (8, 9, 3)
+    with pytest.raises(TypeError):
+        nvimgcodec.as_image("not a buffer")
+    with pytest.raises(nvimgcodec.BackendUnavailableError):
+        nvimgcodec.as_image(buffer, sample_format=nvimgcodec.SampleFormat.P_RGB)
