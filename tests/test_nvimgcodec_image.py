@@ -44,3 +44,30 @@ def test_as_image_wraps_without_copying() -> None:
         nvimgcodec.as_image("not a buffer")
     with pytest.raises(nvimgcodec.BackendUnavailableError):
         nvimgcodec.as_image(buffer, sample_format=nvimgcodec.SampleFormat.P_RGB)
+
+
+def test_a_failed_image_of_a_batch_is_none_with_on_error_none(tmp_path: pathlib.Path) -> None:
+    good, bad = tmp_path / "good.tif", tmp_path / "bad.tif"
+    data = np.random.default_rng(4).integers(0, 255, (64, 64), dtype=np.uint8)
+    tifffile.imwrite(good, data, compression="zlib", photometric="minisblack")
+    tifffile.imwrite(bad, data, compression="zlib", photometric="minisblack")
+    with tifffile.TiffFile(bad) as tif:
+        offset, count = tif.pages[0].dataoffsets[0], tif.pages[0].databytecounts[0]
+    raw = bytearray(bad.read_bytes())
+    raw[offset : offset + count] = b"\xff" * count  # not a zlib stream any more
+    bad.write_bytes(bytes(raw))
+    streams = [nvimgcodec.CodeStream(str(p)) for p in (good, bad, good)]
+    params = nvimgcodec.DecodeParams(color_spec=nvimgcodec.ColorSpec.UNCHANGED)
+    strict = nvimgcodec.Decoder(backends=[nvimgcodec.BackendKind.CPU_ONLY])
+    with pytest.raises(nvimgcodec.TiffError, match="image 1"):
+        strict.decode(streams, params)
+    lenient = nvimgcodec.Decoder(backends=[nvimgcodec.BackendKind.CPU_ONLY], on_error="none")
+    images = lenient.decode(streams, params)
+    assert images[1] is None and list(lenient.last_errors) == [1]
+    assert "image 1" in str(lenient.last_errors[1])
+    for image in (images[0], images[2]):
+        np.testing.assert_array_equal(np.asarray(image)[:, :, 0], data)
+    with pytest.raises(nvimgcodec.TiffError):
+        lenient.decode(streams[1], params)  # a single decode still raises
+    with pytest.raises(ValueError, match="on_error"):
+        nvimgcodec.Decoder(on_error="ignore")

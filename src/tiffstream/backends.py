@@ -48,8 +48,14 @@ class DecodeBatch(Protocol):
         """Take one image (checks and allocation happen now); returns its handle."""
         ...
 
-    def finish(self) -> list[Any]:
-        """Decode what is left; one array per handle, in order (``ImageFailed`` for a failed image)."""
+    @property
+    def failures(self) -> dict[int, TiffError]:
+        """Images that failed in ``finish(keep_going=True)``, by handle."""
+        ...
+
+    def finish(self, keep_going: bool = False) -> list[Any]:
+        """Decode what is left; one array per handle, in order (``ImageFailed`` for a failed image, or with
+        ``keep_going`` None for it and its error in ``failures``)."""
         ...
 
     def close(self) -> None:

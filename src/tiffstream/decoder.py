@@ -89,6 +89,10 @@ class Decoder:
         nvImageCodec option string; accepted and ignored.
     gpu_settings
         How the GPU backend pipelines batches and routes small ones (``GpuSettings``; defaults measured).
+    on_error
+        What a list decode does when one of its images fails: ``"raise"`` (default) a ``TiffError`` naming it;
+        ``"none"`` its place in the result is None, as nvImageCodec returns, every other image is decoded, and
+        ``last_errors`` maps its number to the error. A single decode always raises.
 
     After each call, ``last_batch_stats`` says where its images decoded: ``{"gpu": n, "cpu": n, "host_routed":
     n}`` (``host_routed``: images the GPU takes but host threads decode quicker, uploaded after); the same
@@ -104,7 +108,10 @@ class Decoder:
         *,
         backend_kinds: Sequence[BackendKind] | None = None,
         gpu_settings: GpuSettings | None = None,
+        on_error: str = "raise",
     ) -> None:
+        if on_error not in ("raise", "none"):
+            raise ValueError(f"on_error must be 'raise' or 'none', got {on_error!r}")
         if max_num_cpu_threads < 0:
             raise ValueError(f"max_num_cpu_threads must be >= 0, got {max_num_cpu_threads}")
         kinds = [b.backend_kind if isinstance(b, Backend) else b for b in (backends or backend_kinds or [])]
@@ -115,7 +122,9 @@ class Decoder:
         self.backends = tuple(kinds) or tuple(BackendKind)
         self.max_num_cpu_threads = max_num_cpu_threads or os.cpu_count() or 1
         self.gpu_settings = gpu_settings
+        self.on_error = on_error
         self.last_batch_stats: dict[str, int] = {}
+        self.last_errors: dict[int, TiffError] = {}
         self._pool: ThreadPoolExecutor | None = None
         self._finalizer: Any = None  # a weakref.finalize that stops the pool
         self._cpu_backend: CpuBackend | None = None
@@ -156,7 +165,7 @@ class Decoder:
         data: CodeStream | bytes | Sequence[CodeStream | bytes],
         params: DecodeParams | None = None,
         cuda_stream: Any = 0,
-    ) -> Image | list[Image]:
+    ) -> Image | list[Image | None]:
         """Decode one code stream (its current image, or region) to an ``Image``, or a list to a list.
 
         ``cuda_stream`` (GPU backends): a ``cudaStream_t`` pointer or a stream object (CuPy, PyTorch, anything
@@ -166,10 +175,13 @@ class Decoder:
         raises a ``TiffError`` naming the file, the image and the chunk.
         """
         if isinstance(data, (list, tuple)):
-            return self._decode_batch([self._as_stream(item) for item in data], params or DecodeParams(), cuda_stream)
-        return self._decode_batch([self._as_stream(data)], params or DecodeParams(), cuda_stream)[0]
+            streams = [self._as_stream(item) for item in data]
+            return self._decode_batch(streams, params or DecodeParams(), cuda_stream, self.on_error == "none")
+        image = self._decode_batch([self._as_stream(data)], params or DecodeParams(), cuda_stream, False)[0]
+        assert image is not None  # a single decode raises
+        return image
 
-    def read(self, path: SourceLike | Sequence[SourceLike], params: DecodeParams | None = None) -> Image | list[Image]:
+    def read(self, path: SourceLike | Sequence[SourceLike], params: DecodeParams | None = None) -> Image | list[Image | None]:
         """Open and decode a file (image 0), or a list of files."""
         if isinstance(path, (list, tuple)):
             return self.decode([CodeStream(p) for p in path], params)
@@ -216,12 +228,21 @@ class Decoder:
         output shape: numpy arrays, or device arrays for those a GPU decoded (for integrations that hold
         plans, not code streams)."""
         planned = ((number, plan, source, bounds) for number, (plan, source, bounds) in enumerate(items))
-        decoded = self._decode_planned(planned, len(items), cuda_stream, _numbered)
+        decoded = self._decode_planned(planned, len(items), cuda_stream, _numbered, None)
         return [decoded[number][1] for number in range(len(items))]
 
-    def _decode_batch(self, streams: list[CodeStream], params: DecodeParams, cuda_stream: Any) -> list[Image]:
+    def _decode_batch(
+        self, streams: list[CodeStream], params: DecodeParams, cuda_stream: Any, keep_going: bool
+    ) -> list[Image | None]:
         plain: dict[int, Any] = {}  # decoded plain (non-TIFF) images by number
         plans: dict[int, DecodePlan] = {}
+        failures: dict[int, TiffError] = {}  # images that failed, when keep_going
+
+        def failed(exc: TiffError, number: int) -> None:
+            error = _in_image(exc, number, streams[number])
+            if not keep_going:
+                raise error from exc
+            failures[number] = error
 
         def planned() -> Iterator[tuple[int, DecodePlan, ByteSource, Bounds | None]]:
             for number, stream in enumerate(streams):
@@ -234,15 +255,23 @@ class Decoder:
                     region = stream.region
                     bounds = None if region is None else region.bounds_within(plan.height, plan.width)
                 except TiffError as exc:
-                    raise _in_image(exc, number, stream) from exc
-                yield number, plans[number], stream.source, bounds
+                    failed(exc, number)
+                    continue
+                yield number, plan, stream.source, bounds
 
         decoded = self._decode_planned(
-            planned(), len(streams), cuda_stream, lambda exc, number: _in_image(exc, number, streams[number])
+            planned(),
+            len(streams),
+            cuda_stream,
+            lambda exc, number: _in_image(exc, number, streams[number]),
+            failures if keep_going else None,
         )
-        images = []
+        images: list[Image | None] = []
         mode = params.color_mode
         for number, stream in enumerate(streams):
+            if number in failures:
+                images.append(None)
+                continue
             try:
                 if number in plain:
                     array, precision = convert_plain(plain.pop(number), mode, params.allow_any_depth)
@@ -256,10 +285,15 @@ class Decoder:
                             array = _placed(array, stream.region, batch.array_module)
                     del out
             except TiffError as exc:
-                raise _in_image(exc, number, stream) from exc
+                failed(exc, number)
+                images.append(None)
+                continue
             color = _OUTPUT_COLORS.get(mode) or (stream_format.color_spec(stream.page) if number in plans else None)
             image = Image(array, precision=precision, color_spec=color)
             images.append(image.cuda() if self._gpu and not image.on_device else image)  # hybrid: uploaded
+        self.last_errors = failures
+        for number, error in failures.items():
+            _log.warning("image %d of the batch failed: %s", number, error)
         return images
 
     def _decode_planned(
@@ -268,11 +302,14 @@ class Decoder:
         images: int,
         cuda_stream: Any,
         label: Callable[[TiffError, int], TiffError],
+        failures: dict[int, TiffError] | None,
     ) -> dict[int, tuple[DecodeBatch, Any]]:
         """Decode ``items`` (number, plan, source, region; made as they are consumed, so the GPU starts on the
         first while later plans are built) on the backend chosen per image: one batch per backend, driven
         through the contract of ``backends.py``. Returns {number: (its batch, its decoded samples)};
-        ``label(error, number)``: the error naming image ``number``."""
+        ``label(error, number)``: the error naming image ``number``. ``failures`` is None to raise the first
+        failure, or a dict that collects them (number -> error) while the other images decode."""
+        keep_going = failures is not None
         placed: list[tuple[int, str, int]] = []  # (number, backend name, handle)
         batches: dict[str, DecodeBatch] = {}
         claims: Counter[int] = Counter()  # output bytes per source: the files must justify the whole call
@@ -286,6 +323,9 @@ class Decoder:
                             batches[backend.name] = backend.start(claims, cuda_stream)
                         handle = batches[backend.name].add(plan, source, bounds)
                     except TiffError as exc:
+                        if failures is not None:
+                            failures[number] = label(exc, number)
+                            continue
                         raise label(exc, number) from exc
                     placed.append((number, backend.name, handle))
                     stats[backend.name] += 1
@@ -293,10 +333,13 @@ class Decoder:
                 outputs = {}
                 for name in sorted(batches):  # "cpu" first: it decodes while the GPU works through its queue
                     try:
-                        outputs[name] = batches[name].finish()
+                        outputs[name] = batches[name].finish(keep_going)
                     except ImageFailed as failure:
                         number = next(n for n, where, handle in placed if where == name and handle == failure.handle)
                         raise label(failure.error, number) from failure.error
+                    for handle, error in batches[name].failures.items() if failures is not None else ():
+                        number = next(n for n, where, h in placed if where == name and h == handle)
+                        failures[number] = label(error, number)  # type: ignore[index]
         finally:
             for batch in batches.values():
                 batch.close()
@@ -308,7 +351,11 @@ class Decoder:
             stats["cpu"],
             stats["host_routed"],
         )
-        return {number: (batches[name], outputs[name][handle]) for number, name, handle in placed}
+        return {
+            number: (batches[name], outputs[name][handle])
+            for number, name, handle in placed
+            if failures is None or number not in failures
+        }
 
 
 def gpu_available() -> tuple[bool, str]:

@@ -49,8 +49,9 @@ class CpuBatch:
         self._workers = workers
         self._pool = pool
         self._claims = claims
-        self._outputs: list[np.ndarray] = []
+        self._outputs: list[np.ndarray | None] = []
         self._tasks: list[Callable[[], None]] = []
+        self.failures: dict[int, TiffError] = {}  # handle -> why, for images that failed (keep_going)
 
     def add(self, plan: DecodePlan, source: ByteSource, region: Bounds | None) -> int:
         key = id(source)
@@ -61,11 +62,23 @@ class CpuBatch:
         self._tasks += [_labelled(handle, source.name, task) for task in tasks]
         return handle
 
-    def finish(self) -> list[np.ndarray]:
+    def finish(self, keep_going: bool = False) -> list[np.ndarray | None]:
+        """Run every task; ``keep_going``: a failed image is None (its error in ``failures``), the others decode."""
         tasks, self._tasks = self._tasks, []  # their closures hold the outputs: they go with the batch
+        if keep_going:
+            tasks = [self._recorded(task) for task in tasks]
         run_tasks(tasks, self._pool)
         outputs, self._outputs = self._outputs, []
-        return outputs
+        return [None if handle in self.failures else out for handle, out in enumerate(outputs)]
+
+    def _recorded(self, task: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                task()
+            except ImageFailed as failure:
+                self.failures.setdefault(failure.handle, failure.error)
+
+        return run
 
     def close(self) -> None:
         self._tasks, self._outputs = [], []

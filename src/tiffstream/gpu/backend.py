@@ -104,6 +104,8 @@ class GpuBatch:
         self._used: dict[int, cp.cuda.Stream] = {}  # streams this batch queued work on (the ones to wait for)
         self.jobs: list[GpuJob] = []
         self._claims: Claims[int] = claims if claims is not None else collections.Counter()
+        self.failures: dict[int, TiffError] = {}  # handle -> why, for images that failed (keep_going)
+        self._keep_going = False
         self._filling: _Filling | None = None
         self._reading: collections.deque[Group] = collections.deque()  # closed, reads running, not yet queued
         self._queued: list[Group] = []  # upload and kernels queued, not yet checked
@@ -146,8 +148,10 @@ class GpuBatch:
             filling.staged.append(stage(filling.unstaged, filling.reads))
             filling.unstaged, filling.unstaged_bytes = [], 0
 
-    def finish(self) -> list[cp.ndarray]:
-        """Queue what is left, wait for every group, check them; one device array per job, in order."""
+    def finish(self, keep_going: bool = False) -> list[cp.ndarray | None]:
+        """Queue what is left, wait for every group, check them; one device array per job, in order.
+        ``keep_going``: an image whose chunks failed is None (its error in ``failures``), not an ``ImageFailed``."""
+        self._keep_going = keep_going
         try:
             self._close_group(wait=True)
             self._check_queued()
@@ -275,14 +279,14 @@ class GpuBatch:
         self._sync()
 
     def _check(self, group: Group, sizes: np.ndarray) -> None:
-        """``ImageFailed`` for the first chunk of ``group`` that failed to decompress (``sizes``: decoded bytes)."""
+        """``ImageFailed`` for the first chunk of ``group`` that failed to decompress (``sizes``: decoded bytes);
+        with ``keep_going`` every image with a failed chunk is recorded in ``failures`` and loses its output."""
         col = group.col
         for check in group.checks:
             count = check.stop - check.first
             codes = check.status.get() if check.status is not None else np.zeros(count, np.int32)
             failed = (codes != 0) | (sizes[check.first : check.stop] < 0)
-            if failed.any():
-                bad = check.first + int(np.argmax(failed))
+            for bad in check.first + np.flatnonzero(failed):
                 code = int(codes[bad - check.first])
                 why = (
                     f"could not be decompressed on the GPU (nvcomp status {code})" if code else "holds an invalid code"
@@ -293,7 +297,11 @@ class GpuBatch:
                     path=job.plan.source_name,
                     offset=int(col.offset[bad]),
                 )
-                raise ImageFailed(self._handle(job), error)
+                handle = self._handle(job)
+                if not self._keep_going:
+                    raise ImageFailed(handle, error)
+                self.failures.setdefault(handle, error)
+                job.out = None
         assert group.state == GroupState.QUEUED
 
     def _handle(self, job: GpuJob) -> int:
