@@ -47,6 +47,7 @@ from .errors import (
 )
 from .gpu.settings import GpuSettings
 from .image import Image, as_image, as_images, from_dlpack
+from .metadata import Metadata
 from .params import DecodeParams
 from .reader import TiffReader, imread
 from .region import Region
@@ -79,6 +80,7 @@ __all__ = [
     "Jpeg2kBitstreamType",
     "Jpeg2kProgOrder",
     "LoadHintPolicy",
+    "Metadata",
     "MetadataFormat",
     "MetadataKind",
     "MetadataType",

@@ -336,6 +336,13 @@ class CodeStream:
         return self._chain.page(self._image_idx)
 
     @property
+    def tiff(self) -> TiffFile:
+        """(ours) The open TIFF the stream reads (its series, vendor metadata, ...); an error for plain images."""
+        if isinstance(self._chain, _PlainChain):
+            raise TypeError(f"a {self.codec_name} file is not a TIFF")
+        return self._chain.tiff
+
+    @property
     def source(self) -> ByteSource:
         """Where the stream's bytes come from."""
         return self._chain.source

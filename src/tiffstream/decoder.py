@@ -24,9 +24,10 @@ from .backends import ImageFailed
 from .codestream import CodeStream
 from .color import convert, convert_plain
 from .cpu.batch import CpuBackend
-from .enums import BackendKind, ColorSpec, LoadHintPolicy
+from .enums import BackendKind, ColorSpec, LoadHintPolicy, MetadataKind
 from .errors import BackendUnavailableError, TiffError, TiffstreamWarning, UnsupportedTiffError
 from .image import Image
+from .metadata import Metadata, stream_metadata
 from .params import DecodeParams
 
 if TYPE_CHECKING:
@@ -181,11 +182,30 @@ class Decoder:
         assert image is not None  # a single decode raises
         return image
 
-    def read(self, path: SourceLike | Sequence[SourceLike], params: DecodeParams | None = None) -> Image | list[Image | None]:
+    def read(
+        self, path: SourceLike | Sequence[SourceLike], params: DecodeParams | None = None
+    ) -> Image | list[Image | None]:
         """Open and decode a file (image 0), or a list of files."""
         if isinstance(path, (list, tuple)):
             return self.decode([CodeStream(p) for p in path], params)
         return self.decode(CodeStream(path), params)
+
+    def get_metadata(
+        self,
+        code_stream: CodeStream,
+        *,
+        kind: MetadataKind | None = None,
+        id: int | None = None,  # nvImageCodec's name
+    ) -> list[Metadata] | Metadata | None:
+        """The metadata of the stream's current image (nvImageCodec 0.9): every entry, or those of ``kind``
+        (TIFF tags, ICC profile, GeoTIFF tags, Aperio/Philips/Leica/Ventana metadata). With ``id``: the entry of
+        that TIFF tag (of ``kind``, default ``TIFF_TAG``), or None."""
+        if not isinstance(code_stream, CodeStream):
+            raise TypeError(f"get_metadata takes a CodeStream, got {type(code_stream).__name__}")
+        if id is None:
+            return stream_metadata(code_stream, kind)
+        found = stream_metadata(code_stream, kind or MetadataKind.TIFF_TAG, id)
+        return found[0] if found else None
 
     @staticmethod
     def _as_stream(item: object) -> CodeStream:
