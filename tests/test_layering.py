@@ -38,6 +38,7 @@ ALLOWED = {
         "stream_format",
     },
     "metadata": {"enums"},
+    "encoder": {"codestream", "enums", "image", "write"},
     "color": set(),
     "chunkio": set(),
     "gpu": {"gpu", "chunkio", "backends"},

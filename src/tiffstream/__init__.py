@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .codestream import CodeStream, CodeStreamView
 from .decoder import Backend, BackendFallbackWarning, Decoder
+from .encoder import EncodeParams, Encoder, Jpeg2kEncodeParams, JpegEncodeParams
 from .enums import (
     BackendKind,
     ChromaSubsampling,
@@ -72,13 +73,17 @@ __all__ = [
     "DecodeError",
     "DecodeParams",
     "Decoder",
+    "EncodeParams",
+    "Encoder",
     "GpuSettings",
     "IfdChainWarning",
     "Image",
     "ImageBufferKind",
     "ImageIndexError",
     "Jpeg2kBitstreamType",
+    "Jpeg2kEncodeParams",
     "Jpeg2kProgOrder",
+    "JpegEncodeParams",
     "LoadHintPolicy",
     "Metadata",
     "MetadataFormat",

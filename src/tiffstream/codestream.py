@@ -465,5 +465,5 @@ class CodeStream:
     def __repr__(self) -> str:
         return (
             f"CodeStream({self._chain.source.name!r}, bitstream_offset={self._chain.start}, "
-            f"image_idx={self._image_idx}, codec_name='tiff', size={self.width}x{self.height}x{self.num_channels})"
+            f"image_idx={self._image_idx}, codec_name={self.codec_name!r}, size={self.width}x{self.height}x{self.num_channels})"
         )
