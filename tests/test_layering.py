@@ -16,7 +16,7 @@ ALLOWED = {
     "region": set(),
     "codestream": {"tiff", "source", "region", "plain", "enums", "stream_format"},
     "stream_format": {"enums", "tiff"},
-    "nvimgcodec09": {"__init__", "codestream"},
+    "nvimgcodec09": {"__init__", "codestream", "enums"},
     "plain": {"source"},
     "codecs": {"codecs", "tiff"},
     "cpu": {"cpu", "codecs", "chunkio", "backends"},

@@ -8,11 +8,44 @@ notebook's): such streams count the chain from where they start. docs/compatibil
 
 from __future__ import annotations
 
+from enum import IntEnum
+
 from . import *  # the whole public API, as tiffstream has it
 from . import __all__ as _all
 from .codestream import CodeStream as _CodeStream
+from .enums import (
+    BackendKind,
+    ChromaSubsampling,
+    ColorSpec,
+    ImageBufferKind,
+    Jpeg2kBitstreamType,
+    Jpeg2kProgOrder,
+    LoadHintPolicy,
+    MetadataFormat,
+    MetadataKind,
+    MetadataType,
+    QualityType,
+    SampleFormat,
+)
 
-__all__ = list(_all)
+# nvImageCodec also puts every enum member in its module (``nvimgcodec.CPU_ONLY``); where names repeat, the
+# enum registered last wins there (``ICC_PROFILE`` is MetadataKind's, ``UNKNOWN`` MetadataType's): same order
+_EXPORTED: tuple[type[IntEnum], ...] = (BackendKind, LoadHintPolicy, ImageBufferKind, ColorSpec, ChromaSubsampling)
+_EXPORTED += (
+    SampleFormat,
+    QualityType,
+    Jpeg2kBitstreamType,
+    Jpeg2kProgOrder,
+    MetadataKind,
+    MetadataFormat,
+    MetadataType,
+)
+_members = {name: member for enum in _EXPORTED for name, member in enum.__members__.items()}
+globals().update(_members)
+NVIMGCODEC_DEVICE_CURRENT = -1
+NVIMGCODEC_DEVICE_CPU_ONLY = -99999
+
+__all__ = list(_all) + list(_members) + ["NVIMGCODEC_DEVICE_CPU_ONLY", "NVIMGCODEC_DEVICE_CURRENT"]
 
 
 class CodeStream(_CodeStream):  # type: ignore[no-redef]  # this module's one difference
