@@ -71,3 +71,21 @@ def test_a_failed_image_of_a_batch_is_none_with_on_error_none(tmp_path: pathlib.
         lenient.decode(streams[1], params)  # a single decode still raises
     with pytest.raises(ValueError, match="on_error"):
         nvimgcodec.Decoder(on_error="ignore")
+
+
+def test_decode_into_images(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "gray.tif"
+    data = np.random.default_rng(5).integers(0, 255, (20, 30), dtype=np.uint8)
+    tifffile.imwrite(path, data, photometric="minisblack")
+    decoder = nvimgcodec.Decoder(backends=[nvimgcodec.BackendKind.CPU_ONLY])
+    params = nvimgcodec.DecodeParams(color_spec=nvimgcodec.ColorSpec.UNCHANGED)
+    stream = nvimgcodec.CodeStream(str(path))
+    buffer = np.zeros((20, 30, 1), np.uint8)
+    target = nvimgcodec.as_image(buffer)
+    assert decoder.decode(stream, params, image=target) is target
+    np.testing.assert_array_equal(buffer[:, :, 0], data)  # into the caller's buffer
+    with pytest.raises(ValueError, match="decode into"):
+        decoder.decode(stream, image=target)  # RGB does not fit a one-channel buffer
+    made = decoder.decode(stream)  # a decoder-made image is resized
+    again = decoder.decode([stream], params, images=[made])
+    assert again[0] is made and made.shape == (20, 30, 1)

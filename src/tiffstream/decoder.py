@@ -166,20 +166,33 @@ class Decoder:
         data: CodeStream | bytes | Sequence[CodeStream | bytes],
         params: DecodeParams | None = None,
         cuda_stream: Any = 0,
+        *,
+        image: Image | None = None,
+        images: Sequence[Image | None] | None = None,
     ) -> Image | list[Image | None]:
         """Decode one code stream (its current image, or region) to an ``Image``, or a list to a list.
 
         ``cuda_stream`` (GPU backends): a ``cudaStream_t`` pointer or a stream object (CuPy, PyTorch, anything
         with ``__cuda_stream__``); device results are ready in that stream's order (default: the current one).
+        ``image`` / ``images`` (nvImageCodec 0.9): Images to decode into, returned: one of the same shape, dtype
+        and memory gets the pixels in its buffer (a caller's buffer wrapped by ``as_image`` too); a decoder-made
+        one of another shape is resized.
 
         All chunks of all images of a list are decoded together on the decoder's thread pool. A failure
         raises a ``TiffError`` naming the file, the image and the chunk.
         """
         if isinstance(data, (list, tuple)):
             streams = [self._as_stream(item) for item in data]
-            return self._decode_batch(streams, params or DecodeParams(), cuda_stream, self.on_error == "none")
-        image = self._decode_batch([self._as_stream(data)], params or DecodeParams(), cuda_stream, False)[0]
-        assert image is not None  # a single decode raises
+            if images is not None and len(images) != len(streams):
+                raise ValueError(f"images must have one Image per code stream ({len(streams)}), got {len(images)}")
+            decoded = self._decode_batch(streams, params or DecodeParams(), cuda_stream, self.on_error == "none")
+            targets = images or [None] * len(decoded)
+            return [_into(target, got) for target, got in zip(targets, decoded, strict=True)]
+        one = self._decode_batch([self._as_stream(data)], params or DecodeParams(), cuda_stream, False)[0]
+        assert one is not None  # a single decode raises
+        if image is None:
+            return one
+        image.take(one)
         return image
 
     def read(
@@ -409,6 +422,14 @@ def _collection_paused() -> Iterator[None]:
     finally:
         if paused:
             gc.enable()
+
+
+def _into(target: Image | None, decoded: Image | None) -> Image | None:
+    """``decoded``'s pixels in ``target`` (nvImageCodec 0.9's image reuse), or ``decoded`` itself."""
+    if target is None or decoded is None:
+        return decoded
+    target.take(decoded)
+    return target
 
 
 def _placed(array: Any, region: Region, xp: Any) -> Any:

@@ -30,7 +30,7 @@ class Image:
     """A decoded image: a thin, zero-copy wrapper around a ``(height, width, channels)`` numpy (host) or
     CuPy (device) array."""
 
-    __slots__ = ("_array", "_color_spec", "_cuda_stream", "_precision")
+    __slots__ = ("_array", "_color_spec", "_cuda_stream", "_external", "_precision")
 
     def __init__(
         self, array: Any, *, precision: int = 0, color_spec: ColorSpec | None = None, cuda_stream: int = 0
@@ -44,6 +44,22 @@ class Image:
         channels = int(array.shape[2])
         self._color_spec = color_spec if color_spec is not None else _color_of(channels)
         self._cuda_stream = int(cuda_stream)
+        self._external = False  # wraps a caller's buffer (as_image): never replaced by another
+
+    def take(self, other: Image) -> None:
+        """Hold ``other``'s pixels: copied into this image's buffer when shape, dtype and memory match, else
+        (for an image the decoder made) this image's buffer becomes ``other``'s; a caller's buffer of another
+        shape is a ``ValueError``."""
+        same = self.shape == other.shape and self.dtype == other.dtype and self.on_device == other.on_device
+        if same:
+            self._array[...] = other._array
+        elif self._external:
+            raise ValueError(
+                f"the image to decode into is {self.shape} {self.dtype}, the decoded one {other.shape} {other.dtype}"
+            )
+        else:
+            self._array = other._array
+        self._precision, self._color_spec, self._cuda_stream = other._precision, other._color_spec, other._cuda_stream
 
     @property
     def color_spec(self) -> ColorSpec:
@@ -207,7 +223,9 @@ def as_image(
     array = _array_of(source)
     if color_spec is None and sample_format is not None:
         color_spec = next((color for (color, _), fmt in _FORMATS.items() if fmt == sample_format), None)
-    return Image(array, precision=precision or 0, color_spec=color_spec, cuda_stream=cuda_stream)
+    image = Image(array, precision=precision or 0, color_spec=color_spec, cuda_stream=cuda_stream)
+    image._external = True
+    return image
 
 
 def as_images(sources: list[Any], cuda_stream: int = 0, **options: Any) -> list[Image]:
