@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import tifffile
+from conftest import CORPUS, require_corpus
 
 import tiffstream as nvimgcodec
 
@@ -80,3 +81,43 @@ def test_sample_format_picks_the_components(tmp_path) -> None:
         color_spec=nvimgcodec.ColorSpec.UNCHANGED, sample_format=nvimgcodec.SampleFormat.I_RGB
     )
     np.testing.assert_array_equal(np.asarray(decoder.decode(stream, same)), rgb)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_tiff_orientation_applied_when_asked(tmp_path, orientation: int) -> None:
+    stored = np.arange(6 * 10, dtype=np.uint8).reshape(6, 10)
+    path = tmp_path / "oriented.tif"
+    tifffile.imwrite(path, stored, photometric="minisblack", extratags=[(274, 3, 1, orientation, True)])
+    shown = {
+        1: stored,
+        2: stored[:, ::-1],
+        3: stored[::-1, ::-1],
+        4: stored[::-1],
+        5: stored.T,
+        6: np.rot90(stored, -1),
+        7: np.rot90(stored, -1)[::-1],
+        8: np.rot90(stored),
+    }[orientation]
+    decoder = nvimgcodec.Decoder(backends=[nvimgcodec.BackendKind.CPU_ONLY])
+    stream = nvimgcodec.CodeStream(str(path))
+    unchanged = nvimgcodec.ColorSpec.UNCHANGED
+    got = np.asarray(decoder.decode(stream, nvimgcodec.DecodeParams(color_spec=unchanged)))[:, :, 0]
+    np.testing.assert_array_equal(got, shown)
+    as_stored = nvimgcodec.DecodeParams(apply_exif_orientation=False, color_spec=unchanged)
+    np.testing.assert_array_equal(np.asarray(decoder.decode(stream, as_stored))[:, :, 0], stored)
+
+
+def test_pillow_orientation_files_all_show_the_same_picture() -> None:
+    """Pillow's g4_orientation_N.tif hold one picture stored eight ways (redrawn each time: 0.3% of pixels
+    differ, so Pillow compares them by similarity too); shown, they match, stored, they do not."""
+    require_corpus()
+    folder = CORPUS / "files" / "pillow"
+    decoder = nvimgcodec.Decoder(backends=[nvimgcodec.BackendKind.CPU_ONLY])
+    as_stored = nvimgcodec.DecodeParams(apply_exif_orientation=False)
+    first = np.asarray(decoder.decode(nvimgcodec.CodeStream(str(folder / "Tests__images__g4_orientation_1.tif"))))
+    for number in range(2, 9):
+        stream = nvimgcodec.CodeStream(str(folder / f"Tests__images__g4_orientation_{number}.tif"))
+        shown = np.asarray(decoder.decode(stream))
+        assert shown.shape == first.shape and (shown == first).mean() > 0.99, number
+        stored = np.asarray(decoder.decode(stream, as_stored))
+        assert stored.shape != first.shape or (stored == first).mean() < 0.95, number

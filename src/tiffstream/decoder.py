@@ -316,6 +316,8 @@ class Decoder:
                         )
                         if stream.region is not None:
                             array = _placed(array, stream.region, batch.array_module)
+                        if params.apply_exif_orientation:
+                            array = _oriented(array, stream.page.ifd.get(274), batch.array_module)
                     del out
             except TiffError as exc:
                 failed(exc, number)
@@ -430,6 +432,28 @@ def _into(target: Image | None, decoded: Image | None) -> Image | None:
         return decoded
     target.take(decoded)
     return target
+
+
+def _oriented(array: Any, orientation: Any, xp: Any) -> Any:
+    """``array`` (HWC, as stored) as TIFF Orientation ``orientation`` says it is shown: 1 top-left as stored,
+    2 mirrored, 3 turned 180 degrees, 4 flipped, 5 transposed, 6 turned 90 clockwise, 7 transversed, 8 turned
+    90 counter-clockwise. Other values (0, 9+) are left alone, as libtiff does."""
+    if orientation == 2:
+        return array[:, ::-1]
+    if orientation == 3:
+        return array[::-1, ::-1]
+    if orientation == 4:
+        return array[::-1]
+    if orientation in (5, 6, 7, 8):
+        turned = xp.swapaxes(array, 0, 1)  # 5: transposed
+        if orientation == 6:
+            turned = turned[:, ::-1]
+        elif orientation == 7:
+            turned = turned[::-1, ::-1]
+        elif orientation == 8:
+            turned = turned[::-1]
+        return xp.ascontiguousarray(turned)
+    return array
 
 
 def _placed(array: Any, region: Region, xp: Any) -> Any:

@@ -29,7 +29,8 @@ class DecodeParams:
     Parameters
     ----------
     apply_exif_orientation
-        Accepted for compatibility; TIFF Orientation is not applied (as tifffile does not).
+        ``True`` (default, as nvImageCodec): a TIFF image is turned and mirrored as its Orientation tag says it
+        is shown (a region: the region as stored, then turned); ``False``: as stored, as tifffile gives it.
     color_spec
         ``UNCHANGED``: the stored samples (palette images give their indices). ``SRGB`` (default): 3 channels
         RGB; gray is replicated, MINISWHITE inverted, palettes looked up, CMYK converted as libtiff does

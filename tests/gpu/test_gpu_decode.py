@@ -327,7 +327,8 @@ def test_corpus(row) -> None:
             if why is None:
                 np.testing.assert_array_equal(decode_batch([GpuJob(plan, tif.source)])[0].get(), expected)
                 return
-        params = tiffstream.DecodeParams(color_spec=tiffstream.ColorSpec.UNCHANGED, allow_any_depth=True)
+        unchanged = tiffstream.ColorSpec.UNCHANGED
+        params = tiffstream.DecodeParams(apply_exif_orientation=False, color_spec=unchanged, allow_any_depth=True)
         gpu_only = tiffstream.Decoder(backends=[tiffstream.BackendKind.GPU_ONLY])
         with gpu_only as decoder, pytest.raises(tiffstream.UnsupportedTiffError, match="GPU backend cannot decode"):
             decoder.decode(tiffstream.CodeStream(str(path)), params=params)
