@@ -8,6 +8,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from ..errors import TiffFormatError, TiffstreamWarning
+from .geo import GeoInfo, geo_info
 from .ifd import Ifd, IfdChain, parse_ifd
 from .layout import ImageInfo, image_info, plan_image
 from .tags import Compression, Photometric, PlanarConfig, Predictor
@@ -212,6 +213,11 @@ class TiffPage:
                     ifd = parse_ifd(self.ifd.source, self.ifd.header, offset)
                     pages.append(type(self)(ifd, len(pages), is_subifd=True))
         return tuple(pages)
+
+    @cached_property
+    def geo(self) -> GeoInfo | None:
+        """GeoTIFF georeferencing (GeoKeys, transform, EPSG, GDAL nodata and metadata), None without any."""
+        return geo_info(self.ifd)
 
     @cached_property
     def plan(self) -> DecodePlan:
