@@ -1,10 +1,11 @@
-"""``tiffstream convert IN OUT.ome.tif [--series N] [--tile 256] [--levels N] [--compression zstd]``.
+"""``tiffstream convert IN OUT.ome.tif [--series N] [--tile 256] [--levels N] [--compression zstd] [--cog]``.
 
 Any series (an OME stack, a COG with its overviews, a slide with its levels, an ImageJ hyperstack) becomes
 a tiled, pyramidal OME-TIFF: its axes (a TZYX series stays TZYX; axes OME cannot name are flattened into
 Z), photometric and colormap (palette, CMYK, MinIsWhite, bilevel), resolution and physical sizes are
 kept; its own levels become SubIFDs (halved further when more are asked for). Pages stream a band of
-tiles at a time, so memory stays bounded whatever the slide's size.
+tiles at a time, so memory stays bounded whatever the slide's size. ``--cog`` writes a Cloud Optimized
+GeoTIFF instead (one image: IFDs first, overviews in the main chain, the GeoTIFF tags kept).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import numpy as np
 from .. import TiffWriter
 from .. import open as open_tiff
 from ..errors import TiffWriteError
+from ..tiff.geo import GEO_TAGS
+from ..write.cog import CogWriter
 from ..write.pyramid import Downsampled
 
 if TYPE_CHECKING:
@@ -116,9 +119,41 @@ def _halvings(shape: tuple[int, ...], tile: int) -> int:
     return count
 
 
+def _geo_tags(page: Any) -> list[tuple[int, int, Any]]:
+    """The page's GeoTIFF and GDAL tags, to copy as they are."""
+    tags = page.ifd.tags
+    return [(code, tags[code].type, tags[code].value) for code in GEO_TAGS if code in tags]
+
+
+def _write_cog(args: argparse.Namespace, tif: TiffFile, series: Series) -> int:
+    base = series.base
+    if len(base) != 1:
+        raise TiffWriteError(f"a COG holds one image; series {args.series} has {len(base)}", path=args.output)
+    keyframe = base.keyframe
+    overviews = _levels(series, 0, args.levels, args.tile)
+    with CogWriter(args.output, bigtiff=args.bigtiff or base.nbytes > 2**32 - 2**25) as writer:
+        writer.write_cog(
+            base.image_view(0),
+            overviews=overviews,
+            tile=(args.tile, args.tile),
+            compression=args.compression,
+            photometric=_PHOTOMETRIC.get(int(keyframe.photometric)),
+            extratags=_geo_tags(keyframe),
+        )
+    shape = "x".join(str(n) for n in base.shape)
+    print(
+        f"{args.output}: COG of series {args.series} ({shape} {base.dtype}), {len(overviews)} overviews, {args.compression}"
+    )
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     if _same_file(args.input, args.output):
         raise TiffWriteError("the output is the input file: refusing to overwrite it", path=args.output)
+    if args.cog:
+        with open_tiff(args.input) as tif:
+            tif.series_level(args.series)
+            return _write_cog(args, tif, tif.series[args.series])
     with open_tiff(args.input) as tif:
         tif.series_level(args.series)  # a clear error for a series that is not there
         series = tif.series[args.series]
@@ -160,7 +195,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def add_parser(commands: Any) -> None:
-    parser = commands.add_parser("convert", help="convert a series of any readable TIFF to a pyramidal OME-TIFF")
+    parser = commands.add_parser(
+        "convert", help="convert a series of any readable TIFF to a pyramidal OME-TIFF (or a COG with --cog)"
+    )
     parser.add_argument("input", help="TIFF file to read")
     parser.add_argument("output", help="OME-TIFF to write (never the input)")
     parser.add_argument("--series", type=int, default=0, help="series to convert (default 0)")
@@ -172,4 +209,5 @@ def add_parser(commands: Any) -> None:
         "--compression", default="zstd", help="none, deflate, zstd, lzw, packbits, jpeg, webp, jpeg2000 (default zstd)"
     )
     parser.add_argument("--bigtiff", action="store_true", help="write BigTIFF (chosen anyway past 4 GiB)")
+    parser.add_argument("--cog", action="store_true", help="write a Cloud Optimized GeoTIFF (one image, overviews)")
     parser.set_defaults(run=run)

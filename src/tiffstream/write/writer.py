@@ -15,7 +15,7 @@ import os
 import struct
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 import numpy as np
 
@@ -166,6 +166,26 @@ class TiffWriter:
         e.g. a source's own levels) as them; ``thumbnail`` adds one more SubIFD whose longest side is at most
         that many pixels. Boolean pages are bilevel (1 bit per pixel). Returns the page's IFD offset.
         """
+        image, options = self._prepared(
+            data, photometric, compression, level, predictor, tile, rowsperstrip, planarconfig, resolution, colormap
+        )
+        with self._failing_io():
+            return self._write_page(image, options, subifds, thumbnail, downsample, subfiletype, extratags, description)
+
+    def _prepared(
+        self,
+        data: Any,
+        photometric: str | None,
+        compression: str | None,
+        level: int | None,
+        predictor: bool | int,
+        tile: tuple[int, int] | None,
+        rowsperstrip: int | None,
+        planarconfig: str,
+        resolution: tuple[float, float, str] | None,
+        colormap: np.ndarray | None,
+    ) -> tuple[Any, dict[str, Any]]:
+        """The page as an ``(h, w, s)`` array-like and its encoding options, checked."""
         if self._closed:
             raise TiffWriteError("the writer is closed", path=self.path)
         image = as_page(data)
@@ -195,8 +215,7 @@ class TiffWriter:
             "resolution": resolution,
             "colormap": colormap,
         }
-        with self._failing_io():
-            return self._write_page(image, options, subifds, thumbnail, downsample, subfiletype, extratags, description)
+        return image, options
 
     def _write_page(
         self,
@@ -390,7 +409,7 @@ class TiffWriter:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self._temp)
 
-    def __enter__(self) -> TiffWriter:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
