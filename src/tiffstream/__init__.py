@@ -114,6 +114,7 @@ __all__ = [
     "open",
     "sample_path",
     "to_dask",
+    "to_ome_zarr",
 ]
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
@@ -137,6 +138,13 @@ def to_dask(source: SourceLike, series: int = 0, level: int = 0, *, backend: str
     from .integrations.dask import to_dask as _to_dask
 
     return _to_dask(source, series, level, backend=backend)  # type: ignore[arg-type]
+
+
+def to_ome_zarr(source: SourceLike, store: Any, series: int = 0, *, chunk: int = 256, progress: bool = False) -> Any:
+    """Write a series as OME-Zarr (NGFF 0.5, zarr v3; see ``tiffstream.integrations.ome_zarr``); needs zarr."""
+    from .integrations.ome_zarr import to_ome_zarr as _to_ome_zarr
+
+    return _to_ome_zarr(source, store, series, chunk=chunk, progress=progress)
 
 
 def sample_path() -> str:

@@ -5,7 +5,8 @@ a tiled, pyramidal OME-TIFF: its axes (a TZYX series stays TZYX; axes OME cannot
 Z), photometric and colormap (palette, CMYK, MinIsWhite, bilevel), resolution and physical sizes are
 kept; its own levels become SubIFDs (halved further when more are asked for). Pages stream a band of
 tiles at a time, so memory stays bounded whatever the slide's size. ``--cog`` writes a Cloud Optimized
-GeoTIFF instead (one image: IFDs first, overviews in the main chain, the GeoTIFF tags kept).
+GeoTIFF instead (one image: IFDs first, overviews in the main chain, the GeoTIFF tags kept); an output
+ending in ``.zarr`` is an OME-Zarr (NGFF 0.5) pyramid.
 """
 
 from __future__ import annotations
@@ -150,6 +151,12 @@ def _write_cog(args: argparse.Namespace, tif: TiffFile, series: Series) -> int:
 def run(args: argparse.Namespace) -> int:
     if _same_file(args.input, args.output):
         raise TiffWriteError("the output is the input file: refusing to overwrite it", path=args.output)
+    if args.output.rstrip("/\\").endswith(".zarr"):
+        from .. import to_ome_zarr
+
+        shapes = to_ome_zarr(args.input, args.output, args.series, chunk=args.tile, progress=True)
+        print(f"{args.output}: OME-Zarr (NGFF 0.5) of series {args.series}, levels {shapes}")
+        return 0
     if args.cog:
         with open_tiff(args.input) as tif:
             tif.series_level(args.series)
@@ -199,7 +206,7 @@ def add_parser(commands: Any) -> None:
         "convert", help="convert a series of any readable TIFF to a pyramidal OME-TIFF (or a COG with --cog)"
     )
     parser.add_argument("input", help="TIFF file to read")
-    parser.add_argument("output", help="OME-TIFF to write (never the input)")
+    parser.add_argument("output", help="OME-TIFF to write (never the input); a name ending .zarr: OME-Zarr")
     parser.add_argument("--series", type=int, default=0, help="series to convert (default 0)")
     parser.add_argument("--tile", type=int, default=256, help="tile size (multiple of 16; default 256)")
     parser.add_argument(

@@ -1,0 +1,145 @@
+"""``to_ome_zarr``: a series of any readable TIFF as an OME-Zarr (NGFF 0.5, zarr v3) image pyramid.
+
+Axes become NGFF's ``t, c, z, y, x`` (RGB samples become channels; axes NGFF cannot name are flattened into
+``z``); each level is an array ``"0"``, ``"1"``, ... chunked ``(1, ..., chunk, chunk)`` and compressed with
+Zstd; the group's ``ome.multiscales`` gives each level's scale (OME physical sizes where the file has them).
+Images are read a band of chunk rows at a time, so memory stays near one band whatever the image's size.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import zarr
+from zarr.codecs import ZstdCodec
+
+from ..reader import TiffReader
+
+if TYPE_CHECKING:
+    from ..source import SourceLike
+    from ..tiff.file import TiffFile
+    from ..tiff.series import Level, Series
+
+__all__ = ["to_ome_zarr"]
+
+_TYPES = {"t": "time", "c": "channel", "z": "space", "y": "space", "x": "space"}
+
+
+def to_ome_zarr(
+    source: SourceLike, store: str | os.PathLike[str], series: int = 0, *, chunk: int = 256, progress: bool = False
+) -> list[tuple[int, ...]]:
+    """Write series ``series`` of ``source`` to ``store`` (a folder, replaced) as OME-Zarr; returns each level's
+    shape. ``progress``: a tqdm bar on stderr (when tqdm is installed)."""
+    with TiffReader(source) as tif:
+        tif.series_level(series)  # a clear error for a series that is not there
+        found = tif.series[series]
+        layout = _Layout(found.base)
+        root = zarr.open_group(os.fspath(store), mode="w", zarr_format=3)
+        sizes = _physical_sizes(tif, found)
+        datasets: list[Any] = []
+        shapes: list[tuple[int, ...]] = []
+        for number, level in enumerate(found.levels):
+            if len(level) != len(found.base):
+                break  # a level that does not hold every image (a COG mask) ends the pyramid
+            shape = layout.shape(level)
+            array = root.create_array(
+                str(number),
+                shape=shape,
+                chunks=(1,) * (len(shape) - 2) + (chunk, chunk),
+                dtype=level.dtype,
+                compressors=ZstdCodec(level=3),
+                dimension_names=layout.axes,
+            )
+            for index in _bar(range(len(level)), len(level), f"level {number}", progress):
+                layout.copy(level, index, array, chunk)
+            base_height, base_width = shapes[0][-2:] if shapes else shape[-2:]
+            scale = [1.0] * (len(shape) - 2) + [base_height / shape[-2], base_width / shape[-1]]
+            scale = [value * sizes.get(axis, 1.0) for value, axis in zip(scale, layout.axes, strict=True)]
+            datasets.append({"path": str(number), "coordinateTransformations": [{"type": "scale", "scale": scale}]})
+            shapes.append(shape)
+        axes: list[Any] = [_axis(name, name in sizes) for name in layout.axes]
+        root.attrs["ome"] = {
+            "version": "0.5",
+            "multiscales": [{"name": found.name or tif.name, "axes": axes, "datasets": datasets}],
+        }
+    return shapes
+
+
+class _Layout:
+    """Where each image of a series lands in NGFF's ``t, c, z, y, x``."""
+
+    def __init__(self, base: Level) -> None:
+        lead_count = len(base.shape) - len(base.page_shape)
+        self.lead_axes, self.lead_shape = base.axes[:lead_count], base.shape[:lead_count]
+        self.samples = base.image_view(0).shape[2] if len(base) else 1
+        if self.samples > 1 and "C" in self.lead_axes:
+            raise ValueError("a series with both channels (C) and samples per pixel cannot be one NGFF image")
+        names = []
+        if "T" in self.lead_axes:
+            names.append("t")
+        if "C" in self.lead_axes or self.samples > 1:
+            names.append("c")
+        if any(axis not in "TC" for axis in self.lead_axes):
+            names.append("z")
+        self.axes = [*names, "y", "x"]
+
+    def shape(self, level: Level) -> tuple[int, ...]:
+        height, width = level.image_size
+        sizes = dict(zip(self.lead_axes, self.lead_shape, strict=True))
+        rest = [n for axis, n in zip(self.lead_axes, self.lead_shape, strict=True) if axis not in "TC"]
+        lead = {"t": sizes.get("T", 1), "c": sizes.get("C", self.samples), "z": math.prod(rest)}
+        return (*(lead[name] for name in self.axes[:-2]), height, width)
+
+    def _position(self, index: int) -> dict[str, int]:
+        coordinates = np.unravel_index(index, self.lead_shape) if self.lead_shape else ()
+        by_axis = dict(zip(self.lead_axes, (int(c) for c in coordinates), strict=True))
+        rest = [(by_axis[axis], n) for axis, n in zip(self.lead_axes, self.lead_shape, strict=True) if axis not in "TC"]
+        z = int(np.ravel_multi_index([r[0] for r in rest], [r[1] for r in rest])) if rest else 0
+        return {"t": by_axis.get("T", 0), "c": by_axis.get("C", 0), "z": z}
+
+    def copy(self, level: Level, index: int, array: Any, rows: int) -> None:
+        """Image ``index`` of ``level`` into ``array``, a band of ``rows`` rows at a time."""
+        view = level.image_view(index)
+        position = self._position(index)
+        height, width, samples = view.shape
+        for top in range(0, height, rows):
+            band = view[top : top + rows, 0:width]
+            band = band.reshape(band.shape[0], width, samples)
+            for sample in range(samples):
+                place = {**position, "c": position["c"] + sample}
+                key = (*(place[name] for name in self.axes[:-2]), slice(top, top + band.shape[0]), slice(0, width))
+                array[key] = band[:, :, sample]
+
+
+def _physical_sizes(tif: TiffFile, series: Series) -> dict[str, float]:
+    """NGFF axis -> micrometres per pixel, from OME (z, y, x) where the file has them."""
+    ome = tif.ome
+    if series.kind != "ome" or ome is None or series.index >= len(ome.images):
+        return {}
+    pixels = ome.images[series.index].pixels
+    found = {"z": pixels.physical_size_z, "y": pixels.physical_size_y, "x": pixels.physical_size_x}
+    return {axis: float(value) for axis, value in found.items() if value}
+
+
+def _axis(name: str, physical: bool) -> dict[str, str]:
+    axis = {"name": name, "type": _TYPES[name]}
+    if physical:
+        axis["unit"] = "micrometer"
+    return axis
+
+
+def _bar(items: range, total: int, label: str, shown: bool) -> Iterator[int]:
+    if not shown:
+        yield from items
+        return
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        yield from items
+        return
+    yield from tqdm(items, total=total, desc=label, unit="image", disable=not sys.stderr.isatty())
