@@ -1,0 +1,61 @@
+"""napari reader plugin (npe2; manifest ``napari.yaml``): every series of a TIFF as a lazy multiscale image
+layer, its levels dask arrays decoded on demand (on the GPU when one is usable), channels split with their
+OME names, RGB(A) slides shown as colour, OME physical sizes as the layer's scale."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..reader import TiffReader
+from .dask import to_dask
+
+__all__ = ["get_reader", "read"]
+
+_SUFFIXES = (".tif", ".tiff", ".btf", ".tf8", ".svs", ".ndpi", ".scn", ".bif", ".qptiff", ".gtiff")
+
+
+def get_reader(path: str | list[str]) -> Callable[[Any], list[tuple[Any, dict[str, Any], str]]] | None:
+    """napari's reader hook: ``read`` for one TIFF path, None for anything else (another plugin may take it)."""
+    if isinstance(path, list) or not str(path).lower().endswith(_SUFFIXES):
+        return None
+    return read
+
+
+def read(path: Any) -> list[tuple[Any, dict[str, Any], str]]:
+    """One image layer per series: ``(levels, layer options, "image")``."""
+    layers = []
+    with TiffReader(str(path)) as tif:
+        for number, series in enumerate(tif.series):
+            levels = [
+                to_dask(str(path), number, k, backend="auto")
+                for k, level in enumerate(series.levels)
+                if len(level) == len(series.base)
+            ]
+            layers.append((levels if len(levels) > 1 else levels[0], _options(tif, series, str(path)), "image"))
+    return layers
+
+
+def _options(tif: Any, series: Any, path: str) -> dict[str, Any]:
+    axes = series.base.axes
+    options: dict[str, Any] = {
+        "name": series.name or f"{path} series {series.index}",
+        "multiscale": len(series.levels) > 1,
+    }
+    options["rgb"] = axes.endswith("S") and series.base.shape[-1] in (3, 4) and series.base.dtype.kind == "u"
+    spatial = [axis for axis in axes if axis not in "CS" or (axis == "S" and not options["rgb"])]
+    scale = dict.fromkeys(spatial, 1.0)
+    ome = tif.ome
+    if series.kind == "ome" and ome is not None and series.index < len(ome.images):
+        pixels = ome.images[series.index].pixels
+        for axis, size in (("Z", pixels.physical_size_z), ("Y", pixels.physical_size_y), ("X", pixels.physical_size_x)):
+            if size and axis in scale:
+                scale[axis] = float(size)
+        names = [channel.name for channel in pixels.channels if channel.name]
+        if "C" in axes and len(names) == series.base.shape[axes.index("C")]:
+            options["name"] = names
+    if "C" in axes and not options["rgb"]:
+        options["channel_axis"] = axes.index("C")
+    options["scale"] = [scale[axis] for axis in spatial if not (options["rgb"] and axis == "S")]
+    options["metadata"] = {"axes": axes, "series_kind": series.kind}
+    return options
