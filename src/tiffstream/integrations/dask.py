@@ -7,8 +7,10 @@ pickled: each worker thread opens its own reader on first use and finds the leve
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -26,9 +28,17 @@ class LevelArray:
     """Array-like view of level ``level`` of series ``series`` of a file; decodes on indexing."""
 
     def __init__(
-        self, source: str, series: int, level: int, backend: Literal["cpu", "gpu"] = "cpu", *, found: Level
+        self,
+        source: str,
+        series: int,
+        level: int,
+        backend: Literal["cpu", "gpu"] = "cpu",
+        *,
+        found: Level,
+        keep_open: bool = True,
     ) -> None:
         self.source = source
+        self.keep_open = keep_open
         self.series = series
         self.level = level
         self.backend = backend
@@ -46,12 +56,19 @@ class LevelArray:
         self.__dict__.update(state)
         self._local = threading.local()
 
-    def _level(self) -> Level:
+    @contextlib.contextmanager
+    def _opened(self) -> Iterator[Level]:
+        """The level, from this thread's open reader (kept for the next block), or from one opened for this
+        block and closed after it (``keep_open=False``: no file stays open between blocks)."""
+        if not self.keep_open:
+            with TiffReader(self.source) as reader:
+                yield reader.series_level(self.series, self.level)
+            return
         found = getattr(self._local, "level", None)
         if found is None:
             reader = TiffReader(self.source)
             found = self._local.level = reader.series_level(self.series, self.level)
-        return found
+        yield found
 
     def __getitem__(self, key: Any) -> np.ndarray:
         key = key if isinstance(key, tuple) else (key,)
@@ -63,14 +80,14 @@ class LevelArray:
         indices = (
             [int(i) for i in np.ravel_multi_index(np.ix_(*ranges), self.shape[: self.lead]).ravel()] if ranges else [0]
         )
-        level = self._level()
-        if not indices:
-            images = np.empty((0, *level.page_shape), self.dtype)
-        elif self.backend == "gpu":
-            images = _gpu_images(level, indices)
-        else:
-            images = level.asarray(key=indices)
-        images = images.reshape(*lead_shape, *level.page_shape)
+        with self._opened() as level:
+            if not indices:
+                images = np.empty((0, *level.page_shape), self.dtype)
+            elif self.backend == "gpu":
+                images = _gpu_images(level, indices)
+            else:
+                images = level.asarray(key=indices)
+            images = images.reshape(*lead_shape, *level.page_shape)
         squeeze = tuple(0 if not isinstance(k, slice) else slice(None) for k in key[: self.lead])
         return images[squeeze][(Ellipsis, *key[self.lead :])] if self.lead else images[key]
 
@@ -90,14 +107,20 @@ def _gpu_images(level: Level, indices: list[int]) -> np.ndarray:
 
 
 def to_dask(
-    source: SourceLike, series: int = 0, level: int = 0, *, backend: Literal["auto", "cpu", "gpu"] = "cpu"
+    source: SourceLike,
+    series: int = 0,
+    level: int = 0,
+    *,
+    backend: Literal["auto", "cpu", "gpu"] = "cpu",
+    keep_open: bool = True,
 ) -> Any:
     """A lazy ``dask.array`` of level ``level`` of series ``series``, one chunk per image (needs dask).
 
     Its shape and ``.axes`` are those of ``TiffFile.series[series].levels[level]`` (e.g. "TCZYX" for an
     OME hyperstack, "YXS" for a slide level), pixels those of tifffile's level array. ``backend="gpu"``
     decodes each block's images with the GPU backend (``"auto"``: when a GPU is usable), returning host
-    arrays. A bad series or level is an ``ImageIndexError`` naming the valid range.
+    arrays. A bad series or level is an ``ImageIndexError`` naming the valid range. ``keep_open=False``:
+    each block opens and closes the file (for hosts that check no file stays open; slower for small blocks).
     """
     import dask.array as da
 
@@ -108,7 +131,7 @@ def to_dask(
     with TiffReader(source) as tif:
         found = tif.series_level(series, level)
         name = source if isinstance(source, str) else tif.name
-        array = LevelArray(name, series, level, backend, found=found)
+        array = LevelArray(name, series, level, backend, found=found, keep_open=keep_open)
     chunks = tuple([1] * n for n in array.shape[: array.lead]) + tuple((n,) for n in array.shape[array.lead :])
     lazy = da.from_array(  # type: ignore[no-untyped-call]
         array,
