@@ -124,6 +124,18 @@ class TiffFile:
             warnings.warn(f"{self.name}: ignoring malformed OME-XML: {exc.message}", OmeXmlWarning, stacklevel=2)
             return None
 
+    def ome_model(self, validate: bool = False) -> Any:
+        """The first page's OME-XML as an ``ome_types.OME`` model (needs ome-types; ``validate``: against the
+        OME schema, needs xmlschema too), or None without OME-XML."""
+        description = self.pages[0].description
+        if not description or not is_ome_xml(description):
+            return None
+        try:
+            from ome_types import from_xml
+        except ImportError as exc:
+            raise ImportError("TiffFile.ome_model needs ome-types: pip install ome-types") from exc
+        return from_xml(description, validate=validate)
+
     @property
     def is_ome(self) -> bool:
         return self.ome is not None
