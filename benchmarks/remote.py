@@ -16,8 +16,8 @@ import fsspec
 import numpy as np
 import tifffile
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "tests"))
-from test_remote import _RangeHandler  # noqa: E402  # the same range-serving handler as the tests
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "tools"))
+from range_server import RangeHandler  # noqa: E402  # the same range-serving handler as the tests
 
 import tiffstream  # noqa: E402
 
@@ -33,30 +33,30 @@ def write(path: pathlib.Path) -> pathlib.Path:
 
 def served_bytes() -> int:
     total = 0
-    for method, spec in _RangeHandler.requests:
+    for method, spec in RangeHandler.requests:
         if method == "GET" and spec:
             first, _, last = spec[6:].partition("-")
-            total += int(last) - int(first) + 1 if last else len(_RangeHandler.data) - int(first)
+            total += int(last) - int(first) + 1 if last else len(RangeHandler.data) - int(first)
         elif method == "GET":
-            total += len(_RangeHandler.data)
+            total += len(RangeHandler.data)
     return total
 
 
 def main() -> None:
     path = write(pathlib.Path(tempfile.gettempdir()) / "tiffstream-bench" / "remote_1000.ome.tif")
-    _RangeHandler.data = path.read_bytes()
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _RangeHandler)
+    RangeHandler.data = path.read_bytes()
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RangeHandler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{httpd.server_address[1]}/remote.ome.tif"
     expected = tifffile.imread(path, key=999)[:128, :128]
     results = []
-    _RangeHandler.requests = []
+    RangeHandler.requests = []
     with tiffstream.open(url) as tif:
         count = len(tif.pages)
         tile = tif.pages[999].asarray(region=(0, 0, 128, 128))
     assert count == 1000 and np.array_equal(tile, expected)
-    results.append(("tiffstream", len(_RangeHandler.requests), served_bytes()))
-    _RangeHandler.requests = []
+    results.append(("tiffstream", len(RangeHandler.requests), served_bytes()))
+    RangeHandler.requests = []
     with fsspec.open(url, "rb") as handle, tifffile.TiffFile(handle) as tif:
         assert len(tif.pages) == 1000
         store = tif.series[0].aszarr(level=0)
@@ -64,9 +64,9 @@ def main() -> None:
 
         tile = zarr.open_array(store, mode="r")[999, :128, :128]
     assert np.array_equal(tile, expected)
-    results.append(("tifffile over fsspec", len(_RangeHandler.requests), served_bytes()))
+    results.append(("tifffile over fsspec", len(RangeHandler.requests), served_bytes()))
     httpd.shutdown()
-    print(f"file: {len(_RangeHandler.data) / 1e6:.1f} MB, 1000 pages of 256x256 (128 tiles, deflate) + 1 SubIFD each")
+    print(f"file: {len(RangeHandler.data) / 1e6:.1f} MB, 1000 pages of 256x256 (128 tiles, deflate) + 1 SubIFD each")
     print(f"{'reader':<24} {'requests':>9} {'bytes':>12}")
     for name, requests, nbytes in results:
         print(f"{name:<24} {requests:>9} {nbytes:>12}")

@@ -2,53 +2,18 @@
 
 from __future__ import annotations
 
-import http.server
 import pathlib
 import pickle
-import threading
 
 import numpy as np
 import pytest
 import tifffile
+from range_server import RangeHandler, serving
 
 import tiffstream
 
 pytest.importorskip("fsspec")
 pytest.importorskip("aiohttp")
-
-
-class _RangeHandler(http.server.BaseHTTPRequestHandler):
-    """Serves one file with HEAD and Range GETs; counts requests."""
-
-    data = b""
-    requests: list[tuple[str, str | None]] = []
-
-    def log_message(self, *args: object) -> None:  # keep test output quiet
-        pass
-
-    def do_HEAD(self) -> None:
-        type(self).requests.append(("HEAD", None))
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(self.data)))
-        self.send_header("Accept-Ranges", "bytes")
-        self.end_headers()
-
-    def do_GET(self) -> None:
-        spec = self.headers.get("Range")
-        type(self).requests.append(("GET", spec))
-        if spec and spec.startswith("bytes="):
-            first, _, last = spec[6:].partition("-")
-            start, end = int(first), min(int(last) if last else len(self.data) - 1, len(self.data) - 1)
-            body = self.data[start : end + 1]
-            self.send_response(206)
-            self.send_header("Content-Range", f"bytes {start}-{end}/{len(self.data)}")
-        else:
-            body = self.data
-            self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Accept-Ranges", "bytes")
-        self.end_headers()
-        self.wfile.write(body)
 
 
 @pytest.fixture(scope="module")
@@ -64,15 +29,8 @@ def pyramid_1000(tmp_path_factory) -> pathlib.Path:
 
 @pytest.fixture
 def server(pyramid_1000: pathlib.Path):
-    _RangeHandler.data = pyramid_1000.read_bytes()
-    _RangeHandler.requests = []
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _RangeHandler)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/pyramid.ome.tif"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(timeout=5)
+    with serving(pyramid_1000.read_bytes(), "pyramid.ome.tif") as url:
+        yield url
 
 
 def test_open_count_and_one_tile_take_few_requests(server: str, pyramid_1000: pathlib.Path) -> None:
@@ -84,9 +42,9 @@ def test_open_count_and_one_tile_take_few_requests(server: str, pyramid_1000: pa
             decoder.decode(last, params=tiffstream.DecodeParams(color_spec=tiffstream.ColorSpec.UNCHANGED))
         )
     np.testing.assert_array_equal(tile[:, :, 0], tifffile.imread(pyramid_1000, key=999)[:32, :32])
-    gets = [r for r in _RangeHandler.requests if r[0] == "GET"]
+    gets = [r for r in RangeHandler.requests if r[0] == "GET"]
     assert all(spec is not None for _, spec in gets), "every read must be a range request"
-    assert len(_RangeHandler.requests) <= 12, _RangeHandler.requests
+    assert len(RangeHandler.requests) <= 12, RangeHandler.requests
 
 
 def test_remote_reader_matches_local(server: str, pyramid_1000: pathlib.Path) -> None:

@@ -239,11 +239,13 @@ class FsspecSource(ByteSource):
 
     Reads are served from cached blocks of ``block_size`` bytes (``cache_blocks`` of them, least recently
     used dropped), fetching any missing run of blocks in one request, so walking IFDs does not cost one
-    request per tag. Reads of at least ``4 * block_size`` bytes (coalesced chunk runs) bypass the cache.
+    request per tag (a run read on from the last request fetches twice as many blocks each time). Reads of
+    more than two blocks (compressed chunks, coalesced chunk runs) are fetched exactly, bypassing the cache: a
+    Cloud Optimized GeoTIFF window costs its header block and its tiles' bytes, as GDAL's /vsicurl/.
     Pickles as its URL and options: a worker reconnects lazily.
     """
 
-    def __init__(self, url: str, *, block_size: int = 256 * 1024, cache_blocks: int = 64, **storage_options: Any):
+    def __init__(self, url: str, *, block_size: int = 64 * 1024, cache_blocks: int = 256, **storage_options: Any):
         self.url = url
         self.name = url
         self.block_size = block_size
@@ -278,7 +280,7 @@ class FsspecSource(ByteSource):
         return bytes(data)
 
     def _read(self, offset: int, nbytes: int) -> bytes:
-        if nbytes >= 4 * self.block_size:
+        if nbytes > 2 * self.block_size:  # past an IFD's read-ahead window: chunk data, read exactly
             return self._fetch(offset, offset + nbytes)
         size = self.block_size
         first, last = offset // size, (offset + nbytes - 1) // size if nbytes else offset // size
