@@ -23,6 +23,7 @@ import tiffstream  # noqa: E402
 
 
 def write(path: pathlib.Path) -> pathlib.Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
         data = np.random.default_rng(0).integers(0, 255, (1000, 256, 256), dtype=np.uint8)
         with tifffile.TiffWriter(path, ome=True) as writer:
