@@ -13,20 +13,6 @@ from enum import IntEnum
 from . import *  # the whole public API, as tiffstream has it
 from . import __all__ as _all
 from .codestream import CodeStream as _CodeStream
-from .enums import (
-    BackendKind,
-    ChromaSubsampling,
-    ColorSpec,
-    ImageBufferKind,
-    Jpeg2kBitstreamType,
-    Jpeg2kProgOrder,
-    LoadHintPolicy,
-    MetadataFormat,
-    MetadataKind,
-    MetadataType,
-    QualityType,
-    SampleFormat,
-)
 
 # nvImageCodec also puts every enum member in its module (``nvimgcodec.CPU_ONLY``); where names repeat, the
 # enum registered last wins there (``ICC_PROFILE`` is MetadataKind's, ``UNKNOWN`` MetadataType's): same order
