@@ -58,5 +58,5 @@ def test_rgb_slide_layer(tmp_path: pathlib.Path) -> None:
         writer.write(rgb, tile=(32, 32), photometric="rgb", metadata=None)
         writer.write(rgb[::2, ::2], tile=(32, 32), photometric="rgb", subfiletype=1, metadata=None)
     ((levels, options, _),) = reader.read(str(path))
-    assert options["rgb"] and "channel_axis" not in options and options["scale"] == [1.0, 1.0]
+    assert options["rgb"] and "channel_axis" not in options and options["scale"] == [1.0, 1.0] and options["visible"]
     np.testing.assert_array_equal(levels[0].compute(), rgb)

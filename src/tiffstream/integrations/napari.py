@@ -1,6 +1,7 @@
 """napari reader plugin (npe2; manifest ``napari.yaml``): every series of a TIFF as a lazy multiscale image
-layer, its levels dask arrays decoded on demand (on the GPU when one is usable), channels split with their
-OME names, RGB(A) slides shown as colour, OME physical sizes as the layer's scale."""
+layer (the first shown, the others, such as a slide's label and macro, hidden), its levels dask arrays decoded
+on demand (on the GPU when one is usable), channels split with their OME names, RGB(A) slides shown as
+colour, OME physical sizes as the layer's scale."""
 
 from __future__ import annotations
 
@@ -32,7 +33,9 @@ def read(path: Any) -> list[tuple[Any, dict[str, Any], str]]:
                 for k, level in enumerate(series.levels)
                 if len(level) == len(series.base)
             ]
-            layers.append((levels if len(levels) > 1 else levels[0], _options(tif, series, str(path)), "image"))
+            options = _options(tif, series, str(path))
+            options["visible"] = number == 0  # a slide's label, macro and thumbnail are there, hidden
+            layers.append((levels if len(levels) > 1 else levels[0], options, "image"))
     return layers
 
 
