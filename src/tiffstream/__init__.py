@@ -133,11 +133,13 @@ def open(source: SourceLike) -> TiffFile:  # rasterio-style entry point
     return TiffReader(source)
 
 
-def to_dask(source: SourceLike, series: int = 0, level: int = 0, *, backend: str = "cpu") -> Any:
+def to_dask(
+    source: SourceLike, series: int = 0, level: int = 0, *, backend: str = "cpu", yx_chunks: int | None = None
+) -> Any:
     """A lazy dask array of one level of one series (see ``tiffstream.integrations.dask.to_dask``); needs dask."""
     from .integrations.dask import to_dask as _to_dask
 
-    return _to_dask(source, series, level, backend=backend)  # type: ignore[arg-type]
+    return _to_dask(source, series, level, backend=backend, yx_chunks=yx_chunks)  # type: ignore[arg-type]
 
 
 def to_ome_zarr(source: SourceLike, store: Any, series: int = 0, *, chunk: int = 256, progress: bool = False) -> Any:

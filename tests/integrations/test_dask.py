@@ -71,3 +71,14 @@ def test_local_cluster_equals_serial(seed_like_file: pathlib.Path, tiff_factory)
         results = decode_pages(client, items)
         for (path, page), result in zip(items, results):
             np.testing.assert_array_equal(result, tifffile.imread(path, key=page))
+
+
+def test_yx_chunks_decode_only_their_region(tmp_path) -> None:
+    data = np.random.default_rng(9).integers(0, 255, (3, 300, 200), dtype=np.uint8)
+    path = tmp_path / "stack.tif"
+    tifffile.imwrite(path, data, tile=(32, 32), compression="zlib", photometric="minisblack")
+    lazy = tiffstream.to_dask(str(path), yx_chunks=64)
+    assert lazy.chunks == ((1, 1, 1), (64, 64, 64, 64, 44), (64, 64, 64, 8))
+    np.testing.assert_array_equal(lazy.compute(), data)
+    np.testing.assert_array_equal(lazy[1, 70:150, 10:190].compute(), data[1, 70:150, 10:190])
+    np.testing.assert_array_equal(lazy[:, 5, ::3].compute(), data[:, 5, ::3])  # a strided key: whole images

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from ..reader import TiffReader
+from ..tiff.series.model import with_yx
 
 if TYPE_CHECKING:
     from ..source import SourceLike
@@ -80,16 +81,42 @@ class LevelArray:
         indices = (
             [int(i) for i in np.ravel_multi_index(np.ix_(*ranges), self.shape[: self.lead]).ravel()] if ranges else [0]
         )
+        page_axes = self.axes[self.lead :]
+        page_key = list(key[self.lead :])
+        region = self._region(page_axes, page_key)
         with self._opened() as level:
+            page_shape = level.page_shape
+            if region is not None:  # only the rows and columns asked for are decoded
+                y0, x0, y1, x1 = region
+                page_shape = with_yx(page_shape, page_axes, y1 - y0, x1 - x0)
+                page_key = [slice(None) if axis in "YX" else k for axis, k in zip(page_axes, page_key, strict=True)]
             if not indices:
-                images = np.empty((0, *level.page_shape), self.dtype)
-            elif self.backend == "gpu":
+                images = np.empty((0, *page_shape), self.dtype)
+            elif self.backend == "gpu" and region is None:
                 images = _gpu_images(level, indices)
             else:
-                images = level.asarray(key=indices)
-            images = images.reshape(*lead_shape, *level.page_shape)
+                images = level.asarray(key=indices, region=region)
+            images = images.reshape(*lead_shape, *page_shape)
         squeeze = tuple(0 if not isinstance(k, slice) else slice(None) for k in key[: self.lead])
-        return images[squeeze][(Ellipsis, *key[self.lead :])] if self.lead else images[key]
+        return images[squeeze][(Ellipsis, *page_key)] if self.lead else images[tuple(page_key)]
+
+    def _region(self, page_axes: str, page_key: list[Any]) -> tuple[int, int, int, int] | None:
+        """(y0, x0, y1, x1) when the key takes a part of the rows or columns with plain slices, else None."""
+        if "Y" not in page_axes or "X" not in page_axes:
+            return None
+        rows, cols = page_key[page_axes.index("Y")], page_key[page_axes.index("X")]
+        if (
+            not (isinstance(rows, slice) and isinstance(cols, slice))
+            or rows.step not in (None, 1)
+            or cols.step not in (None, 1)
+        ):
+            return None
+        height, width = self.shape[self.lead + page_axes.index("Y")], self.shape[self.lead + page_axes.index("X")]
+        y0, y1, _ = rows.indices(height)
+        x0, x1, _ = cols.indices(width)
+        if (y0, x0, y1, x1) == (0, 0, height, width) or y1 <= y0 or x1 <= x0:
+            return None
+        return y0, x0, y1, x1
 
 
 def _gpu_images(level: Level, indices: list[int]) -> np.ndarray:
@@ -113,6 +140,7 @@ def to_dask(
     *,
     backend: Literal["auto", "cpu", "gpu"] = "cpu",
     keep_open: bool = True,
+    yx_chunks: int | None = None,
 ) -> Any:
     """A lazy ``dask.array`` of level ``level`` of series ``series``, one chunk per image (needs dask).
 
@@ -121,6 +149,8 @@ def to_dask(
     decodes each block's images with the GPU backend (``"auto"``: when a GPU is usable), returning host
     arrays. A bad series or level is an ``ImageIndexError`` naming the valid range. ``keep_open=False``:
     each block opens and closes the file (for hosts that check no file stays open; slower for small blocks).
+    ``yx_chunks``: blocks of that many rows and columns of an image (only their tiles are decoded), for viewers
+    that show a part of a large level; None: one block per image.
     """
     import dask.array as da
 
@@ -132,14 +162,18 @@ def to_dask(
         found = tif.series_level(series, level)
         name = source if isinstance(source, str) else tif.name
         array = LevelArray(name, series, level, backend, found=found, keep_open=keep_open)
-    chunks = tuple([1] * n for n in array.shape[: array.lead]) + tuple((n,) for n in array.shape[array.lead :])
+    page_axes = array.axes[array.lead :]
+    chunks = tuple([1] * n for n in array.shape[: array.lead]) + tuple(
+        (yx_chunks if yx_chunks and axis in "YX" else n)
+        for axis, n in zip(page_axes, array.shape[array.lead :], strict=True)
+    )
     lazy = da.from_array(  # type: ignore[no-untyped-call]
         array,
         chunks=chunks,
         asarray=False,
         fancy=False,
         meta=np.empty((0,) * array.ndim, array.dtype),
-        name=f"tiffstream-{name}-{series}-{level}-{math.prod(array.shape)}",
+        name=f"tiffstream-{name}-{series}-{level}-{math.prod(array.shape)}-{yx_chunks}",
     )
     lazy.axes = array.axes
     return lazy

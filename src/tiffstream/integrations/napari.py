@@ -13,6 +13,7 @@ from .dask import to_dask
 
 __all__ = ["get_reader", "read"]
 
+_VIEW_CHUNK = 2048  # napari draws a screen from a few blocks of this size, not from whole levels
 _SUFFIXES = (".tif", ".tiff", ".btf", ".tf8", ".svs", ".ndpi", ".scn", ".bif", ".qptiff", ".gtiff")
 
 
@@ -29,7 +30,7 @@ def read(path: Any) -> list[tuple[Any, dict[str, Any], str]]:
     with TiffReader(str(path)) as tif:
         for number, series in enumerate(tif.series):
             levels = [
-                to_dask(str(path), number, k, backend="auto")
+                to_dask(str(path), number, k, backend="auto", yx_chunks=_VIEW_CHUNK)
                 for k, level in enumerate(series.levels)
                 if len(level) == len(series.base)
             ]
