@@ -58,3 +58,19 @@ def test_rgb_pyramid_through_the_cli(tmp_path: pathlib.Path) -> None:
     assert [axis["name"] for axis in metadata["axes"]] == ["c", "y", "x"]
     np.testing.assert_array_equal(levels[0], np.moveaxis(rgb, -1, 0))
     np.testing.assert_array_equal(levels[1], np.moveaxis(rgb[::2, ::2], -1, 0))
+
+
+def test_zstd_tiles_are_copied_not_recompressed(tmp_path: pathlib.Path) -> None:
+    data = np.random.default_rng(3).integers(0, 4000, (3, 200, 260), dtype=np.uint16)
+    data[1, :64, :64] = 0
+    source = tmp_path / "zstd.ome.tif"
+    tifffile.imwrite(source, data, tile=(64, 64), compression="zstd", metadata={"axes": "ZYX"})
+    store = tmp_path / "zstd.ome.zarr"
+    tiffstream.to_ome_zarr(source, store)
+    with tifffile.TiffFile(source) as tif:
+        page = tif.pages[1]
+        first = page.dataoffsets[1], page.databytecounts[1]  # tile (0, 1) of image 1
+    raw = source.read_bytes()[first[0] : first[0] + first[1]]
+    assert (store / "0" / "c" / "1" / "0" / "1").read_bytes() == raw  # the stored frame, byte for byte
+    _, levels = _read_back(store)
+    np.testing.assert_array_equal(levels[0], data)

@@ -4,12 +4,15 @@ Axes become NGFF's ``t, c, z, y, x`` (RGB samples become channels; axes NGFF can
 ``z``); each level is an array ``"0"``, ``"1"``, ... chunked ``(1, ..., chunk, chunk)`` and compressed with
 Zstd; the group's ``ome.multiscales`` gives each level's scale (OME physical sizes where the file has them).
 Images are read a band of chunk rows at a time, so memory stays near one band whatever the image's size.
+Levels whose tiles are already what a zarr chunk holds (one-sample Zstd tiles without predictor, in little-endian
+or single-byte samples) are copied tile by tile without decoding: the Zstd frame of a TIFF tile is the chunk.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import pathlib
 import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -47,16 +50,19 @@ def to_ome_zarr(
             if len(level) != len(found.base):
                 break  # a level that does not hold every image (a COG mask) ends the pyramid
             shape = layout.shape(level)
+            raw = _raw_copyable(level, layout)
+            tile = (level.keyframe.plan.chunk_height, level.keyframe.plan.chunk_width) if raw else (chunk, chunk)
             array = root.create_array(
                 str(number),
                 shape=shape,
-                chunks=(1,) * (len(shape) - 2) + (chunk, chunk),
+                chunks=(1,) * (len(shape) - 2) + tile,
                 dtype=level.dtype,
                 compressors=ZstdCodec(level=3),
                 dimension_names=layout.axes,
             )
             for index in _bar(range(len(level)), len(level), f"level {number}", progress):
-                layout.copy(level, index, array, chunk)
+                if not (raw and layout.copy_stored(level, index, pathlib.Path(store) / str(number))):
+                    layout.copy(level, index, array, tile[0])
             base_height, base_width = shapes[0][-2:] if shapes else shape[-2:]
             scale = [1.0] * (len(shape) - 2) + [base_height / shape[-2], base_width / shape[-1]]
             scale = [value * sizes.get(axis, 1.0) for value, axis in zip(scale, layout.axes, strict=True)]
@@ -102,6 +108,34 @@ class _Layout:
         z = int(np.ravel_multi_index([r[0] for r in rest], [r[1] for r in rest])) if rest else 0
         return {"t": by_axis.get("T", 0), "c": by_axis.get("C", 0), "z": z}
 
+    def copy_stored(self, level: Level, index: int, folder: pathlib.Path) -> bool:
+        """Image ``index``'s stored Zstd tiles as the chunk files of ``folder`` (zarr v3's ``c/i/j/...`` keys);
+        a missing tile stays a missing chunk (the fill value, 0, as in the TIFF). False, writing nothing, for
+        an image not stored as the level's first one is."""
+        found = level.images.image(index)
+        if found is None:
+            return True
+        plan, source = found
+        first = level.keyframe.plan
+        same = (plan.compression, plan.predictor, plan.chunk_height, plan.chunk_width, plan.dtype, plan.byteorder)
+        if same != (
+            first.compression,
+            first.predictor,
+            first.chunk_height,
+            first.chunk_width,
+            first.dtype,
+            first.byteorder,
+        ):
+            return False
+        position = self._position(index)
+        lead = [str(position[name]) for name in self.axes[:-2]]
+        for _, offset, nbytes, _, y, x, _, _ in plan.table.tolist():
+            if offset and nbytes:
+                path = folder.joinpath("c", *lead, str(y // plan.chunk_height), str(x // plan.chunk_width))
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(source.read_at_most(offset, nbytes))
+        return True
+
     def copy(self, level: Level, index: int, array: Any, rows: int) -> None:
         """Image ``index`` of ``level`` into ``array``, a band of ``rows`` rows at a time."""
         view = level.image_view(index)
@@ -114,6 +148,20 @@ class _Layout:
                 place = {**position, "c": position["c"] + sample}
                 key = (*(place[name] for name in self.axes[:-2]), slice(top, top + band.shape[0]), slice(0, width))
                 array[key] = band[:, :, sample]
+
+
+def _raw_copyable(level: Level, layout: _Layout) -> bool:
+    """Whether the level's stored tiles are zarr chunks as they are (module docstring)."""
+    plan = level.keyframe.plan
+    return (
+        plan.compression in (50000, 34926)
+        and plan.tiled
+        and plan.predictor == 1
+        and plan.samples_per_pixel == 1
+        and layout.samples == 1
+        and plan.jpeg_header is None
+        and (np.dtype(plan.dtype).itemsize == 1 or plan.byteorder == "<")
+    )
 
 
 def _physical_sizes(tif: TiffFile, series: Series) -> dict[str, float]:
