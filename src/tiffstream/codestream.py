@@ -313,7 +313,15 @@ class CodeStream:
             chain = _Chain(self._chain.tiff, self._chain.start, limit)
         else:
             chain = self._chain
-        count = self.num_images if views and offset is None and self._view is not None else chain.num_images
+        # image 0 is the chain's validated start: no walk of the chain to check it (a remote COG window
+        # reads its first IFD only)
+        count = (
+            1
+            if not index
+            else self.num_images
+            if views and offset is None and self._view is not None
+            else chain.num_images
+        )
         if index >= count:
             raise ImageIndexError(
                 f"Image index #{index} out of range (0, {count - 1})",

@@ -22,10 +22,15 @@ SourceLike = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, "ByteS
 
 
 class ByteSource:
-    """Random-access bytes with a name and a size; ``read`` is safe to call from many threads."""
+    """Random-access bytes with a name and a size; ``read`` is safe to call from many threads.
+
+    ``min_read``: bytes below which splitting one coalesced read into several costs more than it saves
+    (each read of a remote source is a round trip; a local read is cheap at any size).
+    """
 
     name: str
     size: int
+    min_read: int = 0
 
     def read(self, offset: int, nbytes: int) -> bytes:
         """Return exactly ``nbytes`` bytes starting at ``offset``, or raise ``TiffTruncatedError``."""
@@ -244,6 +249,8 @@ class FsspecSource(ByteSource):
     Cloud Optimized GeoTIFF window costs its header block and its tiles' bytes, as GDAL's /vsicurl/.
     Pickles as its URL and options: a worker reconnects lazily.
     """
+
+    min_read = 4 << 20  # a window's neighbouring tiles in one request, as GDAL's /vsicurl/ does
 
     def __init__(self, url: str, *, block_size: int = 64 * 1024, cache_blocks: int = 256, **storage_options: Any):
         self.url = url

@@ -125,6 +125,9 @@ def prepare(
     tasks: list[Callable[[], None]] = [partial(place, chunk, None) for chunk in chunks if chunk.is_missing]
     for group in group_chunks(chunks):
         step = max(1, -(-len(group) // max(workers, 1)))  # split big reads so every worker has work
+        if source.min_read:  # but not below what one read of this source should fetch
+            average = max(1, sum(chunk.nbytes for chunk in group) // len(group))
+            step = max(step, -(-source.min_read // average))
         tasks += [task(group[i : i + step]) for i in range(0, len(group), step)]
     return out, tasks
 
