@@ -106,3 +106,21 @@ def test_convert_cog_keeps_georeferencing(tmp_path: pathlib.Path) -> None:
         np.testing.assert_array_equal(written.reshape(meant.shape), meant, err_msg=source.name)
         converted += 1
     assert converted >= 3, converted
+
+
+def test_cog_with_a_transparency_mask(tmp_path: pathlib.Path) -> None:
+    y, x = np.mgrid[0:1300, 0:1700]
+    image = ((x + y) % 251).astype(np.uint8)
+    mask = (x - 850) ** 2 + (y - 650) ** 2 < 600**2
+    path = tmp_path / "masked.tif"
+    with CogWriter(path) as writer:
+        writer.write_cog(image, tile=(256, 256), mask=mask, extratags=GEO)
+    _valid(path)
+    with rasterio.open(path) as dataset:
+        assert dataset.mask_flag_enums == ([rasterio.enums.MaskFlags.per_dataset],)
+        np.testing.assert_array_equal(dataset.read_masks(1) > 0, mask)
+        np.testing.assert_array_equal(dataset.read(1), image)
+        halved = mask[:1300, :1700].reshape(650, 2, 850, 2).any(axis=(1, 3))  # valid where any of four is
+        np.testing.assert_array_equal(dataset.read_masks(1, out_shape=(650, 850)) > 0, halved)
+    with tifffile.TiffFile(path) as tif:
+        assert [page.tags[254].value for page in tif.pages][:4] == [0, 4, 1, 5]  # level, its mask, overview, its mask

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = ["TiffWriter", "imwrite"]
 
-_PHOTOMETRIC = {"minisblack": 1, "miniswhite": 0, "rgb": 2, "palette": 3, "separated": 5}
+_PHOTOMETRIC = {"minisblack": 1, "miniswhite": 0, "rgb": 2, "palette": 3, "mask": 4, "separated": 5}
 _SAMPLE_FORMAT = {"u": 1, "b": 1, "i": 2, "f": 3}
 _CLASSIC_LIMIT = 2**32 - 2**25  # past this many bytes a classic TIFF cannot address its data
 
@@ -193,8 +193,12 @@ class TiffWriter:
             raise TiffWriteError(f"a page is (height, width[, samples]), got shape {np.shape(data)}", path=self.path)
         check_samples(image, self.path)
         samples = image.shape[2]
-        if image.dtype.kind == "b" and (samples != 1 or photometric not in (None, "minisblack", "miniswhite")):
-            raise TiffWriteError("boolean pages are bilevel: one sample, minisblack or miniswhite", path=self.path)
+        if image.dtype.kind == "b" and (samples != 1 or photometric not in (None, "minisblack", "miniswhite", "mask")):
+            raise TiffWriteError(
+                "boolean pages are bilevel: one sample, minisblack, miniswhite or mask", path=self.path
+            )
+        if photometric == "mask" and image.dtype.kind != "b":
+            raise TiffWriteError("a transparency mask is a boolean page", path=self.path)
         photometric_name = photometric or ("rgb" if samples in (3, 4) else "minisblack")
         if photometric_name not in _PHOTOMETRIC:
             raise TiffWriteError(f"unknown photometric {photometric!r}", path=self.path)
