@@ -124,3 +124,23 @@ def test_cog_with_a_transparency_mask(tmp_path: pathlib.Path) -> None:
         np.testing.assert_array_equal(dataset.read_masks(1, out_shape=(650, 850)) > 0, halved)
     with tifffile.TiffFile(path) as tif:
         assert [page.tags[254].value for page in tif.pages][:4] == [0, 4, 1, 5]  # level, its mask, overview, its mask
+
+
+def test_convert_cog_keeps_the_mask(tmp_path: pathlib.Path) -> None:
+    y, x = np.mgrid[0:600, 0:700]
+    image = ((x * 2 + y) % 251).astype(np.uint8)
+    mask = x > y
+    source, out = tmp_path / "masked.tif", tmp_path / "again.tif"
+    with CogWriter(source) as writer:
+        writer.write_cog(image, tile=(256, 256), mask=mask, extratags=GEO)
+    done = subprocess.run(
+        [sys.executable, "-m", "tiffstream.cli", "convert", str(source), str(out), "--cog"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0 and "with its mask" in done.stdout, done.stderr
+    _valid(out)
+    with rasterio.open(out) as dataset:
+        np.testing.assert_array_equal(dataset.read_masks(1) > 0, mask)
+        np.testing.assert_array_equal(dataset.read(1), image)

@@ -132,9 +132,18 @@ def _write_cog(args: argparse.Namespace, tif: TiffFile, series: Series) -> int:
         raise TiffWriteError(f"a COG holds one image; series {args.series} has {len(base)}", path=args.output)
     keyframe = base.keyframe
     overviews = _levels(series, 0, args.levels, args.tile)
+    mask = next(  # GDAL's transparency mask of this image: a bilevel series of its size
+        (
+            other.base.image_view(0)
+            for other in tif.series
+            if other is not series and int(other.keyframe.photometric) == 4 and other.base.image_size == base.image_size
+        ),
+        None,
+    )
     with CogWriter(args.output, bigtiff=args.bigtiff or base.nbytes > 2**32 - 2**25) as writer:
         writer.write_cog(
             base.image_view(0),
+            mask=mask,
             overviews=overviews,
             tile=(args.tile, args.tile),
             compression=args.compression,
