@@ -151,9 +151,8 @@ def _write_cog(args: argparse.Namespace, tif: TiffFile, series: Series) -> int:
             extratags=_geo_tags(keyframe),
         )
     shape = "x".join(str(n) for n in base.shape)
-    print(
-        f"{args.output}: COG of series {args.series} ({shape} {base.dtype}), {len(overviews)} overviews, {args.compression}"
-    )
+    masked = ", with its mask" if mask is not None else ""
+    print(f"{args.output}: COG of series {args.series} ({shape} {base.dtype}), {len(overviews)} overviews{masked}")
     return 0
 
 
