@@ -3,6 +3,7 @@ the ome-zarr package's reader: levels, axes, scales, pixels equal to tifffile's.
 
 from __future__ import annotations
 
+import json
 import pathlib
 import subprocess
 import sys
@@ -72,5 +73,18 @@ def test_zstd_tiles_are_copied_not_recompressed(tmp_path: pathlib.Path) -> None:
         first = page.dataoffsets[1], page.databytecounts[1]  # tile (0, 1) of image 1
     raw = source.read_bytes()[first[0] : first[0] + first[1]]
     assert (store / "0" / "c" / "1" / "0" / "1").read_bytes() == raw  # the stored frame, byte for byte
+    _, levels = _read_back(store)
+    np.testing.assert_array_equal(levels[0], data)
+
+
+def test_large_levels_are_sharded(tmp_path: pathlib.Path) -> None:
+    data = np.random.default_rng(4).integers(0, 255, (600, 700), dtype=np.uint8)
+    source = tmp_path / "big.tif"
+    tifffile.imwrite(source, data, tile=(64, 64), compression="zlib", photometric="minisblack")
+    store = tmp_path / "big.ome.zarr"
+    tiffstream.to_ome_zarr(source, store, chunk=64)
+    metadata = json.loads((store / "0" / "zarr.json").read_text())
+    assert metadata["codecs"][0]["name"] == "sharding_indexed"
+    assert metadata["chunk_grid"]["configuration"]["chunk_shape"] == [512, 512]
     _, levels = _read_back(store)
     np.testing.assert_array_equal(levels[0], data)

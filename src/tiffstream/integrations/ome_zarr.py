@@ -4,7 +4,7 @@ Axes become NGFF's ``t, c, z, y, x`` (RGB samples become channels; axes NGFF can
 ``z``); each level is an array ``"0"``, ``"1"``, ... chunked ``(1, ..., chunk, chunk)`` and compressed with
 Zstd; the group's ``ome.multiscales`` gives each level's scale (OME physical sizes where the file has them).
 Images are read a band of chunk rows at a time, so memory stays near one band whatever the image's size.
-Levels whose tiles are already what a zarr chunk holds (one-sample Zstd tiles without predictor, in little-endian
+Large decoded levels are sharded (8x8 chunks a shard file). Levels whose tiles are already what a zarr chunk holds (one-sample Zstd tiles without predictor, in little-endian
 or single-byte samples) are copied tile by tile without decoding: the Zstd frame of a TIFF tile is the chunk.
 """
 
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["to_ome_zarr"]
 
 _TYPES = {"t": "time", "c": "channel", "z": "space", "y": "space", "x": "space"}
+_SHARD = 8  # chunks along each of y and x in one shard of a large decoded level
 
 
 def to_ome_zarr(
@@ -52,17 +53,22 @@ def to_ome_zarr(
             shape = layout.shape(level)
             raw = _raw_copyable(level, layout)
             tile = (level.keyframe.plan.chunk_height, level.keyframe.plan.chunk_width) if raw else (chunk, chunk)
+            lead = (1,) * (len(shape) - 2)
+            # large decoded levels in shards of 8x8 chunks: 64 times fewer files, each written whole
+            sharded = not raw and min(shape[-2:]) >= _SHARD * chunk
+            block = (_SHARD * chunk,) * 2 if sharded else tile
             array = root.create_array(
                 str(number),
                 shape=shape,
-                chunks=(1,) * (len(shape) - 2) + tile,
+                chunks=lead + tile,
+                shards=lead + block if sharded else None,
                 dtype=level.dtype,
                 compressors=ZstdCodec(level=3),
                 dimension_names=layout.axes,
             )
             for index in _bar(range(len(level)), len(level), f"level {number}", progress):
                 if not (raw and layout.copy_stored(level, index, pathlib.Path(store) / str(number))):
-                    layout.copy(level, index, array, tile[0])
+                    layout.copy(level, index, array, block)
             base_height, base_width = shapes[0][-2:] if shapes else shape[-2:]
             scale = [1.0] * (len(shape) - 2) + [base_height / shape[-2], base_width / shape[-1]]
             scale = [value * sizes.get(axis, 1.0) for value, axis in zip(scale, layout.axes, strict=True)]
@@ -136,18 +142,20 @@ class _Layout:
                 path.write_bytes(source.read_at_most(offset, nbytes))
         return True
 
-    def copy(self, level: Level, index: int, array: Any, rows: int) -> None:
-        """Image ``index`` of ``level`` into ``array``, a band of ``rows`` rows at a time."""
+    def copy(self, level: Level, index: int, array: Any, block: tuple[int, int]) -> None:
+        """Image ``index`` of ``level`` into ``array``, a ``block`` of rows and columns at a time (a chunk or
+        a shard: each written whole)."""
         view = level.image_view(index)
         position = self._position(index)
         height, width, samples = view.shape
-        for top in range(0, height, rows):
-            band = view[top : top + rows, 0:width]
-            band = band.reshape(band.shape[0], width, samples)
-            for sample in range(samples):
-                place = {**position, "c": position["c"] + sample}
-                key = (*(place[name] for name in self.axes[:-2]), slice(top, top + band.shape[0]), slice(0, width))
-                array[key] = band[:, :, sample]
+        for top in range(0, height, block[0]):
+            for left in range(0, width, block[1]):
+                part = view[top : top + block[0], left : left + block[1]]
+                part = part.reshape(part.shape[0], part.shape[1], samples)
+                for sample in range(samples):
+                    place = {**position, "c": position["c"] + sample}
+                    rows, cols = slice(top, top + part.shape[0]), slice(left, left + part.shape[1])
+                    array[(*(place[name] for name in self.axes[:-2]), rows, cols)] = part[:, :, sample]
 
 
 def _raw_copyable(level: Level, layout: _Layout) -> bool:
