@@ -346,7 +346,12 @@ def test_corpus(row) -> None:
 def test_to_dask_gpu_backend(seed_like_file: pathlib.Path) -> None:
     pytest.importorskip("dask")
     array = tiffstream.to_dask(str(seed_like_file), backend="gpu")
-    np.testing.assert_array_equal(array.compute(scheduler="threads"), tifffile.imread(seed_like_file, key=range(192)))
+    assert isinstance(array._meta, cp.ndarray)  # CuPy chunks
+    computed = array.compute(scheduler="threads")
+    assert isinstance(computed, cp.ndarray)
+    np.testing.assert_array_equal(computed.get(), tifffile.imread(seed_like_file, key=range(192)))
+    host = tiffstream.to_dask(str(seed_like_file), backend="auto")  # decoded on the GPU, chunks on the host
+    np.testing.assert_array_equal(host[5:9].compute(scheduler="threads"), tifffile.imread(seed_like_file, key=range(5, 9)))
 
 
 @pytest.mark.parametrize(

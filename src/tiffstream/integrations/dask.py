@@ -33,7 +33,7 @@ class LevelArray:
         source: str,
         series: int,
         level: int,
-        backend: Literal["cpu", "gpu"] = "cpu",
+        backend: Literal["cpu", "gpu", "gpu-host"] = "cpu",
         *,
         found: Level,
         keep_open: bool = True,
@@ -92,8 +92,8 @@ class LevelArray:
                 page_key = [slice(None) if axis in "YX" else k for axis, k in zip(page_axes, page_key, strict=True)]
             if not indices:
                 images = np.empty((0, *page_shape), self.dtype)
-            elif self.backend == "gpu" and region is None:
-                images = _gpu_images(level, indices)
+            elif self.backend in ("gpu", "gpu-host") and region is None:
+                images = _gpu_images(level, indices, on_device=self.backend == "gpu")
             else:
                 images = level.asarray(key=indices, region=region)
             images = images.reshape(*lead_shape, *page_shape)
@@ -119,18 +119,33 @@ class LevelArray:
         return y0, x0, y1, x1
 
 
-def _gpu_images(level: Level, indices: list[int]) -> np.ndarray:
-    """Decode images through a GPU ``Decoder`` (host arrays back; images the GPU cannot take on the CPU)."""
+def _gpu_images(level: Level, indices: list[int], on_device: bool) -> Any:
+    """Decode images through a GPU ``Decoder`` (images the GPU cannot take on the CPU): one CuPy array
+    (``on_device``) or host array."""
+    import cupy
+
     from ..decoder import Decoder
     from ..enums import BackendKind
 
     images = [level.images.image(i) for i in indices]
     if any(image is None for image in images):  # missing slots are zeros: the level's own path fills them
-        return level.asarray(key=indices)
+        stacked = level.asarray(key=indices)
+        return cupy.asarray(stacked) if on_device else stacked
     with Decoder(backends=[BackendKind.HYBRID_CPU_GPU]) as decoder:
         decoded = decoder.decode_plans([(plan, source, None) for plan, source in images])  # type: ignore[misc]
+    if on_device:
+        return cupy.stack([cupy.asarray(array) for array in decoded]).reshape(len(indices), *level.page_shape)
     host = [array.get() if hasattr(array, "get") else array for array in decoded]
     return np.stack(host).reshape(len(indices), *level.page_shape)
+
+
+def _meta(backend: str, ndim: int, dtype: np.dtype) -> Any:
+    """An empty array of the chunks' kind: CuPy for ``backend="gpu"``, else numpy."""
+    if backend == "gpu":
+        import cupy
+
+        return cupy.empty((0,) * ndim, dtype)
+    return np.empty((0,) * ndim, dtype)
 
 
 def to_dask(
@@ -145,23 +160,25 @@ def to_dask(
     """A lazy ``dask.array`` of level ``level`` of series ``series``, one chunk per image (needs dask).
 
     Its shape and ``.axes`` are those of ``TiffFile.series[series].levels[level]`` (e.g. "TCZYX" for an
-    OME hyperstack, "YXS" for a slide level), pixels those of tifffile's level array. ``backend="gpu"``
-    decodes each block's images with the GPU backend (``"auto"``: when a GPU is usable), returning host
-    arrays. A bad series or level is an ``ImageIndexError`` naming the valid range. ``keep_open=False``:
+    OME hyperstack, "YXS" for a slide level), pixels those of tifffile's level array. ``backend="gpu"``:
+    each block's images are decoded together on the worker's GPU and the chunks are CuPy arrays
+    (``meta=cupy.empty``) for a GPU pipeline; ``"auto"``: decoded on the GPU when one is usable, chunks on
+    the host (for viewers). A bad series or level is an ``ImageIndexError`` naming the valid range. ``keep_open=False``:
     each block opens and closes the file (for hosts that check no file stays open; slower for small blocks).
     ``yx_chunks``: blocks of that many rows and columns of an image (only their tiles are decoded), for viewers
     that show a part of a large level; None: one block per image.
     """
     import dask.array as da
 
+    chosen: Literal["cpu", "gpu", "gpu-host"] = "cpu" if backend == "cpu" else "gpu"
     if backend == "auto":
         from ..decoder import gpu_available
 
-        backend = "gpu" if gpu_available()[0] else "cpu"
+        chosen = "gpu-host" if gpu_available()[0] else "cpu"
     with TiffReader(source) as tif:
         found = tif.series_level(series, level)
         name = source if isinstance(source, str) else tif.name
-        array = LevelArray(name, series, level, backend, found=found, keep_open=keep_open)
+        array = LevelArray(name, series, level, chosen, found=found, keep_open=keep_open)
     page_axes = array.axes[array.lead :]
     chunks = tuple([1] * n for n in array.shape[: array.lead]) + tuple(
         (yx_chunks if yx_chunks and axis in "YX" else n)
@@ -172,7 +189,7 @@ def to_dask(
         chunks=chunks,
         asarray=False,
         fancy=False,
-        meta=np.empty((0,) * array.ndim, array.dtype),
+        meta=_meta(chosen, array.ndim, array.dtype),
         name=f"tiffstream-{name}-{series}-{level}-{math.prod(array.shape)}-{yx_chunks}",
     )
     lazy.axes = array.axes
