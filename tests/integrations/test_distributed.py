@@ -54,3 +54,33 @@ def test_slide_patches_in_batches(client, tmp_path: pathlib.Path) -> None:
         expected = slide.read_regions(locations, 0, (48, 40))
     assert patches.shape == (37, 40, 48, 4)
     np.testing.assert_array_equal(patches, expected)
+
+
+def test_cohort_recipe_writes_every_patch(tmp_path: pathlib.Path) -> None:
+    import subprocess
+    import sys
+
+    zarr = pytest.importorskip("zarr")
+    slides = []
+    for number in range(2):
+        data = np.random.default_rng(number).integers(0, 255, (400, 500, 3), dtype=np.uint8)
+        path = tmp_path / f"slide{number}.tif"
+        tifffile.imwrite(path, data, tile=(64, 64), photometric="rgb", compression="zlib", metadata=None)
+        slides.append(path)
+    recipe = pathlib.Path(__file__).resolve().parents[2] / "examples" / "cohort_patches_to_zarr.py"
+    out = tmp_path / "patches.zarr"
+    done = subprocess.run(
+        [sys.executable, str(recipe), *map(str, slides), "--out", str(out), "--patches", "70", "--size", "32"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    written = zarr.open_array(str(out), mode="r")[:]
+    rng = np.random.default_rng(0)  # the recipe's draws, slide by slide
+    for number, path in enumerate(slides):
+        xs, ys = rng.integers(0, 500 - 32, 70), rng.integers(0, 400 - 32, 70)
+        with tiffstream.slide.OpenSlide(path) as slide:
+            expected = slide.read_regions(list(zip(xs.tolist(), ys.tolist(), strict=True)), 0, (32, 32))
+        np.testing.assert_array_equal(written[70 * number : 70 * (number + 1)], expected)
