@@ -19,9 +19,9 @@ import time
 import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from gpu_decode import write  # noqa: E402  # the same files as the GPU benchmark
+from gpu_decode import write  # the same files as the GPU benchmark
 
-from tiffstream import distributed as ts_distributed  # noqa: E402
+from tiffstream import distributed as ts_distributed
 
 
 def stacks(folder: pathlib.Path) -> list[pathlib.Path]:

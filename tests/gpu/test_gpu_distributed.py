@@ -14,7 +14,7 @@ dask_cuda = pytest.importorskip("dask_cuda")
 distributed = pytest.importorskip("distributed")
 pytestmark = pytest.mark.gpu
 
-from tiffstream import distributed as ts_distributed  # noqa: E402
+from tiffstream import distributed as ts_distributed
 
 
 def test_one_gpu_cluster(seed_like_file: pathlib.Path) -> None:
