@@ -59,7 +59,7 @@ def test_local_cluster_equals_serial(seed_like_file: pathlib.Path, tiff_factory)
     other = tiff_factory(Recipe(shape=(5, 33, 19), dtype="uint16", compression="zstd", tile=(16, 16)))
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=50
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
