@@ -49,7 +49,7 @@ def via_pages(path: str) -> Iterator[np.ndarray]:
         height, width = page.height, page.width
         region = (height // 4, width // 4, height // 4 + height // 2, width // 4 + width // 2)
         yield page.asarray(region=region, max_workers=1)
-        _ = len(tif.pages), tif.ome
+        _ = len(tif.pages), tif.ome, page.geo
 
 
 def via_decoder(path: str) -> Iterator[np.ndarray]:
@@ -69,6 +69,7 @@ def via_decoder(path: str) -> Iterator[np.ndarray]:
             images = decoder.decode(subs, params=params)
             while images:
                 yield np.asarray(images.pop(0))
+        _ = [decoder.get_metadata(sub) for sub in subs[:2]]
 
 
 def via_zarr(path: str) -> Iterator[np.ndarray]:

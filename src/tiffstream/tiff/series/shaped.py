@@ -96,10 +96,22 @@ def shaped_series(tiff: TiffFile) -> list[Series] | None:
     return found
 
 
-def _detect(tiff: TiffFile, count: int, page_at: Callable[[int], TiffPage], found: list[Series], *, main: bool) -> bool:
+def _detect(
+    tiff: TiffFile,
+    count: int,
+    page_at: Callable[[int], TiffPage],
+    found: list[Series],
+    *,
+    main: bool,
+    above: frozenset[int] = frozenset(),
+) -> bool:
+    """Series of ``count`` pages described by tifffile's shaped JSON, then their SubIFD levels (``above``: the
+    keyframes the recursion came through; a SubIFD that points back at one is no shaped layout)."""
     index = 0
     while index < count:
         keyframe = page_at(index if main else 0)
+        if keyframe.offset in above:
+            return False
         meta = shaped_description(keyframe)
         if meta is None:
             return False
@@ -135,7 +147,8 @@ def _detect(tiff: TiffFile, count: int, page_at: Callable[[int], TiffPage], foun
             subs = [_subifd(tiff, page, level, len(keyframe.subifd_offsets)) for page in span]
             if any(sub is None for sub in subs):
                 return False
-            if not _detect(tiff, len(subs), subs.__getitem__, found, main=False):  # type: ignore[arg-type]
+            inside = above | {keyframe.offset}
+            if not _detect(tiff, len(subs), subs.__getitem__, found, main=False, above=inside):  # type: ignore[arg-type]
                 return False
     return True
 
