@@ -22,6 +22,7 @@ from .. import TiffWriter
 from .. import open as open_tiff
 from ..errors import TiffWriteError
 from ..tiff.geo import GEO_TAGS
+from ..tiff.series import ome_pixel_sizes
 from ..write.cog import CogWriter
 from ..write.pyramid import Downsampled
 
@@ -69,12 +70,11 @@ def _ome_axes(axes: str, sizes: tuple[int, ...]) -> tuple[str, tuple[int, ...], 
     return "Z", (math.prod(sizes),), f"axes {axes} stored as Z"
 
 
-def _physical_size(tif: TiffFile, series: Series) -> tuple[float | None, float | None, float | None]:
+def _physical_size(series: Series) -> tuple[float | None, float | None, float | None]:
     """(z, y, x) pixel sizes in micrometres: from OME, Aperio's MPP, or the resolution tags."""
-    ome = tif.ome
-    if series.kind == "ome" and ome is not None and series.index < len(ome.images):
-        pixels = ome.images[series.index].pixels
-        return pixels.physical_size_z, pixels.physical_size_y, pixels.physical_size_x
+    if series.kind == "ome":
+        sizes = ome_pixel_sizes(series)
+        return sizes.get("Z"), sizes.get("Y"), sizes.get("X")
     mpp = series.metadata.get("MPP")
     if isinstance(mpp, (int, float)) and mpp > 0:
         return None, float(mpp), float(mpp)
@@ -192,7 +192,7 @@ def run(args: argparse.Namespace) -> int:
             ome=True,
             page_axes=page_axes,
             page_shape=page_shape,
-            physical_size=_physical_size(tif, series),
+            physical_size=_physical_size(series),
         ) as writer:
             levels = 0
             for image in _progress(range(count), count, "convert"):

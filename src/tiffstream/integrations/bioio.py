@@ -15,6 +15,7 @@ from bioio_base.types import PhysicalPixelSizes
 
 from ..errors import TiffError
 from ..reader import TiffReader
+from ..tiff.series import ome_channel_names, ome_pixel_sizes
 from .dask import to_dask
 
 __all__ = ["Reader", "ReaderMetadata"]
@@ -42,7 +43,7 @@ class Reader(base.Reader):
         self._is_supported_image(self._fs, self._path)
         with TiffReader(self._path) as tif:  # read what bioio asks for now; no file stays open
             self._series = [
-                (series.name or f"Image:{number}", series.base.axes, _pixel_sizes(tif, series), _channels(tif, series))
+                (series.name or f"Image:{number}", series.base.axes, _pixel_sizes(series), _channels(series))
                 for number, series in enumerate(tif.series)
             ]
             self._levels = [sum(len(level) == len(series.base) for level in series.levels) for series in tif.series]
@@ -92,25 +93,21 @@ def _dimension(axis: str, axes: str) -> str:
     return "Z" if "Z" not in axes else axis
 
 
-def _pixel_sizes(tif: Any, series: Any) -> PhysicalPixelSizes:
-    ome = tif.ome
-    if series.kind == "ome" and ome is not None and series.index < len(ome.images):
-        pixels = ome.images[series.index].pixels
-        return PhysicalPixelSizes(pixels.physical_size_z, pixels.physical_size_y, pixels.physical_size_x)
+def _pixel_sizes(series: Any) -> PhysicalPixelSizes:
+    """OME's physical sizes, else Aperio's microns per pixel."""
+    sizes = ome_pixel_sizes(series)
+    if sizes:
+        return PhysicalPixelSizes(sizes.get("Z"), sizes.get("Y"), sizes.get("X"))
     mpp = series.metadata.get("MPP")
     if isinstance(mpp, (int, float)) and mpp > 0:
         return PhysicalPixelSizes(None, float(mpp), float(mpp))
     return PhysicalPixelSizes(None, None, None)
 
 
-def _channels(tif: Any, series: Any) -> list[str] | None:
-    ome = tif.ome
+def _channels(series: Any) -> list[str] | None:
+    """OME's channel names, else ``Channel:<series>:<k>`` (bioio's convention); None without a C axis."""
     axes = series.base.axes
     if "C" not in axes:
         return None
-    count = series.base.shape[axes.index("C")]
-    if series.kind == "ome" and ome is not None and series.index < len(ome.images):
-        names = [channel.name for channel in ome.images[series.index].pixels.channels]
-        if len(names) == count and all(names):
-            return names
-    return [f"Channel:{series.index}:{k}" for k in range(count)]
+    names = ome_channel_names(series)
+    return names or [f"Channel:{series.index}:{k}" for k in range(series.base.shape[axes.index("C")])]

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..reader import TiffReader
+from ..tiff.series import ome_channel_names, ome_pixel_sizes
 from .dask import to_dask
 
 __all__ = ["get_reader", "read"]
@@ -34,13 +35,13 @@ def read(path: Any) -> list[tuple[Any, dict[str, Any], str]]:
                 for k, level in enumerate(series.levels)
                 if len(level) == len(series.base)
             ]
-            options = _options(tif, series, str(path))
+            options = _options(series, str(path))
             options["visible"] = number == 0  # a slide's label, macro and thumbnail are there, hidden
             layers.append((levels if len(levels) > 1 else levels[0], options, "image"))
     return layers
 
 
-def _options(tif: Any, series: Any, path: str) -> dict[str, Any]:
+def _options(series: Any, path: str) -> dict[str, Any]:
     axes = series.base.axes
     options: dict[str, Any] = {
         "name": series.name or f"{path} series {series.index}",
@@ -49,15 +50,12 @@ def _options(tif: Any, series: Any, path: str) -> dict[str, Any]:
     options["rgb"] = axes.endswith("S") and series.base.shape[-1] in (3, 4) and series.base.dtype.kind == "u"
     spatial = [axis for axis in axes if axis not in "CS" or (axis == "S" and not options["rgb"])]
     scale = dict.fromkeys(spatial, 1.0)
-    ome = tif.ome
-    if series.kind == "ome" and ome is not None and series.index < len(ome.images):
-        pixels = ome.images[series.index].pixels
-        for axis, size in (("Z", pixels.physical_size_z), ("Y", pixels.physical_size_y), ("X", pixels.physical_size_x)):
-            if size and axis in scale:
-                scale[axis] = float(size)
-        names = [channel.name for channel in pixels.channels if channel.name]
-        if "C" in axes and len(names) == series.base.shape[axes.index("C")]:
-            options["name"] = names
+    for axis, size in ome_pixel_sizes(series).items():
+        if axis in scale:
+            scale[axis] = size
+    names = ome_channel_names(series)
+    if names is not None:
+        options["name"] = names
     if "C" in axes and not options["rgb"]:
         options["channel_axis"] = axes.index("C")
     options["scale"] = [scale[axis] for axis in spatial if not (options["rgb"] and axis == "S")]

@@ -22,11 +22,11 @@ import zarr
 from zarr.codecs import ZstdCodec
 
 from ..reader import TiffReader
+from ..tiff.series import ome_pixel_sizes
 
 if TYPE_CHECKING:
     from ..source import SourceLike
-    from ..tiff.file import TiffFile
-    from ..tiff.series import Level, Series
+    from ..tiff.series import Level
 
 __all__ = ["to_ome_zarr"]
 
@@ -44,7 +44,7 @@ def to_ome_zarr(
         found = tif.series[series]
         layout = _Layout(found.base)
         root = zarr.open_group(os.fspath(store), mode="w", zarr_format=3)
-        sizes = _physical_sizes(tif, found)
+        sizes = {axis.lower(): size for axis, size in ome_pixel_sizes(found).items()}
         datasets: list[Any] = []
         shapes: list[tuple[int, ...]] = []
         for number, level in enumerate(found.levels):
@@ -170,16 +170,6 @@ def _raw_copyable(level: Level, layout: _Layout) -> bool:
         and plan.jpeg_header is None
         and (np.dtype(plan.dtype).itemsize == 1 or plan.byteorder == "<")
     )
-
-
-def _physical_sizes(tif: TiffFile, series: Series) -> dict[str, float]:
-    """NGFF axis -> micrometres per pixel, from OME (z, y, x) where the file has them."""
-    ome = tif.ome
-    if series.kind != "ome" or ome is None or series.index >= len(ome.images):
-        return {}
-    pixels = ome.images[series.index].pixels
-    found = {"z": pixels.physical_size_z, "y": pixels.physical_size_y, "x": pixels.physical_size_x}
-    return {axis: float(value) for axis, value in found.items() if value}
 
 
 def _axis(name: str, physical: bool) -> dict[str, str]:

@@ -16,7 +16,7 @@ from .hamamatsu import ndpi_series
 from .imagej import imagej_description, imagej_series
 from .leica import scn_series
 from .model import Images, Level, Series, squeeze_axes
-from .ome import ome_series
+from .ome import ome_channel_names, ome_pixel_sizes, ome_series
 from .perkinelmer import qpi_series
 from .philips import philips_series
 from .shaped import shaped_description, shaped_series
@@ -28,7 +28,16 @@ if TYPE_CHECKING:
     from ..file import TiffFile
     from ..page import TiffPage
 
-__all__ = ["Images", "Level", "Series", "find_series", "layout_of", "squeeze_axes"]
+__all__ = [
+    "Images",
+    "Level",
+    "Series",
+    "find_series",
+    "layout_of",
+    "ome_channel_names",
+    "ome_pixel_sizes",
+    "squeeze_axes",
+]
 
 
 def _tail(page: TiffPage, end: str, chars: int) -> bool:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from ..file import TiffFile
     from ..page import TiffPage
 
-__all__ = ["ome_series"]
+__all__ = ["ome_channel_names", "ome_pixel_sizes", "ome_series"]
 
 _AXIS_CODES = {
     "angle": "A", "phase": "P", "tile": "R", "lifetime": "H", "lambda": "E", "exposure": "L", "event": "V",
@@ -201,6 +201,24 @@ def _pixels_metadata(pixels: ET.Element) -> dict[str, object]:
     if any(names):
         found["ChannelNames"] = names
     return found
+
+
+def ome_pixel_sizes(series: Series) -> dict[str, float]:
+    """An OME series' physical pixel sizes by axis ("Z", "Y", "X"; those its Pixels element gives), as
+    stored (micrometres unless the file says otherwise); {} for any other series."""
+    if series.kind != "ome":
+        return {}
+    found = {axis: series.metadata.get(f"PhysicalSize{axis}") for axis in "ZYX"}
+    return {axis: float(value) for axis, value in found.items() if isinstance(value, (int, float)) and value}
+
+
+def ome_channel_names(series: Series) -> list[str] | None:
+    """An OME series' channel names when every channel of its C axis has one, else None."""
+    names = series.metadata.get("ChannelNames") if series.kind == "ome" else None
+    axes = series.base.axes
+    if not isinstance(names, list) or "C" not in axes or not all(names):
+        return None
+    return [str(name) for name in names] if len(names) == series.base.shape[axes.index("C")] else None
 
 
 def _ravel(index: list[int], shape: list[int]) -> int:
