@@ -188,12 +188,9 @@ class Decoder:
             decoded = self._decode_batch(streams, params or DecodeParams(), cuda_stream, self.on_error == "none")
             targets = images or [None] * len(decoded)
             return [_into(target, got) for target, got in zip(targets, decoded, strict=True)]
-        one = self._decode_batch([self._as_stream(data)], params or DecodeParams(), cuda_stream, False)[0]
+        one = _into(image, self._decode_batch([self._as_stream(data)], params or DecodeParams(), cuda_stream, False)[0])
         assert one is not None  # a single decode raises
-        if image is None:
-            return one
-        image.take(one)
-        return image
+        return one
 
     def read(
         self, path: SourceLike | Sequence[SourceLike], params: DecodeParams | None = None
@@ -345,7 +342,7 @@ class Decoder:
         ``label(error, number)``: the error naming image ``number``. ``failures`` is None to raise the first
         failure, or a dict that collects them (number -> error) while the other images decode."""
         keep_going = failures is not None
-        placed: list[tuple[int, str, int]] = []  # (number, backend name, handle)
+        placed: dict[tuple[str, int], int] = {}  # (backend name, handle) -> image number
         batches: dict[str, DecodeBatch] = {}
         claims: Counter[int] = Counter()  # output bytes per source: the files must justify the whole call
         stats = Counter({"gpu": 0, "cpu": 0, "host_routed": 0})
@@ -362,7 +359,7 @@ class Decoder:
                             failures[number] = label(exc, number)
                             continue
                         raise label(exc, number) from exc
-                    placed.append((number, backend.name, handle))
+                    placed[backend.name, handle] = number
                     stats[backend.name] += 1
                     stats["host_routed"] += routed
                 outputs = {}
@@ -370,11 +367,10 @@ class Decoder:
                     try:
                         outputs[name] = batches[name].finish(keep_going)
                     except ImageFailed as failure:
-                        number = next(n for n, where, handle in placed if where == name and handle == failure.handle)
+                        number = placed[name, failure.handle]
                         raise label(failure.error, number) from failure.error
-                    for handle, error in batches[name].failures.items() if failures is not None else ():
-                        number = next(n for n, where, h in placed if where == name and h == handle)
-                        failures[number] = label(error, number)  # type: ignore[index]
+                    for handle, error in batches[name].failures.items():  # only with keep_going
+                        failures[placed[name, handle]] = label(error, placed[name, handle])  # type: ignore[index]
         finally:
             for batch in batches.values():
                 batch.close()
@@ -388,7 +384,7 @@ class Decoder:
         )
         return {
             number: (batches[name], outputs[name][handle])
-            for number, name, handle in placed
+            for (name, handle), number in placed.items()
             if failures is None or number not in failures
         }
 
