@@ -6,7 +6,7 @@ JFIF are told so), CMYK stays CMYK, planar-separate planes decode to gray.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import imagecodecs
 
@@ -54,8 +54,21 @@ def colorspaces(
 _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 
 
-def frame_size(data: BytesLike) -> tuple[int, int] | None:
-    """(height, width) from the stream's frame header (SOF), read before decoding; None when there is none."""
+class FrameHeader(NamedTuple):
+    """What a JPEG stream's frame header (SOF) says: its marker (0xC0 baseline, 0xC1 extended, 0xC2
+    progressive, 0xC3 lossless, ...), sample precision, height, width, number of components, and where the
+    marker is in the stream."""
+
+    marker: int
+    precision: int
+    height: int
+    width: int
+    components: int
+    position: int
+
+
+def frame_header(data: BytesLike) -> FrameHeader | None:
+    """The stream's frame header, read before decoding; None when there is none before the scan."""
     view = memoryview(data)
     at, end = 2, len(view)
     while at + 4 <= end:
@@ -69,12 +82,19 @@ def frame_size(data: BytesLike) -> tuple[int, int] | None:
             at += 2
             continue
         length = view[at + 2] << 8 | view[at + 3]
-        if marker in _SOF and at + 9 <= end:
-            return view[at + 5] << 8 | view[at + 6], view[at + 7] << 8 | view[at + 8]
+        if marker in _SOF and at + 10 <= end:
+            height, width = view[at + 5] << 8 | view[at + 6], view[at + 7] << 8 | view[at + 8]
+            return FrameHeader(marker, view[at + 4], height, width, view[at + 9], at)
         if marker == 0xDA:  # start of scan: no frame header before it
             return None
         at += 2 + length
     return None
+
+
+def frame_size(data: BytesLike) -> tuple[int, int] | None:
+    """(height, width) from the stream's frame header (SOF), read before decoding; None when there is none."""
+    header = frame_header(data)
+    return None if header is None else (header.height, header.width)
 
 
 def decode(data: BytesLike, /, *, context: ChunkContext, out: np.ndarray | None = None) -> np.ndarray:

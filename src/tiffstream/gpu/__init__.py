@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 __all__ = ["GPU_COMPRESSIONS", "available", "supports"]
 
-# TIFF compressions the GPU path decodes: none, LZW, Deflate (8, 32946), PackBits, Zstd (50000, 34926)
+# TIFF compressions the GPU path decodes: none, LZW, Deflate (8, 32946), PackBits, Zstd (50000, 34926), JPEG
 GPU_COMPRESSIONS = {
     1: "none",
     5: "lzw",
@@ -21,6 +21,7 @@ GPU_COMPRESSIONS = {
     32773: "packbits",
     50000: "zstd",
     34926: "zstd",
+    7: "jpeg",
 }
 
 
@@ -55,6 +56,22 @@ def supports(plan: DecodePlan) -> str | None:
         return "fill order 2"
     if plan.predictor not in (1, 2, 3):
         return f"predictor {plan.predictor}"
+    if plan.compression == 7:
+        if itemsize != 1:
+            return f"{plan.bits_per_sample}-bit JPEG"
+        return _jpeg_unsupported(plan)
     if plan.photometric == 6 and plan.ycbcr_subsampling != (1, 1):
         return "subsampled YCbCr"
+    return None
+
+
+def _jpeg_unsupported(plan: DecodePlan) -> str | None:
+    """None when nvJPEG decodes the plan's JPEG chunks as the CPU does (colour as tifffile); else why not."""
+    samples = plan.samples_per_pixel
+    if plan.jpeg_header is not None:
+        return "NDPI restart-interval JPEG tiles"
+    if plan.extra_samples or samples not in (1, 3):
+        return f"JPEG with {samples} samples"
+    if samples == 3 and (plan.planar_config != 1 or plan.photometric not in (2, 6)):
+        return f"JPEG with photometric {plan.photometric}, planar configuration {plan.planar_config}"
     return None

@@ -292,7 +292,7 @@ class GpuBatch:
                     f"could not be decompressed on the GPU (nvcomp status {code})" if code else "holds an invalid code"
                 )
                 job = group.jobs[col.job[bad]]
-                error = DecodeError(
+                error = group.errors.get(int(bad)) or DecodeError(
                     f"chunk {col.index[bad]} ({check.kind}) {why}",
                     path=job.plan.source_name,
                     offset=int(col.offset[bad]),

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = ["KINDS", "ChunkColumns", "Windows", "allocate_outputs", "chunk_columns", "windows"]
 
-KINDS = ("none", "deflate", "zstd", "lzw", "packbits")  # decompression kinds, in the order groups run them
+KINDS = ("none", "deflate", "zstd", "lzw", "packbits", "jpeg")  # decompression kinds, in the order groups run them
 
 
 @dataclass

@@ -12,6 +12,7 @@ import numpy as np
 from ..errors import UnsupportedTiffError
 from .columns import KINDS
 from .group import Check
+from .jpeg import decode_jpeg
 from .kernels import kernel, launch_per_chunk
 from .nvcomp import batched
 from .staging import ALIGN
@@ -43,18 +44,23 @@ def _runs(values: np.ndarray) -> list[tuple[int, int, int]]:
     return [(int(values[a]), int(a), int(b)) for a, b in zip(firsts, stops)]
 
 
-def upload(group: Group, copy: cp.cuda.Stream) -> cp.ndarray:
+def upload(group: Group, copy: cp.cuda.Stream) -> cp.ndarray | None:
     """Wait for the group's reads, then queue their upload on ``copy``; returns the device buffer, which the
-    group's stream may read once the upload is done (it waits on an event)."""
+    group's stream may read once the upload is done (it waits on an event). JPEG chunks are read from the host
+    blocks by nvJPEG: a group of only those uploads nothing, and its blocks stay until its stream is done."""
     reading = group.reads
     assert reading is not None
     reading.wait()
+    jpeg = group.col.kind == KINDS.index("jpeg")
+    if jpeg.all():
+        group.pinned += [(block, None) for block in reading.hand_over()]
+        return None
     uploaded = cp.cuda.Event(disable_timing=True)
     with group.stream:
         device = group.hold(cp.empty(max(reading.nbytes, 1), cp.uint8))
     blocks = reading.upload(device, copy)
     uploaded.record(copy)
-    group.pinned += [(block, uploaded) for block in blocks]  # back to the pool with the group's other blocks
+    group.pinned += [(block, None if jpeg.any() else uploaded) for block in blocks]
     group.stream.wait_event(uploaded)
     return device
 
@@ -99,11 +105,11 @@ def launch_lzw(args: tuple[Any, ...], written: cp.ndarray, count: int, widest: i
     return name
 
 
-def decompress(group: Group, device: cp.ndarray) -> None:
+def decompress(group: Group, device: cp.ndarray | None) -> None:
     """Queue decompression of every chunk; sets ``col.decoded`` (device addresses) and ``group.sizes``."""
     col = group.col
     count = len(col.job)
-    base = device.data.ptr
+    base = 0 if device is None else device.data.ptr
     expected = col.capacity_rows * col.row_bytes
     col.decoded = np.zeros(count, np.uint64)
     none = col.kind == KINDS.index("none")
@@ -124,6 +130,12 @@ def decompress(group: Group, device: cp.ndarray) -> None:
         col.decoded[select] = out_ptrs.astype(np.uint64)
         sizes = group.sizes[select]
         n = stop - first
+        if kind == "jpeg":
+            decoded = group.up(decode_jpeg(group, first, stop, out_ptrs, capacity))
+            group.flush()
+            sizes[...] = decoded
+            group.checks.append(Check(kind, first, stop, None))
+            continue
         if kind in ("deflate", "zstd"):
             engine = batched("Deflate" if kind == "deflate" else "Zstd", cp.cuda.Device().id)
             in_ptrs = base + start

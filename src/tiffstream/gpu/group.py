@@ -18,6 +18,7 @@ import numpy as np
 from .pinned import Uploads, pinned_pool
 
 if TYPE_CHECKING:
+    from ..errors import TiffError
     from .columns import ChunkColumns
     from .job import GpuJob
     from .reads import PendingReads
@@ -57,8 +58,11 @@ class Group:
     sizes: cp.ndarray | None = None  # bytes each chunk decoded to (device; -1 where it failed)
     rows: cp.ndarray | None = None  # whole rows each chunk decoded to (device)
     checks: list[Check] = field(default_factory=list)
+    errors: dict[int, TiffError] = field(default_factory=dict)  # column row -> why it failed on the host
     uploads: Uploads = field(default_factory=Uploads)
-    pinned: list[tuple[Any, cp.cuda.Event]] = field(default_factory=list)  # chunk blocks and their upload event
+    # pinned blocks and the event after which they are free: their upload's, or None for blocks the group's
+    # own work reads (nvJPEG reads chunk bytes from host memory), free once the group's stream gets there
+    pinned: list[tuple[Any, cp.cuda.Event | None]] = field(default_factory=list)
 
     @property
     def col(self) -> ChunkColumns:
@@ -92,7 +96,7 @@ class Group:
         done.record(self.stream)
         self.uploads.release(done)
         for block, event in self.pinned:
-            pinned_pool().give(block, event)
+            pinned_pool().give(block, event or done)
         self.pinned.clear()
         self.state = GroupState.QUEUED
 

@@ -161,7 +161,7 @@ class NvJpeg:
             buffer = ctypes.create_string_buffer(tables, len(tables))
             self._check(self.lib.nvjpegDecodeBatchedParseJpegTables(self.handle, state, buffer, len(tables)), "tables")
         images = (Image * count)()
-        view = np.frombuffer(images, np.uint64).reshape(count, 8)
+        view = np.frombuffer(memoryview(images).cast("B"), np.uint64).reshape(count, 8)
         view[:, 0] = outputs
         view[:, 4] = pitches
         pointers = np.ascontiguousarray(data, np.uint64)

@@ -156,25 +156,45 @@ class PendingReads:
 
     def bytes_at(self, positions: np.ndarray, count: int) -> np.ndarray:
         """The ``count`` bytes at each position of the group's buffer (after ``wait``), uint8 (n, count);
-        zeros past the end."""
+        zeros past the end of the block that holds the position."""
         out = np.zeros((len(positions), count), np.uint8)
         if not self._blocks or not len(positions):
             return out
         starts = np.array([block.position for block in self._blocks], np.int64)
         which = np.searchsorted(starts, positions, side="right") - 1
+        steps = np.arange(count, dtype=np.int64)
         for number, block in enumerate(self._blocks):
             mine = np.flatnonzero(which == number)
-            for k in range(count):
-                at = positions[mine] - block.position + k
-                inside = at < block.used
-                out[mine[inside], k] = block.view[at[inside]]
+            if not len(mine):
+                continue
+            at = (positions[mine] - block.position)[:, None] + steps
+            inside = at < block.used
+            out[mine] = np.where(inside, block.view[np.minimum(at, max(block.used - 1, 0))], 0)
         return out
+
+    def host_addresses(self, positions: np.ndarray) -> np.ndarray:
+        """Host address of each position of the group's buffer (after ``wait``; valid until the blocks are
+        given back): for libraries that read chunk bytes from host memory themselves (nvJPEG)."""
+        starts = np.array([block.position for block in self._blocks], np.int64)
+        bases = np.array([block.view.ctypes.data for block in self._blocks], np.int64)
+        which = np.searchsorted(starts, positions, side="right") - 1
+        return (bases[which] + positions - starts[which]).astype(np.uint64)
+
+    def host_view(self, position: int, nbytes: int) -> np.ndarray:
+        """The ``nbytes`` at ``position`` of the group's buffer (after ``wait``), as a view of its block."""
+        starts = [block.position for block in self._blocks]
+        block = self._blocks[int(np.searchsorted(starts, position, side="right")) - 1]
+        return block.view[position - block.position : position - block.position + nbytes]
 
     def upload(self, device: cp.ndarray, stream: cp.cuda.Stream) -> list[Any]:
         """Queue the copies of every block into ``device`` on ``stream`` (after ``wait``); returns the
         blocks, which the caller gives back to the pool with an event recorded after the copies."""
         for block in self._blocks:
             to_device(device[block.position : block.position + block.used], block.view[: block.used], stream)
+        return self.hand_over()
+
+    def hand_over(self) -> list[Any]:
+        """The blocks (after ``wait``), for a caller that reads them on the host and gives them back itself."""
         handed, self._handed = [block.pinned for block in self._blocks], True
         return handed
 

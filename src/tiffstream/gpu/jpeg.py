@@ -1,0 +1,194 @@
+"""JPEG chunks on the GPU: nvJPEG decodes every tile of a group from the group's pinned host blocks into device
+scratch, one batched call per output format and engine. Baseline streams go to the NVJPG hardware engines where
+the device has them, others to nvJPEG's GPU-assisted backend. A stream nvJPEG cannot take (a frame that does not
+fit its chunk, lossless or 12-bit, a batch it refuses) is decoded on the host (imagecodecs) and uploaded.
+
+Every chunk's frame header is checked on the host before anything is queued: nvJPEG writes a whole frame at
+the pitch it is given, so a frame larger than its chunk would write past its scratch.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import cupy as cp
+import numpy as np
+
+from ..codecs import jpeg as jpeg_codec
+from ..codecs._base import ChunkContext
+from ..errors import DecodeError, TiffError
+from .nvjpeg import Engine, NvJpegError, OutputFormat, nvjpeg
+from .pinned import pinned_pool
+
+if TYPE_CHECKING:
+    from .group import Group
+
+__all__ = ["decode_jpeg"]
+
+_GPU_MARKERS = (0xC0, 0xC1, 0xC2)  # baseline, extended sequential, progressive Huffman (8-bit)
+
+
+@dataclass
+class _Headers:
+    """Per chunk: frame marker, precision, height, width, components, and whether the stream is JFIF."""
+
+    marker: np.ndarray
+    precision: np.ndarray
+    height: np.ndarray
+    width: np.ndarray
+    components: np.ndarray
+    jfif: np.ndarray
+
+
+def _headers(group: Group, rows: np.ndarray) -> _Headers:
+    """Frame headers of the chunks ``rows``. Chunks of one image are usually alike up to their frame header:
+    the first is walked marker by marker, the rest compared with it byte for byte up to there (one gather)
+    and read there; only those that differ are walked too."""
+    col, reads = group.col, group.reads
+    assert reads is not None
+    n = len(rows)
+    fields = np.zeros((6, n), np.int64)
+    walk = np.ones(n, bool)
+    for job in np.unique(col.job[rows]):
+        mine = np.flatnonzero(col.job[rows] == job)
+        first = rows[mine[0]]
+        lead = reads.host_view(int(col.start[first]), int(min(col.nbytes[first], 1 << 16)))
+        found = jpeg_codec.frame_header(lead.data)
+        if found is None:
+            continue
+        at = found.position
+        span = max(at + 10, 10)
+        got = reads.bytes_at(col.start[rows[mine]], span)
+        same = (got[:, :at] == got[0, :at]).all(axis=1) & (col.nbytes[rows[mine]] >= span)
+        same &= (got[:, at] == 0xFF) & (got[:, at + 1] == found.marker)
+        head = got[same].astype(np.int64)
+        picked = mine[same]
+        fields[0, picked] = head[:, at + 1]
+        fields[1, picked] = head[:, at + 4]
+        fields[2, picked] = head[:, at + 5] << 8 | head[:, at + 6]
+        fields[3, picked] = head[:, at + 7] << 8 | head[:, at + 8]
+        fields[4, picked] = head[:, at + 9]
+        fields[5, picked] = (head[:, 6:10] == np.frombuffer(b"JFIF", np.uint8)).all(axis=1)
+        walk[picked] = False
+    for k in np.flatnonzero(walk):
+        row = rows[k]
+        view = reads.host_view(int(col.start[row]), int(col.nbytes[row]))
+        header = jpeg_codec.frame_header(view.data)
+        if header is not None:
+            fields[:5, k] = header[:5]
+            fields[5, k] = bytes(view[6:10]) == b"JFIF"
+    return _Headers(*fields)
+
+
+@functools.cache
+def _hardware(device: int) -> bool:
+    """Whether the device has NVJPG engines nvJPEG's hardware backend can use."""
+    try:
+        return nvjpeg(Engine.HARDWARE, device).hardware_engines() > 0
+    except NvJpegError:
+        return False
+
+
+def decode_jpeg(group: Group, first: int, stop: int, out_ptrs: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+    """Queue decoding of JPEG chunks ``first:stop`` of the group into ``out_ptrs`` (room for ``capacity``
+    bytes each); returns the bytes each will have decoded to (host; set on the device by the caller)."""
+    col = group.col
+    rows = np.arange(first, stop)
+    heads = _headers(group, rows)
+    jobs = group.jobs
+    spp = col.pixel_bytes[rows]  # 8-bit samples: a pixel's bytes are its samples
+    fits = (heads.width == col.width[rows]) & (heads.height * col.row_bytes[rows] <= capacity)
+    fits &= (heads.precision == 8) & (heads.components == spp) & np.isin(heads.marker, _GPU_MARKERS)
+    photometric = np.array([jobs[j].plan.photometric for j in col.job[rows]], np.int64)
+    formats = np.where(
+        spp == 1,
+        OutputFormat.Y,
+        np.where((photometric == 2) & ~heads.jfif.astype(bool), OutputFormat.UNCHANGEDI, OutputFormat.RGBI),
+    )
+    device = cp.cuda.Device().id
+    hardware = _hardware(device) & (heads.marker == 0xC0)
+    sizes = np.where(fits, heads.height * col.row_bytes[rows], 0)
+    on_host = [int(k) for k in np.flatnonzero(~fits)]
+    for fmt in np.unique(formats[fits]):
+        for use_hw in (True, False):
+            picked = np.flatnonzero(fits & (formats == fmt) & (hardware == use_hw))
+            if len(picked):
+                on_host += _batch(group, rows[picked], out_ptrs[picked], OutputFormat(int(fmt)), use_hw, device)
+    for k in sorted(on_host):
+        sizes[k] = _on_host(group, int(rows[k]), int(out_ptrs[k]), int(capacity[k]))
+    return sizes
+
+
+def _streams(group: Group, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Host addresses and lengths of the chunks' complete JPEG streams: where they lie in the group's pinned
+    blocks, or, for images with JPEGTables, copies with the tables spliced in front (in a pinned block kept
+    until the group's stream is done with it)."""
+    col, reads = group.col, group.reads
+    assert reads is not None
+    addresses = reads.host_addresses(col.start[rows])
+    lengths = col.nbytes[rows].astype(np.uint64)
+    tables = [group.jobs[j].plan.jpeg_tables for j in col.job[rows]]
+    spliced = np.flatnonzero([t is not None and len(t) > 4 for t in tables])
+    if not len(spliced):
+        return addresses, lengths
+    heads = [np.frombuffer(tables[k], np.uint8)[:-2] for k in spliced]  # without the tables' EOI
+    bodies = [reads.host_view(int(col.start[rows[k]]) + 2, int(col.nbytes[rows[k]]) - 2) for k in spliced]  # no SOI
+    sizes = np.array([len(h) + len(b) for h, b in zip(heads, bodies)], np.int64)
+    block, view = pinned_pool().take(int(sizes.sum()))
+    group.pinned.append((block, None))  # given back once the group's stream is done
+    np.concatenate([part for pair in zip(heads, bodies) for part in pair], out=view[: int(sizes.sum())])
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    addresses[spliced] = (view.ctypes.data + starts).astype(np.uint64)
+    lengths[spliced] = sizes.astype(np.uint64)
+    return addresses, lengths
+
+
+def _batch(group: Group, rows: np.ndarray, out_ptrs: np.ndarray, fmt: OutputFormat, hw: bool, device: int) -> list[int]:
+    """One batched nvJPEG call for ``rows``; returns the positions (in ``rows``) to decode on the host: all of
+    them when nvJPEG refuses the batch (it does not say which stream it refused)."""
+    col = group.col
+    engine = nvjpeg(Engine.HARDWARE if hw else Engine.GPU_HYBRID, device)
+    addresses, lengths = _streams(group, rows)
+    pitches = col.row_bytes[rows].astype(np.uint64)
+    try:
+        engine.decode(addresses, lengths, out_ptrs, pitches, fmt, group.stream, slot=int(fmt))
+    except NvJpegError:
+        return list(range(len(rows)))
+    return []
+
+
+def _on_host(group: Group, row: int, out_ptr: int, capacity: int) -> int:
+    """Decode chunk ``row`` with the CPU codec and upload it to ``out_ptr``; returns its decoded bytes, or -1
+    (its error kept in ``group.errors``)."""
+    col = group.col
+    assert group.reads is not None
+    plan = group.jobs[col.job[row]].plan
+    data = bytes(group.reads.host_view(int(col.start[row]), int(col.nbytes[row])))
+    context = ChunkContext(plan, int(col.height[row]), int(col.width[row]), int(col.pixel_bytes[row]))
+    try:
+        decoded = np.ascontiguousarray(jpeg_codec.decode(data, context=context), np.uint8)
+    except TiffError as exc:
+        group.errors[row] = exc
+        return -1
+    except Exception as exc:  # noqa: BLE001  # any codec failure is this chunk's decode error
+        group.errors[row] = _failure(group, row, str(exc))
+        return -1
+    rows = min(decoded.shape[0], capacity // max(int(col.row_bytes[row]), 1))
+    if decoded.ndim < 2 or decoded.shape[1] != col.width[row]:
+        group.errors[row] = _failure(group, row, f"it decoded to {decoded.shape}")
+        return -1
+    payload = group.hold(cp.asarray(decoded[:rows]))
+    cp.cuda.runtime.memcpyAsync(
+        out_ptr, payload.data.ptr, payload.nbytes, cp.cuda.runtime.memcpyDeviceToDevice, group.stream.ptr
+    )
+    return int(payload.nbytes)
+
+
+def _failure(group: Group, row: int, why: str) -> DecodeError:
+    col = group.col
+    plan = group.jobs[col.job[row]].plan
+    return DecodeError(
+        f"chunk {col.index[row]} (JPEG) could not be decoded: {why}", path=plan.source_name, offset=int(col.offset[row])
+    )
