@@ -42,13 +42,14 @@ def main() -> None:
             subs = [stream.get_sub_code_stream(image_idx=i) for i in range(stream.num_images)]
             jobs = [GpuJob(s.plan, s.source) for s in subs]
             mark("streams+plans")
-            group = backend.start_group(jobs, cp.cuda.get_current_stream(), GpuSettings())  # the whole file
+            settings = GpuSettings()
+            group = backend.start_group(jobs, cp.cuda.get_current_stream(), settings)  # the whole file
             group.columns, missing = chunk_columns(group.jobs, group.staged)
             allocate_outputs(group.jobs, missing)
             mark("reads started, columns+outputs")
             device = backend.upload(group, copy_stream(cp.cuda.Device().id))
             mark("reads+upload")
-            backend.decompress(group, device)
+            backend.decompress(group, device, settings)
             mark("decompress")
             backend.post_process(group)
             mark("predictors")

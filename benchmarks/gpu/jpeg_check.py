@@ -210,6 +210,71 @@ def throughput(path: pathlib.Path, engines: dict[str, NvJpeg], stream: cp.cuda.S
         print(f"  nvImageCodec {kind}: {mpix / ms * 1e3:6.0f} MP/s, one page {one:.2f} ms, max|diff| {worst}")
 
 
+def hardware_scaling(path: pathlib.Path) -> None:
+    """The hardware engines on many tiles: the largest batch one call takes, sub-batches in turn, and
+    sub-batches from several host threads at once (own handle, state and stream each)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with tifffile.TiffFile(path) as tif:
+        everything = [layout(page, tif.filehandle) for page in tif.pages]
+        fmt = output_format(tif.pages[0], everything[0][0][0])
+    chunks = [c for chunk_list, *_ in everything for c in chunk_list]
+    rows, width, spp = everything[0][1:]
+    per_page = len(everything[0][0])
+    staged = Staged(chunks, None, True, rows, width, spp)
+    mpix = len(chunks) * rows * width / 1e6
+    for size in (256, 384, 512, 1024):
+        engine = NvJpeg(Engine.HARDWARE, True)
+        stream = cp.cuda.Stream(non_blocking=True)
+        try:
+            engine.decode(
+                staged.data[:size], staged.lengths[:size], staged.pointers[:size], staged.pitches[:size], fmt, stream
+            )
+            stream.synchronize()
+            print(f"{path.name}: one call of {size} tiles: ok")
+        except NvJpegError as exc:
+            print(f"{path.name}: one call of {size} tiles: {exc}")
+    for threads, size in ((1, 64), (1, 128), (1, 256), (2, 128), (2, 256), (4, 64), (4, 128), (4, 256), (8, 128)):
+        engines = [NvJpeg(Engine.HARDWARE, True) for _ in range(threads)]
+        streams = [cp.cuda.Stream(non_blocking=True) for _ in range(threads)]
+        pool = ThreadPoolExecutor(threads)
+
+        def run(count: int) -> float:
+            parts = [slice(a, min(a + size, count)) for a in range(0, count, size)]
+
+            def worker(k: int) -> float:
+                spent = 0.0
+                for number, part in enumerate(parts[k::threads]):
+                    start = time.perf_counter()
+                    engines[k].decode(
+                        staged.data[part],
+                        staged.lengths[part],
+                        staged.pointers[part],
+                        staged.pitches[part],
+                        fmt,
+                        streams[k],
+                        slot=number % 4,
+                    )
+                    spent += time.perf_counter() - start
+                streams[k].synchronize()
+                return spent
+
+            return sum(pool.map(worker, range(threads)))
+
+        try:
+            host_all = run(len(chunks))
+            t_all = median_ms(lambda: run(len(chunks)))
+            t_page = median_ms(lambda: run(per_page))
+        except NvJpegError as exc:
+            print(f"  {threads} threads x {size}: {exc}")
+            continue
+        print(
+            f"  {threads} threads x {size}-tile calls: all {len(chunks)} tiles {mpix / t_all * 1e3:6.0f} MP/s "
+            f"(host in calls {host_all * 1e3:.1f} ms), one page {t_page:.2f} ms"
+        )
+        pool.shutdown()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dir", type=pathlib.Path, default=pathlib.Path(tempfile.gettempdir()) / "tiffstream-jpeg")
@@ -239,6 +304,8 @@ def main() -> None:
     except ImportError:
         nvimgcodec = None
     print()
+    for path in made[:2]:
+        hardware_scaling(path)
     for path in made:
         throughput(path, engines, stream, nvimgcodec)
     sys.stdout.flush()

@@ -279,10 +279,10 @@ def test_device_image_interfaces(seed_like_file: pathlib.Path) -> None:
 
 
 def test_gpu_only_unsupported_compression_names_it(tiff_factory) -> None:
-    path = tiff_factory(Recipe(shape=(30, 20, 3), photometric="rgb", compression="jpeg"))
+    path = tiff_factory(Recipe(shape=(30, 20, 3), photometric="rgb", compression="lzma"))
     with (
         tiffstream.Decoder(backends=[tiffstream.BackendKind.GPU_ONLY]) as decoder,
-        pytest.raises(tiffstream.UnsupportedTiffError, match="compression 7"),
+        pytest.raises(tiffstream.UnsupportedTiffError, match="compression 34925"),
     ):
         decoder.decode(tiffstream.CodeStream(str(path)))
     with tiffstream.Decoder(backends=[tiffstream.BackendKind.HYBRID_CPU_GPU]) as decoder:

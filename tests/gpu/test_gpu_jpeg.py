@@ -62,7 +62,7 @@ def test_generated(tmp_path: pathlib.Path, case: str) -> None:
         data = data[..., 1]
     path = tmp_path / f"{case}.tif"
     tifffile.imwrite(
-        path, [data, data[::-1]], compression="jpeg", photometric="minisblack" if gray else "ycbcr", **options
+        path, np.stack([data, data[::-1]]), compression="jpeg", photometric="minisblack" if gray else "ycbcr", **options
     )
     expected = tifffile.imread(path, key=range(2))
     with gpu_only() as decoder:
@@ -82,7 +82,7 @@ def test_generated(tmp_path: pathlib.Path, case: str) -> None:
 def test_bad_tile_names_its_chunk(tmp_path: pathlib.Path) -> None:
     data = picture(128, 128)
     path = tmp_path / "bad.tif"
-    tifffile.imwrite(path, [data, data], compression="jpeg", photometric="ycbcr", tile=(64, 64))
+    tifffile.imwrite(path, np.stack([data, data]), compression="jpeg", photometric="ycbcr", tile=(64, 64))
     with tifffile.TiffFile(path) as tif:
         offset = tif.pages[1].dataoffsets[2]
     raw = bytearray(path.read_bytes())

@@ -245,7 +245,7 @@ class GpuBatch:
             self._queued.append(group)
             with self.device, group.stream:
                 device = upload(group, self.copy)
-                decompress(group, device)
+                decompress(group, device, self.settings)
                 post_process(group)
                 scatter(group)
                 group.mark_queued()
@@ -335,4 +335,7 @@ def decode_batch(
     except BaseException:
         batch.close()  # queued groups finish before their buffers can be freed
         raise
-    return batch.finish()
+    try:
+        return batch.finish()
+    except ImageFailed as failed:
+        raise failed.error from failed

@@ -19,6 +19,7 @@ from .staging import ALIGN
 
 if TYPE_CHECKING:
     from .group import Group
+    from .settings import GpuSettings
 
 __all__ = ["aligned_starts", "copy_chunks", "decompress", "launch_lzw", "upload"]
 
@@ -105,7 +106,7 @@ def launch_lzw(args: tuple[Any, ...], written: cp.ndarray, count: int, widest: i
     return name
 
 
-def decompress(group: Group, device: cp.ndarray | None) -> None:
+def decompress(group: Group, device: cp.ndarray | None, settings: GpuSettings) -> None:
     """Queue decompression of every chunk; sets ``col.decoded`` (device addresses) and ``group.sizes``."""
     col = group.col
     count = len(col.job)
@@ -131,7 +132,7 @@ def decompress(group: Group, device: cp.ndarray | None) -> None:
         sizes = group.sizes[select]
         n = stop - first
         if kind == "jpeg":
-            decoded = group.up(decode_jpeg(group, first, stop, out_ptrs, capacity))
+            decoded = group.up(decode_jpeg(group, first, stop, out_ptrs, capacity, settings.jpeg_tiles_per_call))
             group.flush()
             sizes[...] = decoded
             group.checks.append(Check(kind, first, stop, None))

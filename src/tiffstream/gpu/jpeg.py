@@ -20,7 +20,6 @@ from ..codecs import jpeg as jpeg_codec
 from ..codecs._base import ChunkContext
 from ..errors import DecodeError, TiffError
 from .nvjpeg import Engine, NvJpegError, OutputFormat, nvjpeg
-from .pinned import pinned_pool
 
 if TYPE_CHECKING:
     from .group import Group
@@ -91,9 +90,12 @@ def _hardware(device: int) -> bool:
         return False
 
 
-def decode_jpeg(group: Group, first: int, stop: int, out_ptrs: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+def decode_jpeg(
+    group: Group, first: int, stop: int, out_ptrs: np.ndarray, capacity: np.ndarray, tiles_per_call: int
+) -> np.ndarray:
     """Queue decoding of JPEG chunks ``first:stop`` of the group into ``out_ptrs`` (room for ``capacity``
-    bytes each); returns the bytes each will have decoded to (host; set on the device by the caller)."""
+    bytes each), at most ``tiles_per_call`` streams a call; returns the bytes each will have decoded to (host;
+    set on the device by the caller)."""
     col = group.col
     rows = np.arange(first, stop)
     heads = _headers(group, rows)
@@ -102,61 +104,38 @@ def decode_jpeg(group: Group, first: int, stop: int, out_ptrs: np.ndarray, capac
     fits = (heads.width == col.width[rows]) & (heads.height * col.row_bytes[rows] <= capacity)
     fits &= (heads.precision == 8) & (heads.components == spp) & np.isin(heads.marker, _GPU_MARKERS)
     photometric = np.array([jobs[j].plan.photometric for j in col.job[rows]], np.int64)
-    formats = np.where(
-        spp == 1,
-        OutputFormat.Y,
-        np.where((photometric == 2) & ~heads.jfif.astype(bool), OutputFormat.UNCHANGEDI, OutputFormat.RGBI),
-    )
+    rgb_as_stored = (photometric == 2) & ~heads.jfif.astype(bool)  # no colour transform, as libjpeg is told
+    formats = np.where(spp == 1, OutputFormat.Y, np.where(rgb_as_stored, OutputFormat.UNCHANGEDI, OutputFormat.RGBI))
     device = cp.cuda.Device().id
     hardware = _hardware(device) & (heads.marker == 0xC0)
+    tables = np.unique(col.job[rows], return_inverse=True)[1]  # images share tables only by chance: per image
     sizes = np.where(fits, heads.height * col.row_bytes[rows], 0)
     on_host = [int(k) for k in np.flatnonzero(~fits)]
-    for fmt in np.unique(formats[fits]):
-        for use_hw in (True, False):
-            picked = np.flatnonzero(fits & (formats == fmt) & (hardware == use_hw))
-            if len(picked):
-                on_host += _batch(group, rows[picked], out_ptrs[picked], OutputFormat(int(fmt)), use_hw, device)
+    keys = np.stack([formats, hardware, tables])[:, fits]
+    slot = 0
+    for fmt, use_hw, table in np.unique(keys, axis=1).T if fits.any() else []:
+        picked = np.flatnonzero(fits & (formats == fmt) & (hardware == use_hw) & (tables == table))
+        engine = nvjpeg(Engine.HARDWARE if use_hw else Engine.GPU_HYBRID, device)
+        jpeg_tables = jobs[col.job[rows[picked[0]]]].plan.jpeg_tables
+        for at in range(0, len(picked), tiles_per_call):
+            part = picked[at : at + tiles_per_call]
+            try:
+                engine.decode(
+                    group.reads.host_addresses(col.start[rows[part]]),  # type: ignore[union-attr]
+                    col.nbytes[rows[part]],
+                    out_ptrs[part],
+                    col.row_bytes[rows[part]],
+                    OutputFormat(int(fmt)),
+                    group.stream,
+                    tables=jpeg_tables,
+                    slot=slot,
+                )
+            except NvJpegError:  # nvJPEG does not say which stream it refused: the CPU codec names it
+                on_host += [int(k) for k in part]
+            slot += 1
     for k in sorted(on_host):
         sizes[k] = _on_host(group, int(rows[k]), int(out_ptrs[k]), int(capacity[k]))
     return sizes
-
-
-def _streams(group: Group, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Host addresses and lengths of the chunks' complete JPEG streams: where they lie in the group's pinned
-    blocks, or, for images with JPEGTables, copies with the tables spliced in front (in a pinned block kept
-    until the group's stream is done with it)."""
-    col, reads = group.col, group.reads
-    assert reads is not None
-    addresses = reads.host_addresses(col.start[rows])
-    lengths = col.nbytes[rows].astype(np.uint64)
-    tables = [group.jobs[j].plan.jpeg_tables for j in col.job[rows]]
-    spliced = np.flatnonzero([t is not None and len(t) > 4 for t in tables])
-    if not len(spliced):
-        return addresses, lengths
-    heads = [np.frombuffer(tables[k], np.uint8)[:-2] for k in spliced]  # without the tables' EOI
-    bodies = [reads.host_view(int(col.start[rows[k]]) + 2, int(col.nbytes[rows[k]]) - 2) for k in spliced]  # no SOI
-    sizes = np.array([len(h) + len(b) for h, b in zip(heads, bodies)], np.int64)
-    block, view = pinned_pool().take(int(sizes.sum()))
-    group.pinned.append((block, None))  # given back once the group's stream is done
-    np.concatenate([part for pair in zip(heads, bodies) for part in pair], out=view[: int(sizes.sum())])
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    addresses[spliced] = (view.ctypes.data + starts).astype(np.uint64)
-    lengths[spliced] = sizes.astype(np.uint64)
-    return addresses, lengths
-
-
-def _batch(group: Group, rows: np.ndarray, out_ptrs: np.ndarray, fmt: OutputFormat, hw: bool, device: int) -> list[int]:
-    """One batched nvJPEG call for ``rows``; returns the positions (in ``rows``) to decode on the host: all of
-    them when nvJPEG refuses the batch (it does not say which stream it refused)."""
-    col = group.col
-    engine = nvjpeg(Engine.HARDWARE if hw else Engine.GPU_HYBRID, device)
-    addresses, lengths = _streams(group, rows)
-    pitches = col.row_bytes[rows].astype(np.uint64)
-    try:
-        engine.decode(addresses, lengths, out_ptrs, pitches, fmt, group.stream, slot=int(fmt))
-    except NvJpegError:
-        return list(range(len(rows)))
-    return []
 
 
 def _on_host(group: Group, row: int, out_ptr: int, capacity: int) -> int:
