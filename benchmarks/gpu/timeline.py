@@ -1,6 +1,6 @@
 """Where one GPU batch's time goes: host time stamps and CUDA events around every stage of every group.
 
-    python benchmarks/gpu_timeline.py FILE [--repeats N]
+    python benchmarks/gpu/timeline.py FILE [--repeats N] [--page N]
 
 Decodes every page of FILE in one ``Decoder.decode`` call (as ``gpu_decode.py`` times it), N times, and prints
 the last: for each group, when the host ran make_columns, the reads, the upload and the launches, and when the
@@ -50,6 +50,7 @@ def instrument(log: list[Entry]) -> None:
     wrap(reads.PendingReads, "_start", False)  # of which: reads started on glibc's AIO threads
     wrap(backend.GpuBatch, "add", False)
     wrap(backend.GpuBatch, "finish", False)
+    wrap(backend.GpuBatch, "_check_queued", False, "check")
 
 
 def main() -> None:
@@ -57,6 +58,7 @@ def main() -> None:
     parser.add_argument("file")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--submit-mb", type=float, help="reads start once this many MB wait (tuning)")
+    parser.add_argument("--page", type=int, help="decode this page alone (one image's latency)")
     args = parser.parse_args()
     settings = GpuSettings() if args.submit_mb is None else GpuSettings(stage_bytes=int(args.submit_mb * 2**20))
     log: list[Entry] = []
@@ -70,7 +72,8 @@ def main() -> None:
         begin.record()
         t0 = time.perf_counter()
         opened = tiffstream.CodeStream(args.file)
-        decoder.decode([opened.get_sub_code_stream(image_idx=i) for i in range(opened.num_images)], params=params)
+        pages = range(opened.num_images) if args.page is None else [args.page]
+        decoder.decode([opened.get_sub_code_stream(image_idx=i) for i in pages], params=params)
         cp.cuda.Device().synchronize()
         total = time.perf_counter() - t0
     adds = [entry for entry in log if entry[0] == "add"]
