@@ -55,9 +55,10 @@ _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 
 
 
 class FrameHeader(NamedTuple):
-    """What a JPEG stream's frame header (SOF) says: its marker (0xC0 baseline, 0xC1 extended, 0xC2
-    progressive, 0xC3 lossless, ...), sample precision, height, width, number of components, and where the
-    marker is in the stream."""
+    """What a JPEG stream says before its scan: the frame header's marker (0xC0 baseline, 0xC1 extended, 0xC2
+    progressive, 0xC3 lossless, ...), sample precision, height, width, number of components and where the marker
+    is; whether a JFIF marker came before it, the Adobe marker's colour transform (-1: none), and whether the
+    first three components are called 'R', 'G', 'B'."""
 
     marker: int
     precision: int
@@ -65,12 +66,21 @@ class FrameHeader(NamedTuple):
     width: int
     components: int
     position: int
+    jfif: bool = False
+    adobe: int = -1
+    rgb_ids: bool = False
+
+    @property
+    def stored_rgb(self) -> bool:
+        """Whether libjpeg reads three components as RGB, not YCbCr (jdapimin.c's default colour space)."""
+        return not self.jfif and (self.adobe == 0 or (self.adobe < 0 and self.rgb_ids))
 
 
 def frame_header(data: BytesLike) -> FrameHeader | None:
     """The stream's frame header, read before decoding; None when there is none before the scan."""
     view = memoryview(data)
     at, end = 2, len(view)
+    jfif, adobe = False, -1
     while at + 4 <= end:
         if view[at] != 0xFF:
             return None
@@ -82,9 +92,14 @@ def frame_header(data: BytesLike) -> FrameHeader | None:
             at += 2
             continue
         length = view[at + 2] << 8 | view[at + 3]
+        if marker == 0xE0 and bytes(view[at + 4 : at + 9]) == b"JFIF\0":
+            jfif = True
+        elif marker == 0xEE and length >= 12 and bytes(view[at + 4 : at + 9]) == b"Adobe" and at + 15 < end:
+            adobe = view[at + 15]
         if marker in _SOF and at + 10 <= end:
             height, width = view[at + 5] << 8 | view[at + 6], view[at + 7] << 8 | view[at + 8]
-            return FrameHeader(marker, view[at + 4], height, width, view[at + 9], at)
+            ids = bytes(view[at + 10 : at + 17 : 3])
+            return FrameHeader(marker, view[at + 4], height, width, view[at + 9], at, jfif, adobe, ids == b"RGB")
         if marker == 0xDA:  # start of scan: no frame header before it
             return None
         at += 2 + length

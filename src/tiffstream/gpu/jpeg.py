@@ -31,7 +31,8 @@ _GPU_MARKERS = (0xC0, 0xC1, 0xC2)  # baseline, extended sequential, progressive 
 
 @dataclass
 class _Headers:
-    """Per chunk: frame marker, precision, height, width, components, and whether the stream is JFIF."""
+    """Per chunk: frame marker, precision, height, width, components, whether it has a JFIF marker, and whether
+    libjpeg reads it as RGB by itself."""
 
     marker: np.ndarray
     precision: np.ndarray
@@ -39,6 +40,7 @@ class _Headers:
     width: np.ndarray
     components: np.ndarray
     jfif: np.ndarray
+    stored_rgb: np.ndarray
 
 
 def _headers(group: Group, rows: np.ndarray) -> _Headers:
@@ -48,7 +50,7 @@ def _headers(group: Group, rows: np.ndarray) -> _Headers:
     col, reads = group.col, group.reads
     assert reads is not None
     n = len(rows)
-    fields = np.zeros((6, n), np.int64)
+    fields = np.zeros((7, n), np.int64)
     walk = np.ones(n, bool)
     for job in np.unique(col.job[rows]):
         mine = np.flatnonzero(col.job[rows] == job)
@@ -58,7 +60,7 @@ def _headers(group: Group, rows: np.ndarray) -> _Headers:
         if found is None:
             continue
         at = found.position
-        span = max(at + 10, 10)
+        span = at + 17  # the frame header and three component ids
         got = reads.bytes_at(col.start[rows[mine]], span)
         same = (got[:, :at] == got[0, :at]).all(axis=1) & (col.nbytes[rows[mine]] >= span)
         same &= (got[:, at] == 0xFF) & (got[:, at + 1] == found.marker)
@@ -69,15 +71,17 @@ def _headers(group: Group, rows: np.ndarray) -> _Headers:
         fields[2, picked] = head[:, at + 5] << 8 | head[:, at + 6]
         fields[3, picked] = head[:, at + 7] << 8 | head[:, at + 8]
         fields[4, picked] = head[:, at + 9]
-        fields[5, picked] = (head[:, 6:10] == np.frombuffer(b"JFIF", np.uint8)).all(axis=1)
+        ids = (head[:, at + 10 : at + 17 : 3] == np.frombuffer(b"RGB", np.uint8)).all(axis=1)
+        # the same bytes up to the frame header: the same JFIF and Adobe markers as the first chunk
+        fields[5, picked] = found.jfif
+        fields[6, picked] = (not found.jfif) & ((found.adobe == 0) | ((found.adobe < 0) & ids))
         walk[picked] = False
     for k in np.flatnonzero(walk):
         row = rows[k]
-        view = reads.host_view(int(col.start[row]), int(col.nbytes[row]))
-        header = jpeg_codec.frame_header(view.data)
+        header = jpeg_codec.frame_header(reads.host_view(int(col.start[row]), int(col.nbytes[row])).data)
         if header is not None:
             fields[:5, k] = header[:5]
-            fields[5, k] = bytes(view[6:10]) == b"JFIF"
+            fields[5, k], fields[6, k] = header.jfif, header.stored_rgb
     return _Headers(*fields)
 
 
@@ -104,10 +108,12 @@ def decode_jpeg(
     fits = (heads.width == col.width[rows]) & (heads.height * col.row_bytes[rows] <= capacity)
     fits &= (heads.precision == 8) & (heads.components == spp) & np.isin(heads.marker, _GPU_MARKERS)
     photometric = np.array([jobs[j].plan.photometric for j in col.job[rows]], np.int64)
-    rgb_as_stored = (photometric == 2) & ~heads.jfif.astype(bool)  # no colour transform, as libjpeg is told
+    # no colour transform where libjpeg would make none: tifffile tells it so for RGB without JFIF; else as it reads it
+    rgb_as_stored = (heads.stored_rgb != 0) | ((photometric == 2) & (heads.jfif == 0))
     formats = np.where(spp == 1, OutputFormat.Y, np.where(rgb_as_stored, OutputFormat.UNCHANGEDI, OutputFormat.RGBI))
     device = cp.cuda.Device().id
-    hardware = _hardware(device) & (heads.marker == 0xC0)
+    # baseline frames of at least 64x64 (a 32x32 YCbCr strip came back without its luma from the engines)
+    hardware = _hardware(device) & (heads.marker == 0xC0) & (heads.width >= 64) & (heads.height >= 64)
     tables = np.unique(col.job[rows], return_inverse=True)[1]  # images share tables only by chance: per image
     sizes = np.where(fits, heads.height * col.row_bytes[rows], 0)
     on_host = [int(k) for k in np.flatnonzero(~fits)]

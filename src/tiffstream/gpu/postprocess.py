@@ -107,6 +107,8 @@ def fill_truncated(group: Group, sizes: np.ndarray) -> None:
     copy_rows = w.cy1 - w.cy0
     for k in np.flatnonzero(got < copy_rows):
         job = group.jobs[col.job[k]]
+        if job.out is None:  # the image failed (keep_going): nothing to fill
+            continue
         plan = job.plan
         view = job.out.reshape(plan.num_planes, w.rows_out[k], w.cols_out[k], plan.samples_per_chunk)
         top, left = w.cy0[k] - w.y0[k], w.cx0[k] - w.x0[k]
