@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..errors import BackendUnavailableError
+
 if TYPE_CHECKING:
     from ..plan import DecodePlan
 
@@ -68,6 +70,12 @@ def supports(plan: DecodePlan) -> str | None:
 def _jpeg_unsupported(plan: DecodePlan) -> str | None:
     """None when nvJPEG decodes the plan's JPEG chunks as the CPU does (colour as tifffile); else why not."""
     samples = plan.samples_per_pixel
+    from .nvjpeg import library  # CuPy is there: the GPU backend asks
+
+    try:
+        library()
+    except BackendUnavailableError as exc:
+        return f"JPEG ({exc})"
     if plan.jpeg_header is not None:
         return "NDPI restart-interval JPEG tiles"
     if plan.extra_samples or samples not in (1, 3):
