@@ -1,0 +1,150 @@
+"""JPEG 2000 decoding on the GPU: nvJPEG2000's C API through ctypes (``libnvjpeg2k`` of ``nvidia-nvjpeg2k``).
+
+nvJPEG2000 has no batched call: each code stream is parsed on the host and decoded on a stream with a decode
+state of its own, so tiles are spread over a few states and CUDA streams.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import pathlib
+
+import cupy as cp
+
+from ..errors import BackendUnavailableError
+
+__all__ = ["NvJpeg2k", "NvJpeg2kError", "library"]
+
+_FORMAT_INTERLEAVED = 1
+_UINT8, _UINT16 = 0, 1
+
+
+class _ImageInfo(ctypes.Structure):
+    _fields_ = [
+        ("image_width", ctypes.c_uint32),
+        ("image_height", ctypes.c_uint32),
+        ("tile_width", ctypes.c_uint32),
+        ("tile_height", ctypes.c_uint32),
+        ("num_tiles_x", ctypes.c_uint32),
+        ("num_tiles_y", ctypes.c_uint32),
+        ("num_components", ctypes.c_uint32),
+    ]
+
+
+class _ComponentInfo(ctypes.Structure):
+    _fields_ = [
+        ("component_width", ctypes.c_uint32),
+        ("component_height", ctypes.c_uint32),
+        ("precision", ctypes.c_uint8),
+        ("sgn", ctypes.c_uint8),
+    ]
+
+
+class _Image(ctypes.Structure):
+    """``nvjpeg2kImage_t``: arrays of component pointers and pitches, the sample type, the component count."""
+
+    _fields_ = [
+        ("pixel_data", ctypes.POINTER(ctypes.c_void_p)),
+        ("pitch_in_bytes", ctypes.POINTER(ctypes.c_size_t)),
+        ("pixel_type", ctypes.c_int),
+        ("num_components", ctypes.c_uint32),
+    ]
+
+
+class NvJpeg2kError(RuntimeError):
+    """An nvJPEG2000 call failed; ``status`` is its ``nvjpeg2kStatus_t``."""
+
+    def __init__(self, what: str, status: int) -> None:
+        super().__init__(f"nvJPEG2000 {what} failed: status {status}")
+        self.status = status
+
+
+@functools.cache
+def library() -> ctypes.CDLL:
+    """libnvjpeg2k from the ``nvidia-nvjpeg2k`` wheel."""
+    try:
+        import nvidia
+    except ImportError:
+        folders: list[str] = []
+    else:
+        folders = list(nvidia.__path__)
+    for folder in folders:
+        for candidate in sorted(pathlib.Path(folder).glob("nvjpeg2k/lib/libnvjpeg2k.so*")):
+            lib = ctypes.CDLL(str(candidate))
+            _bind(lib)
+            return lib
+    raise BackendUnavailableError("nvJPEG2000 is not installed: pip install 'tiffstream[gpu]'")
+
+
+def _bind(lib: ctypes.CDLL) -> None:
+    p, vp, sz, i = ctypes.POINTER, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int
+    signatures = {
+        "nvjpeg2kCreateSimple": [p(vp)],
+        "nvjpeg2kDecodeStateCreate": [vp, p(vp)],
+        "nvjpeg2kStreamCreate": [p(vp)],
+        "nvjpeg2kStreamParse": [vp, vp, sz, i, i, vp],
+        "nvjpeg2kStreamGetImageInfo": [vp, p(_ImageInfo)],
+        "nvjpeg2kStreamGetImageComponentInfo": [vp, p(_ComponentInfo), ctypes.c_uint32],
+        "nvjpeg2kDecodeParamsCreate": [p(vp)],
+        "nvjpeg2kDecodeParamsSetOutputFormat": [vp, i],
+        "nvjpeg2kDecodeParamsSetRGBOutput": [vp, ctypes.c_int32],
+        "nvjpeg2kDecodeImage": [vp, vp, vp, vp, p(_Image), vp],
+    }
+    for name, argtypes in signatures.items():
+        function = getattr(lib, name)
+        function.argtypes = argtypes
+        function.restype = ctypes.c_int
+
+
+class NvJpeg2k:
+    """One nvJPEG2000 handle on the current device; a decode state and a parsed-stream handle per slot (a
+    slot is one CUDA stream's worth of work: a state must not serve two streams at once)."""
+
+    def __init__(self) -> None:
+        self.lib = library()
+        self.handle = ctypes.c_void_p()
+        self._check(self.lib.nvjpeg2kCreateSimple(ctypes.byref(self.handle)), "create")
+        self.params = ctypes.c_void_p()
+        self._check(self.lib.nvjpeg2kDecodeParamsCreate(ctypes.byref(self.params)), "params")
+        self._check(self.lib.nvjpeg2kDecodeParamsSetOutputFormat(self.params, _FORMAT_INTERLEAVED), "format")
+        self._slots: dict[int, tuple[ctypes.c_void_p, ctypes.c_void_p]] = {}
+
+    @staticmethod
+    def _check(status: int, what: str) -> None:
+        if status != 0:
+            raise NvJpeg2kError(what, status)
+
+    def _slot(self, slot: int) -> tuple[ctypes.c_void_p, ctypes.c_void_p]:
+        found = self._slots.get(slot)
+        if found is None:
+            state, parsed = ctypes.c_void_p(), ctypes.c_void_p()
+            self._check(self.lib.nvjpeg2kDecodeStateCreate(self.handle, ctypes.byref(state)), "state")
+            self._check(self.lib.nvjpeg2kStreamCreate(ctypes.byref(parsed)), "stream")
+            found = self._slots[slot] = (state, parsed)
+        return found
+
+    def parse(self, address: int, length: int, slot: int) -> tuple[int, int, int, int, bool]:
+        """Parse one code stream (host memory) into ``slot``: (height, width, components, precision, signed)."""
+        _, parsed = self._slot(slot)
+        self._check(self.lib.nvjpeg2kStreamParse(self.handle, address, length, 0, 0, parsed), "parse")
+        info, component = _ImageInfo(), _ComponentInfo()
+        self._check(self.lib.nvjpeg2kStreamGetImageInfo(parsed, ctypes.byref(info)), "image info")
+        self._check(self.lib.nvjpeg2kStreamGetImageComponentInfo(parsed, ctypes.byref(component), 0), "component")
+        return (
+            int(info.image_height),
+            int(info.image_width),
+            int(info.num_components),
+            int(component.precision),
+            bool(component.sgn),
+        )
+
+    def decode(self, slot: int, output: int, pitch: int, components: int, wide: bool, stream: cp.cuda.Stream) -> None:
+        """Queue decoding of the stream parsed into ``slot``, interleaved, into device address ``output`` with
+        row ``pitch`` (bytes); ``wide``: 16-bit samples."""
+        state, parsed = self._slot(slot)
+        pointers = (ctypes.c_void_p * 1)(output)
+        pitches = (ctypes.c_size_t * 1)(pitch)
+        image = _Image(pointers, pitches, _UINT16 if wide else _UINT8, components)
+        status = self.lib.nvjpeg2kDecodeImage(self.handle, state, parsed, self.params, ctypes.byref(image), stream.ptr)
+        self._check(status, "decode")
