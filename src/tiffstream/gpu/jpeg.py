@@ -107,13 +107,15 @@ def decode_jpeg(
     spp = col.pixel_bytes[rows]  # 8-bit samples: a pixel's bytes are its samples
     fits = (heads.width == col.width[rows]) & (heads.height * col.row_bytes[rows] <= capacity)
     fits &= (heads.precision == 8) & (heads.components == spp) & np.isin(heads.marker, _GPU_MARKERS)
+    # frames under 64x64 decode on the host: Pillow's child_ifd.tiff (one 32x32 JFIF 4:2:0 strip) came back from
+    # both nvJPEG backends with its luma lost (red 254 as 178), cause not found; such frames cost the host little
+    fits &= (heads.width >= 64) | (heads.height >= 64)
     photometric = np.array([jobs[j].plan.photometric for j in col.job[rows]], np.int64)
     # no colour transform where libjpeg would make none: tifffile tells it so for RGB without JFIF; else as it reads it
     rgb_as_stored = (heads.stored_rgb != 0) | ((photometric == 2) & (heads.jfif == 0))
     formats = np.where(spp == 1, OutputFormat.Y, np.where(rgb_as_stored, OutputFormat.UNCHANGEDI, OutputFormat.RGBI))
     device = cp.cuda.Device().id
-    # baseline frames of at least 64x64 (a 32x32 YCbCr strip came back without its luma from the engines)
-    hardware = _hardware(device) & (heads.marker == 0xC0) & (heads.width >= 64) & (heads.height >= 64)
+    hardware = _hardware(device) & (heads.marker == 0xC0)
     tables = np.unique(col.job[rows], return_inverse=True)[1]  # images share tables only by chance: per image
     sizes = np.where(fits, heads.height * col.row_bytes[rows], 0)
     on_host = [int(k) for k in np.flatnonzero(~fits)]
