@@ -55,10 +55,10 @@ def check(path: pathlib.Path, nvimgcodec) -> None:
     out = cp.zeros((len(chunks), rows, width, spp), np.uint8)
 
     def run(streams: list[cp.cuda.Stream]) -> None:
-        for k, chunk in enumerate(chunks):
+        for k, chunk in enumerate(chunks):  # a parsed handle per tile: each must live until its decode ran
             slot = k % len(streams)
-            engine.parse(chunk.ctypes.data, len(chunk), slot)
-            engine.decode(slot, out[k].data.ptr, width * spp, spp, False, streams[slot])
+            engine.parse(chunk.ctypes.data, len(chunk), k)
+            engine.decode(k, slot, out[k].data.ptr, width * spp, spp, False, streams[slot])
         for stream in streams:
             stream.synchronize()
 

@@ -98,8 +98,9 @@ def _bind(lib: ctypes.CDLL) -> None:
 
 
 class NvJpeg2k:
-    """One nvJPEG2000 handle on the current device; a decode state and a parsed-stream handle per slot (a
-    slot is one CUDA stream's worth of work: a state must not serve two streams at once)."""
+    """One nvJPEG2000 handle on the current device and a decode state per slot (one slot per CUDA stream: a
+    state must not serve two streams at once). Each code stream is parsed into a handle of its own, which must
+    live until its decode has run: a parsed handle reused while an earlier decode is queued corrupts it."""
 
     def __init__(self) -> None:
         self.lib = library()
@@ -108,25 +109,33 @@ class NvJpeg2k:
         self.params = ctypes.c_void_p()
         self._check(self.lib.nvjpeg2kDecodeParamsCreate(ctypes.byref(self.params)), "params")
         self._check(self.lib.nvjpeg2kDecodeParamsSetOutputFormat(self.params, _FORMAT_INTERLEAVED), "format")
-        self._slots: dict[int, tuple[ctypes.c_void_p, ctypes.c_void_p]] = {}
+        self._states: dict[int, ctypes.c_void_p] = {}
+        self._parsed: list[ctypes.c_void_p] = []
 
     @staticmethod
     def _check(status: int, what: str) -> None:
         if status != 0:
             raise NvJpeg2kError(what, status)
 
-    def _slot(self, slot: int) -> tuple[ctypes.c_void_p, ctypes.c_void_p]:
-        found = self._slots.get(slot)
-        if found is None:
-            state, parsed = ctypes.c_void_p(), ctypes.c_void_p()
+    def _state(self, slot: int) -> ctypes.c_void_p:
+        state = self._states.get(slot)
+        if state is None:
+            state = ctypes.c_void_p()
             self._check(self.lib.nvjpeg2kDecodeStateCreate(self.handle, ctypes.byref(state)), "state")
-            self._check(self.lib.nvjpeg2kStreamCreate(ctypes.byref(parsed)), "stream")
-            found = self._slots[slot] = (state, parsed)
-        return found
+            self._states[slot] = state
+        return state
 
-    def parse(self, address: int, length: int, slot: int) -> tuple[int, int, int, int, bool]:
-        """Parse one code stream (host memory) into ``slot``: (height, width, components, precision, signed)."""
-        _, parsed = self._slot(slot)
+    def _parsed_handle(self, number: int) -> ctypes.c_void_p:
+        while len(self._parsed) <= number:
+            parsed = ctypes.c_void_p()
+            self._check(self.lib.nvjpeg2kStreamCreate(ctypes.byref(parsed)), "stream")
+            self._parsed.append(parsed)
+        return self._parsed[number]
+
+    def parse(self, address: int, length: int, number: int) -> tuple[int, int, int, int, bool]:
+        """Parse one code stream (host memory, kept until its decode has run) into parsed handle ``number``:
+        (height, width, components, precision, signed)."""
+        parsed = self._parsed_handle(number)
         self._check(self.lib.nvjpeg2kStreamParse(self.handle, address, length, 0, 0, parsed), "parse")
         info, component = _ImageInfo(), _ComponentInfo()
         self._check(self.lib.nvjpeg2kStreamGetImageInfo(parsed, ctypes.byref(info)), "image info")
@@ -139,12 +148,16 @@ class NvJpeg2k:
             bool(component.sgn),
         )
 
-    def decode(self, slot: int, output: int, pitch: int, components: int, wide: bool, stream: cp.cuda.Stream) -> None:
-        """Queue decoding of the stream parsed into ``slot``, interleaved, into device address ``output`` with
-        row ``pitch`` (bytes); ``wide``: 16-bit samples."""
-        state, parsed = self._slot(slot)
+    def decode(
+        self, number: int, slot: int, output: int, pitch: int, components: int, wide: bool, stream: cp.cuda.Stream
+    ) -> None:
+        """Queue decoding of parsed handle ``number`` with slot ``slot``'s state on ``stream``, interleaved, into
+        device address ``output`` with row ``pitch`` (bytes); ``wide``: 16-bit samples."""
         pointers = (ctypes.c_void_p * 1)(output)
         pitches = (ctypes.c_size_t * 1)(pitch)
         image = _Image(pointers, pitches, _UINT16 if wide else _UINT8, components)
-        status = self.lib.nvjpeg2kDecodeImage(self.handle, state, parsed, self.params, ctypes.byref(image), stream.ptr)
+        parsed = self._parsed_handle(number)
+        status = self.lib.nvjpeg2kDecodeImage(
+            self.handle, self._state(slot), parsed, self.params, ctypes.byref(image), stream.ptr
+        )
         self._check(status, "decode")
