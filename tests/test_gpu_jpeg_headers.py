@@ -65,6 +65,12 @@ def test_frame_headers_read_in_one_gather_equal_walking_each(tmp_path: pathlib.P
     tiles[1] = tiles[1][:2] + b"\xff\xe1\x00\x08extra!" + tiles[1][2:]  # an APP1 segment: another prefix
     tiles[3] = _tile(image[:, :128])  # a frame larger than its 64x64 tile, same prefix as the others
     tiles[4] = _tile(image[64:, 128:], colorspace="rgb", outcolorspace="rgb")  # stored as RGB (Adobe or ids)
+    # an APP1 segment holding a copy of the first tile's frame header where that tile has it, then the real
+    # stream, whose frame is larger: only a byte-for-byte prefix comparison tells it from the others
+    at = tiles[0].index(b"\xff\xc0")
+    decoy = tiles[0][at : at + 19]
+    payload = b"\x00" * (at - 6) + decoy
+    tiles[5] = b"\xff\xd8\xff\xe1" + (len(payload) + 2).to_bytes(2, "big") + payload + _tile(image[:, :128])[2:]
     path = tmp_path / "tiles.tif"
     with tifffile.TiffWriter(path) as writer:
         for _ in range(2):
@@ -83,4 +89,4 @@ def test_frame_headers_read_in_one_gather_equal_walking_each(tmp_path: pathlib.P
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["chunks"] == 12
     assert result["mismatches"] == []
-    assert result["rgb"] == 2 and result["tall"] == 2  # the odd tiles were read as what they are
+    assert result["rgb"] == 2 and result["tall"] == 4  # the odd tiles were read as what they are
