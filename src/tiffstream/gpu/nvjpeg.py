@@ -89,7 +89,6 @@ def _bind(lib: ctypes.CDLL) -> None:
         "nvjpegDecodeBatchedInitialize": [vp, vp, i, i, i],
         "nvjpegDecodeBatched": [vp, vp, vp, vp, vp, vp],
         "nvjpegDecodeBatchedParseJpegTables": [vp, vp, vp, sz],
-        "nvjpegGetImageInfo": [vp, vp, sz, p(i), p(i), p(i), p(i)],
     }
     for name, argtypes in signatures.items():
         function = getattr(lib, name)
@@ -118,6 +117,7 @@ class NvJpeg:
         flags = _FLAGS_UPSAMPLING_WITH_INTERPOLATION if interpolate else 0
         self._check(self.lib.nvjpegCreateEx(int(engine), None, None, flags, ctypes.byref(self.handle)), "create")
         self._states: dict[tuple[int, int], ctypes.c_void_p] = {}
+        self._sized: dict[tuple[int, int], tuple[int, int]] = {}  # state -> (batch size, format) it was set up for
 
     def _check(self, status: int, what: str) -> None:
         if status != 0:
@@ -155,8 +155,12 @@ class NvJpeg:
         count = len(data)
         if not count:
             return
-        state = self._state(stream, slot)
-        self._check(self.lib.nvjpegDecodeBatchedInitialize(self.handle, state, count, 1, int(output_format)), "init")
+        state, key = self._state(stream, slot), (stream.ptr, slot)
+        if self._sized.get(key) != (count, int(output_format)):  # set up once per size (nvJPEG's advice)
+            self._sized.pop(key, None)
+            status = self.lib.nvjpegDecodeBatchedInitialize(self.handle, state, count, 1, int(output_format))
+            self._check(status, "init")
+            self._sized[key] = (count, int(output_format))
         if tables:
             buffer = ctypes.create_string_buffer(tables, len(tables))
             self._check(self.lib.nvjpegDecodeBatchedParseJpegTables(self.handle, state, buffer, len(tables)), "tables")
@@ -169,17 +173,9 @@ class NvJpeg:
         status = self.lib.nvjpegDecodeBatched(
             self.handle, state, pointers.ctypes.data, sizes.ctypes.data, ctypes.addressof(images), stream.ptr
         )
+        if status != 0:
+            self._sized.pop(key, None)  # a failed batch is reset by setting the state up again
         self._check(status, "batched decode")
-
-    def image_info(self, stream_bytes: bytes) -> tuple[int, int, tuple[int, ...], tuple[int, ...]]:
-        """(components, nvjpegChromaSubsampling_t, widths, heights) of one complete JPEG stream."""
-        comps, css = ctypes.c_int(), ctypes.c_int()
-        widths, heights = (ctypes.c_int * 4)(), (ctypes.c_int * 4)()
-        status = self.lib.nvjpegGetImageInfo(
-            self.handle, stream_bytes, len(stream_bytes), ctypes.byref(comps), ctypes.byref(css), widths, heights
-        )
-        self._check(status, "image info")
-        return comps.value, css.value, tuple(widths), tuple(heights)
 
 
 @functools.cache
