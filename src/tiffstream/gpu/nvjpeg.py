@@ -117,7 +117,6 @@ class NvJpeg:
         flags = _FLAGS_UPSAMPLING_WITH_INTERPOLATION if interpolate else 0
         self._check(self.lib.nvjpegCreateEx(int(engine), None, None, flags, ctypes.byref(self.handle)), "create")
         self._states: dict[tuple[int, int], ctypes.c_void_p] = {}
-        self._sized: dict[tuple[int, int], tuple[int, int]] = {}  # state -> (batch size, format) it was set up for
 
     def _check(self, status: int, what: str) -> None:
         if status != 0:
@@ -155,12 +154,8 @@ class NvJpeg:
         count = len(data)
         if not count:
             return
-        state, key = self._state(stream, slot), (stream.ptr, slot)
-        if self._sized.get(key) != (count, int(output_format)):  # set up once per size (nvJPEG's advice)
-            self._sized.pop(key, None)
-            status = self.lib.nvjpegDecodeBatchedInitialize(self.handle, state, count, 1, int(output_format))
-            self._check(status, "init")
-            self._sized[key] = (count, int(output_format))
+        state = self._state(stream, slot)
+        self._check(self.lib.nvjpegDecodeBatchedInitialize(self.handle, state, count, 1, int(output_format)), "init")
         if tables:
             buffer = ctypes.create_string_buffer(tables, len(tables))
             self._check(self.lib.nvjpegDecodeBatchedParseJpegTables(self.handle, state, buffer, len(tables)), "tables")
@@ -173,8 +168,6 @@ class NvJpeg:
         status = self.lib.nvjpegDecodeBatched(
             self.handle, state, pointers.ctypes.data, sizes.ctypes.data, ctypes.addressof(images), stream.ptr
         )
-        if status != 0:
-            self._sized.pop(key, None)  # a failed batch is reset by setting the state up again
         self._check(status, "batched decode")
 
 
