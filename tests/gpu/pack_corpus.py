@@ -1,11 +1,12 @@
 """Pack the corpus files the GPU tests read into parts small enough to carry to a GPU machine.
 
-    python tests/gpu/pack_corpus.py [--parts 2] [--corpus ../shared/corpus] [--out .gpu]
+    python tests/gpu/pack_corpus.py [--parts 2] [--corpus ../shared/corpus] [--out .gpu] [--compressions JPEG]
 
 The device tool carries 64 MiB a call; the GPU rows of the corpus are ~45 MB compressed, and the bundle of
 imagecodecs and nvcomp the tests need is ~23 MB. Each part is a ``corpus<k>.tar.xz`` holding its own
 INVENTORY.tsv (only its rows, so no test looks for a file the part lacks); there, unpack one into a folder
-and point ``TIFFSTREAM_CORPUS`` at it.
+and point ``TIFFSTREAM_CORPUS`` at it. ``--compressions JPEG`` packs the rows of test_gpu_jpeg.py instead
+(~11 MB in one part).
 """
 
 from __future__ import annotations
@@ -25,11 +26,13 @@ def main() -> None:
     parser.add_argument("--corpus", type=pathlib.Path, default=root.parent / "shared" / "corpus")
     parser.add_argument("--out", type=pathlib.Path, default=root / ".gpu")
     parser.add_argument("--parts", type=int, default=2)
+    parser.add_argument("--compressions", default=",".join(GPU_COMPRESSIONS), help="INVENTORY compression names")
     args = parser.parse_args()
+    wanted = set(args.compressions.split(","))
     with (args.corpus / "INVENTORY.tsv").open(newline="") as handle:
         reader = csv.DictReader(handle, delimiter="\t")
         fields = reader.fieldnames or []
-        rows = [r for r in reader if r["tifffile_ok"] == "1" and r["compression"] in GPU_COMPRESSIONS]
+        rows = [r for r in reader if r["tifffile_ok"] == "1" and r["compression"] in wanted]
     parts: list[list[dict[str, str]]] = [[] for _ in range(args.parts)]
     sizes = [0] * args.parts
     for row in sorted(rows, key=lambda r: -int(r["size"])):  # largest first, each into the lightest part
