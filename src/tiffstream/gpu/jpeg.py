@@ -110,21 +110,21 @@ def decode_jpeg(
     # frames under 64x64 decode on the host: Pillow's child_ifd.tiff (one 32x32 JFIF 4:2:0 strip) came back from
     # both nvJPEG backends with its luma lost (red 254 as 178), cause not found; such frames cost the host little
     fits &= (heads.width >= 64) | (heads.height >= 64)
-    photometric = np.array([jobs[j].plan.photometric for j in col.job[rows]], np.int64)
+    photometric = np.array([job.plan.photometric for job in jobs], np.int64)[col.job[rows]]
     # no colour transform where libjpeg would make none: tifffile tells it so for RGB without JFIF; else as it reads it
     rgb_as_stored = (heads.stored_rgb != 0) | ((photometric == 2) & (heads.jfif == 0))
     formats = np.where(spp == 1, OutputFormat.Y, np.where(rgb_as_stored, OutputFormat.UNCHANGEDI, OutputFormat.RGBI))
     device = cp.cuda.Device().id
     hardware = _hardware(device) & (heads.marker == 0xC0)
-    tables = np.unique(col.job[rows], return_inverse=True)[1]  # images share tables only by chance: per image
+    job = col.job[rows]  # a call per image: its JPEGTables go into the call's state (images share them by chance)
     sizes = np.where(fits, heads.height * col.row_bytes[rows], 0)
     on_host = [int(k) for k in np.flatnonzero(~fits)]
-    keys = np.stack([formats, hardware, tables])[:, fits]
+    keys = np.stack([formats, hardware, job])[:, fits]
     slot = 0
-    for fmt, use_hw, table in np.unique(keys, axis=1).T if fits.any() else []:
-        picked = np.flatnonzero(fits & (formats == fmt) & (hardware == use_hw) & (tables == table))
+    for fmt, use_hw, number in np.unique(keys, axis=1).T if fits.any() else []:
+        picked = np.flatnonzero(fits & (formats == fmt) & (hardware == use_hw) & (job == number))
         engine = nvjpeg(Engine.HARDWARE if use_hw else Engine.GPU_HYBRID, device)
-        jpeg_tables = jobs[col.job[rows[picked[0]]]].plan.jpeg_tables
+        jpeg_tables = jobs[number].plan.jpeg_tables
         for at in range(0, len(picked), tiles_per_call):
             part = picked[at : at + tiles_per_call]
             try:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import ctypes
 import enum
 import functools
-import pathlib
+from typing import Any
 
 import cupy as cp
 import numpy as np
 
-from ..errors import BackendUnavailableError
+from .libraries import load
 
 __all__ = ["Engine", "NvJpeg", "OutputFormat", "library", "nvjpeg"]
 
@@ -61,39 +61,17 @@ _FLAGS_UPSAMPLING_WITH_INTERPOLATION = 1 << 5
 @functools.cache
 def library() -> ctypes.CDLL:
     """libnvjpeg from the ``nvidia-nvjpeg`` wheel, else the system's CUDA."""
-    try:
-        import nvidia
-    except ImportError:
-        folders: list[str] = []
-    else:
-        folders = list(nvidia.__path__)
-    for folder in folders:
-        for candidate in sorted(pathlib.Path(folder).glob("*/lib/libnvjpeg.so*")):
-            return ctypes.CDLL(str(candidate))
-    for name in ("libnvjpeg.so.13", "libnvjpeg.so.12", "libnvjpeg.so"):
-        try:
-            return ctypes.CDLL(name)
-        except OSError:
-            continue
-    raise BackendUnavailableError("nvJPEG is not installed: pip install 'tiffstream[gpu]'")
-
-
-def _bind(lib: ctypes.CDLL) -> None:
     p, vp, sz, i = ctypes.POINTER, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int
-    signatures = {
+    signatures: dict[str, list[Any]] = {
         "nvjpegCreateEx": [i, vp, vp, ctypes.c_uint, p(vp)],
-        "nvjpegDestroy": [vp],
         "nvjpegJpegStateCreate": [vp, p(vp)],
-        "nvjpegJpegStateDestroy": [vp],
         "nvjpegGetHardwareDecoderInfo": [vp, p(ctypes.c_uint), p(ctypes.c_uint)],
         "nvjpegDecodeBatchedInitialize": [vp, vp, i, i, i],
         "nvjpegDecodeBatched": [vp, vp, vp, vp, vp, vp],
         "nvjpegDecodeBatchedParseJpegTables": [vp, vp, vp, sz],
     }
-    for name, argtypes in signatures.items():
-        function = getattr(lib, name)
-        function.argtypes = argtypes
-        function.restype = ctypes.c_int
+    missing = "nvJPEG is not installed: pip install 'tiffstream[gpu]'"
+    return load("*/lib/libnvjpeg.so*", signatures, missing, ("libnvjpeg.so.13", "libnvjpeg.so.12", "libnvjpeg.so"))
 
 
 class NvJpegError(RuntimeError):
@@ -111,7 +89,6 @@ class NvJpeg:
 
     def __init__(self, engine: Engine, interpolate: bool = True) -> None:
         self.lib = library()
-        _bind(self.lib)
         self.engine = engine
         self.handle = ctypes.c_void_p()
         flags = _FLAGS_UPSAMPLING_WITH_INTERPOLATION if interpolate else 0

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import ctypes
 import functools
-import pathlib
+from typing import Any
 
 import cupy as cp
 
-from ..errors import BackendUnavailableError
+from .libraries import load
 
 __all__ = ["NvJpeg2k", "NvJpeg2kError", "library"]
 
@@ -63,23 +63,8 @@ class NvJpeg2kError(RuntimeError):
 @functools.cache
 def library() -> ctypes.CDLL:
     """libnvjpeg2k from the ``nvidia-nvjpeg2k`` wheel."""
-    try:
-        import nvidia
-    except ImportError:
-        folders: list[str] = []
-    else:
-        folders = list(nvidia.__path__)
-    for folder in folders:
-        for candidate in sorted(pathlib.Path(folder).glob("nvjpeg2k/lib/libnvjpeg2k.so*")):
-            lib = ctypes.CDLL(str(candidate))
-            _bind(lib)
-            return lib
-    raise BackendUnavailableError("nvJPEG2000 is not installed: pip install 'tiffstream[gpu]'")
-
-
-def _bind(lib: ctypes.CDLL) -> None:
     p, vp, sz, i = ctypes.POINTER, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int
-    signatures = {
+    signatures: dict[str, list[Any]] = {
         "nvjpeg2kCreateSimple": [p(vp)],
         "nvjpeg2kDecodeStateCreate": [vp, p(vp)],
         "nvjpeg2kStreamCreate": [p(vp)],
@@ -88,13 +73,11 @@ def _bind(lib: ctypes.CDLL) -> None:
         "nvjpeg2kStreamGetImageComponentInfo": [vp, p(_ComponentInfo), ctypes.c_uint32],
         "nvjpeg2kDecodeParamsCreate": [p(vp)],
         "nvjpeg2kDecodeParamsSetOutputFormat": [vp, i],
-        "nvjpeg2kDecodeParamsSetRGBOutput": [vp, ctypes.c_int32],
         "nvjpeg2kDecodeImage": [vp, vp, vp, vp, p(_Image), vp],
     }
-    for name, argtypes in signatures.items():
-        function = getattr(lib, name)
-        function.argtypes = argtypes
-        function.restype = ctypes.c_int
+    return load(
+        "nvjpeg2k/lib/libnvjpeg2k.so*", signatures, "nvJPEG2000 is not installed: pip install 'tiffstream[gpu]'"
+    )
 
 
 class NvJpeg2k:

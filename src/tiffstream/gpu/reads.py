@@ -160,8 +160,7 @@ class PendingReads:
         out = np.zeros((len(positions), count), np.uint8)
         if not self._blocks or not len(positions):
             return out
-        starts = np.array([block.position for block in self._blocks], np.int64)
-        which = np.searchsorted(starts, positions, side="right") - 1
+        which = self._block_of(positions)
         steps = np.arange(count, dtype=np.int64)
         for number, block in enumerate(self._blocks):
             mine = np.flatnonzero(which == number)
@@ -177,14 +176,18 @@ class PendingReads:
         given back): for libraries that read chunk bytes from host memory themselves (nvJPEG)."""
         starts = np.array([block.position for block in self._blocks], np.int64)
         bases = np.array([block.view.ctypes.data for block in self._blocks], np.int64)
-        which = np.searchsorted(starts, positions, side="right") - 1
+        which = self._block_of(positions)
         return (bases[which] + positions - starts[which]).astype(np.uint64)
 
     def host_view(self, position: int, nbytes: int) -> np.ndarray:
         """The ``nbytes`` at ``position`` of the group's buffer (after ``wait``), as a view of its block."""
-        starts = [block.position for block in self._blocks]
-        block = self._blocks[int(np.searchsorted(starts, position, side="right")) - 1]
+        block = self._blocks[int(self._block_of(np.array([position]))[0])]
         return block.view[position - block.position : position - block.position + nbytes]
+
+    def _block_of(self, positions: np.ndarray) -> np.ndarray:
+        """Which block holds each position of the group's buffer (the blocks lie one after another)."""
+        starts = np.array([block.position for block in self._blocks], np.int64)
+        return np.searchsorted(starts, positions, side="right") - 1
 
     def upload(self, device: cp.ndarray, stream: cp.cuda.Stream) -> list[Any]:
         """Queue the copies of every block into ``device`` on ``stream`` (after ``wait``); returns the
