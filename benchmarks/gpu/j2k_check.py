@@ -1,15 +1,17 @@
-"""nvJPEG2000 on TIFF JPEG 2000 tiles, before it is wired into the pipeline: pixels against tifffile (OpenJPEG)
-and speed beside nvImageCodec.
+"""JPEG 2000 tiles through the GPU pipeline (nvJPEG2000): pixels against tifffile (OpenJPEG) and speed beside
+nvImageCodec and tifffile.
 
-    python benchmarks/gpu/j2k_check.py [--dir DIR] [FILE.tif ...]
+    python benchmarks/gpu/j2k_check.py [--dir DIR] [--streams 1,2,4,8] [FILE.tif ...]
 
-Per file (first page): max |diff| against tifffile and the time to decode all its tiles, parsed on the host and
-decoded over 1, 2 and 4 CUDA streams (a decode state each); nvImageCodec GPU_ONLY on the same page.
+Per file (every page of generated files, the first page of others): max |diff| and the histogram of differences
+against tifffile; ours GPU_ONLY for all pages and for one page, over each count of side streams
+(``GpuSettings.jpeg2000_streams``); nvImageCodec 0.9 GPU_ONLY on the same pages; tifffile with 16 threads.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import pathlib
 import statistics
@@ -20,103 +22,103 @@ import cupy as cp
 import numpy as np
 import tifffile
 
-from tiffstream.gpu.nvjpeg2k import NvJpeg2k, NvJpeg2kError
+import tiffstream
+
+
+def picture(size: int, seed: int) -> np.ndarray:
+    y, x = np.ogrid[0:size, 0:size]
+    rng = np.random.default_rng(seed)
+    data = np.stack([128 + 90 * np.sin(x / (23.0 + 7 * c + seed)) * np.cos(y / 31.0) for c in range(3)], -1)
+    return np.clip(data + rng.normal(0, 6, data.shape), 0, 255).astype(np.uint8)
 
 
 def generated(folder: pathlib.Path) -> list[pathlib.Path]:
-    y, x = np.ogrid[0:2048, 0:2048]
-    rng = np.random.default_rng(0)
-    data = np.stack([128 + 90 * np.sin(x / (23.0 + 7 * c)) * np.cos(y / 31.0) for c in range(3)], -1)
-    data = np.clip(data + rng.normal(0, 6, data.shape), 0, 255).astype(np.uint8)
+    """4 pages of 2048x2048 each: RGB lossy and lossless (256 tiles), gray 16-bit lossless, RGB 512 tiles."""
+    cases = {
+        "j2k_rgb_256": ({"level": 80}, (256, 256), "rgb"),
+        "j2k_lossless_256": ({"level": 0}, (256, 256), "rgb"),
+        "j2k_gray16_256": ({"level": 0}, (256, 256), "gray16"),
+        "j2k_rgb_512": ({"level": 80}, (512, 512), "rgb"),
+    }
     paths = []
-    for name, options in {
-        "j2k_rgb_256": {"compressionargs": {"level": 80}},
-        "j2k_lossless_256": {"compressionargs": {"level": 0}},
-    }.items():
+    for name, (args, tile, kind) in cases.items():
         path = folder / f"{name}.tif"
         paths.append(path)
-        if not path.exists():
-            tifffile.imwrite(path, data, compression="jpeg2000", tile=(256, 256), maxworkers=os.cpu_count(), **options)
+        if path.exists():
+            continue
+        with tifffile.TiffWriter(path) as writer:
+            for page in range(4):
+                data = picture(2048, page)
+                if kind == "gray16":
+                    data = data[..., 1].astype(np.uint16) * 257 + page
+                writer.write(data, compression="jpeg2000", compressionargs=args, tile=tile, maxworkers=os.cpu_count())
     return paths
 
 
-def check(path: pathlib.Path, nvimgcodec) -> None:
+def median_ms(func, repeats: int = 5) -> float:
+    func()
+    cp.cuda.Device().synchronize()
+    spent = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        func()
+        cp.cuda.Device().synchronize()
+        spent.append(time.perf_counter() - start)
+    return statistics.median(spent) * 1e3
+
+
+def difference(results, expected: list[np.ndarray]) -> str:
+    diffs = [
+        np.abs(cp.asarray(r).get().reshape(e.shape).astype(np.int32) - e.astype(np.int32)).ravel()
+        for r, e in zip(results, expected)
+    ]
+    every = np.concatenate(diffs)
+    counts = np.bincount(np.minimum(every, 9))
+    return f"max|diff| {int(every.max())} hist " + " ".join(f"{v}:{int(n)}" for v, n in enumerate(counts) if n)
+
+
+def check(path: pathlib.Path, pages: int | None, streams: list[int], nvimgcodec) -> None:
     with tifffile.TiffFile(path) as tif:
+        count = len(tif.pages) if pages is None else pages
+        keys = list(range(count))
+        expected = [tif.pages[k].asarray() for k in keys]
         page = tif.pages[0]
-        expected = page.asarray()
-        fh = tif.filehandle
-        chunks = []
-        for offset, count in zip(page.dataoffsets, page.databytecounts):
-            fh.seek(offset)
-            chunks.append(np.frombuffer(fh.read(count), np.uint8))
-        rows, width = page.tilelength, page.tilewidth
-    spp = expected.shape[2] if expected.ndim == 3 else 1
-    engine = NvJpeg2k()
-    out = cp.zeros((len(chunks), rows, width, spp), np.uint8)
-
-    def run(streams: list[cp.cuda.Stream]) -> None:
-        for k, chunk in enumerate(chunks):  # a parsed handle per tile: each must live until its decode ran
-            slot = k % len(streams)
-            engine.parse(chunk.ctypes.data, len(chunk), k)
-            engine.decode(k, slot, out[k].data.ptr, width * spp, spp, False, streams[slot])
-        for stream in streams:
-            stream.synchronize()
-
-    try:
-        first = engine.parse(chunks[0].ctypes.data, len(chunks[0]), 0)
-        streams = [cp.cuda.Stream(non_blocking=True)]
-        run(streams)
-    except NvJpeg2kError as exc:
-        print(f"{path.name}: {exc}")
+        print(
+            f"\n{path.name}: {count} x {page.shape} {page.dtype} compression {page.compression} tile {page.tilewidth}"
+        )
+    mpix = sum(e.shape[0] * e.shape[1] for e in expected) / 1e6
+    t = median_ms(lambda: [tifffile.imread(path, key=k, maxworkers=16) for k in keys], 3)
+    print(f"  tifffile 16 threads: {mpix / t * 1e3:6.0f} MP/s")
+    code = tiffstream.CodeStream(str(path))
+    subs = [code.get_sub_code_stream(image_idx=k) for k in keys]
+    for count_streams in streams:
+        settings = tiffstream.GpuSettings(jpeg2000_streams=count_streams)
+        ours = tiffstream.Decoder(backends=[tiffstream.BackendKind.GPU_ONLY], gpu_settings=settings)
+        params = tiffstream.DecodeParams(color_spec=tiffstream.ColorSpec.UNCHANGED, allow_any_depth=True)
+        found = difference(ours.decode(subs, params=params), expected)
+        ms = median_ms(functools.partial(ours.decode, subs, params=params))
+        one = median_ms(functools.partial(ours.decode, subs[0], params=params))
+        print(f"  ours, {count_streams} streams: {mpix / ms * 1e3:6.0f} MP/s, one page {one:7.2f} ms, {found}")
+    if nvimgcodec is None:
         return
-    tiles = out.get()
-    across = -(-page.imagewidth // width)
-    got = np.zeros((page.imagelength, page.imagewidth, spp), np.uint8)
-    for k, tile in enumerate(tiles):
-        y, x = (k // across) * rows, (k % across) * width
-        h, w = min(rows, page.imagelength - y), min(width, page.imagewidth - x)
-        if h > 0 and w > 0:
-            got[y : y + h, x : x + w] = tile[:h, :w]
-    diff = np.abs(got.reshape(expected.shape).astype(np.int16) - expected.astype(np.int16))
-    counts = np.bincount(diff.ravel().astype(np.int64))
-    print(
-        f"{path.name}: {expected.shape} compression {page.compression} tiles {len(chunks)} first {first}: "
-        f"max|diff| {int(diff.max())} hist {' '.join(f'{v}:{n}' for v, n in enumerate(counts[:6]) if n)}"
-    )
-    mpix = expected.size / spp / 1e6
-    for count in (1, 2, 4):
-        streams = [cp.cuda.Stream(non_blocking=True) for _ in range(count)]
-        run(streams)
-        spent = []
-        for _ in range(3):
-            start = time.perf_counter()
-            run(streams)
-            spent.append(time.perf_counter() - start)
-        ms = statistics.median(spent) * 1e3
-        print(f"  {count} streams: {ms:.2f} ms ({mpix / ms * 1e3:.0f} MP/s)")
-    if nvimgcodec is not None:
-        decoder = nvimgcodec.Decoder(backends=[nvimgcodec.Backend(nvimgcodec.BackendKind.GPU_ONLY)])
-        params = nvimgcodec.DecodeParams(color_spec=nvimgcodec.ColorSpec.UNCHANGED, allow_any_depth=True)
-        stream = nvimgcodec.CodeStream(str(path)).get_sub_code_stream(image_idx=0)
-        result = decoder.decode(stream, params=params)
-        if result is None:
-            print("  nvImageCodec GPU_ONLY: fails (None)")
-            return
-        worst = int(np.abs(cp.asarray(result).get().reshape(expected.shape).astype(np.int16) - expected).max())
-        decoder.decode(stream, params=params)
-        spent = []
-        for _ in range(3):
-            start = time.perf_counter()
-            decoder.decode(stream, params=params)
-            cp.cuda.Device().synchronize()
-            spent.append(time.perf_counter() - start)
-        ms = statistics.median(spent) * 1e3
-        print(f"  nvImageCodec GPU_ONLY: {ms:.2f} ms ({mpix / ms * 1e3:.0f} MP/s), max|diff| {worst}")
+    decoder = nvimgcodec.Decoder(backends=[nvimgcodec.Backend(nvimgcodec.BackendKind.GPU_ONLY)])
+    params = nvimgcodec.DecodeParams(color_spec=nvimgcodec.ColorSpec.UNCHANGED, allow_any_depth=True)
+    code = nvimgcodec.CodeStream(str(path))
+    subs = [code.get_sub_code_stream(image_idx=k) for k in keys]
+    results = decoder.decode(subs, params=params)
+    if any(r is None for r in results):
+        print("  nvImageCodec GPU_ONLY: fails (None)")
+        return
+    found = difference(results, expected)
+    ms = median_ms(lambda: decoder.decode(subs, params=params))
+    one = median_ms(lambda: decoder.decode(subs[0], params=params))
+    print(f"  nvImageCodec GPU_ONLY: {mpix / ms * 1e3:6.0f} MP/s, one page {one:7.2f} ms, {found}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dir", type=pathlib.Path, default=pathlib.Path(tempfile.gettempdir()) / "tiffstream-j2k")
+    parser.add_argument("--streams", default="1,2,4,8")
     parser.add_argument("files", nargs="*", type=pathlib.Path)
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
@@ -124,8 +126,11 @@ def main() -> None:
         from nvidia import nvimgcodec
     except ImportError:
         nvimgcodec = None
-    for path in [*generated(args.dir), *args.files]:
-        check(path, nvimgcodec)
+    streams = [int(s) for s in args.streams.split(",")]
+    for path in generated(args.dir):
+        check(path, None, streams, nvimgcodec)
+    for path in args.files:
+        check(path, 1, streams, nvimgcodec)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
 __all__ = ["GPU_COMPRESSIONS", "available", "supports"]
 
-# TIFF compressions the GPU path decodes: none, LZW, Deflate (8, 32946), PackBits, Zstd (50000, 34926), JPEG
+# TIFF compressions the GPU path decodes: none, LZW, Deflate (8, 32946), PackBits, Zstd (50000, 34926), JPEG,
+# JPEG 2000 (Aperio 33003 YCbCr and 33005 RGB, 34712)
 GPU_COMPRESSIONS = {
     1: "none",
     5: "lzw",
@@ -24,6 +25,9 @@ GPU_COMPRESSIONS = {
     50000: "zstd",
     34926: "zstd",
     7: "jpeg",
+    33003: "jpeg2000",
+    33005: "jpeg2000",
+    34712: "jpeg2000",
 }
 
 
@@ -62,6 +66,8 @@ def supports(plan: DecodePlan) -> str | None:
         if itemsize != 1:
             return f"{plan.bits_per_sample}-bit JPEG"
         return _jpeg_unsupported(plan)
+    if GPU_COMPRESSIONS[plan.compression] == "jpeg2000":
+        return _jpeg2000_unsupported(plan, itemsize)
     if plan.photometric == 6 and plan.ycbcr_subsampling != (1, 1):
         return "subsampled YCbCr"
     return None
@@ -82,4 +88,17 @@ def _jpeg_unsupported(plan: DecodePlan) -> str | None:
         return f"JPEG with {samples} samples"
     if samples == 3 and (plan.planar_config != 1 or plan.photometric not in (2, 6)):
         return f"JPEG with photometric {plan.photometric}, planar configuration {plan.planar_config}"
+    return None
+
+
+def _jpeg2000_unsupported(plan: DecodePlan, itemsize: int) -> str | None:
+    """None when nvJPEG2000 decodes the plan's code streams (8- and 16-bit unsigned samples); else why not."""
+    from .nvjpeg2k import library  # CuPy is there: the GPU backend asks
+
+    try:
+        library()
+    except BackendUnavailableError as exc:
+        return f"JPEG 2000 ({exc})"
+    if itemsize not in (1, 2) or plan.dtype[1] != "u":
+        return f"JPEG 2000 with {plan.dtype} samples"
     return None

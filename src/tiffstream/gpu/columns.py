@@ -16,9 +16,11 @@ if TYPE_CHECKING:
     from .job import GpuJob
     from .staging import Staged
 
-__all__ = ["KINDS", "ChunkColumns", "Windows", "allocate_outputs", "chunk_columns", "windows"]
+__all__ = ["IMAGE_KINDS", "KINDS", "ChunkColumns", "Windows", "allocate_outputs", "chunk_columns", "windows"]
 
-KINDS = ("none", "deflate", "zstd", "lzw", "packbits", "jpeg")  # decompression kinds, in the order groups run them
+KINDS = ("none", "deflate", "zstd", "lzw", "packbits", "jpeg", "jpeg2000")  # decompression kinds, in the order run
+# kinds an image library decodes from the host blocks (no upload), to whole samples (no predictor, native byte order)
+IMAGE_KINDS = ("jpeg", "jpeg2000")
 
 
 @dataclass

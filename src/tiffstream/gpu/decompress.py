@@ -1,6 +1,6 @@
 """Upload and decompression, the GPU pipeline's middle stages: a group's chunk bytes go up on the copy stream,
 then every chunk is decompressed into one buffer: Deflate and Zstd by nvcomp's batched C API, LZW and PackBits by
-our kernels (``cuda/*.cu``); uncompressed chunks are used where they lie. Decoded sizes stay on the device."""
+our kernels (``cuda/*.cu``), JPEG and JPEG 2000 by nvJPEG and nvJPEG2000; uncompressed chunks are used where they lie. Decoded sizes stay on the device."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import cupy as cp
 import numpy as np
 
 from ..errors import UnsupportedTiffError
-from .columns import KINDS
+from .columns import IMAGE_KINDS, KINDS
 from .group import Check
 from .jpeg import decode_jpeg
+from .jpeg2000 import decode_jpeg2000
 from .kernels import kernel, launch_per_chunk
 from .nvcomp import batched
 from .staging import ALIGN
@@ -47,13 +48,14 @@ def _runs(values: np.ndarray) -> list[tuple[int, int, int]]:
 
 def upload(group: Group, copy: cp.cuda.Stream) -> cp.ndarray | None:
     """Wait for the group's reads, then queue their upload on ``copy``; returns the device buffer, which the
-    group's stream may read once the upload is done (it waits on an event). JPEG chunks are read from the host
-    blocks by nvJPEG: a group of only those uploads nothing, and its blocks stay until its stream is done."""
+    group's stream may read once the upload is done (it waits on an event). JPEG and JPEG 2000 chunks are read
+    from the host blocks by nvJPEG and nvJPEG2000: a group of only those uploads nothing, and its blocks stay until
+    its stream is done."""
     reading = group.reads
     assert reading is not None
     reading.wait()
-    jpeg = group.col.kind == KINDS.index("jpeg")
-    if jpeg.all():
+    from_host = np.isin(group.col.kind, [KINDS.index(kind) for kind in IMAGE_KINDS])
+    if from_host.all():
         group.pinned += [(block, None) for block in reading.hand_over()]
         return None
     uploaded = cp.cuda.Event(disable_timing=True)
@@ -61,7 +63,7 @@ def upload(group: Group, copy: cp.cuda.Stream) -> cp.ndarray | None:
         device = group.hold(cp.empty(max(reading.nbytes, 1), cp.uint8))
     blocks = reading.upload(device, copy)
     uploaded.record(copy)
-    group.pinned += [(block, None if jpeg.any() else uploaded) for block in blocks]
+    group.pinned += [(block, None if from_host.any() else uploaded) for block in blocks]
     group.stream.wait_event(uploaded)
     return device
 
@@ -131,10 +133,13 @@ def decompress(group: Group, device: cp.ndarray | None, settings: GpuSettings) -
         col.decoded[select] = out_ptrs.astype(np.uint64)
         sizes = group.sizes[select]
         n = stop - first
-        if kind == "jpeg":
-            decoded = group.up(decode_jpeg(group, first, stop, out_ptrs, capacity, settings.jpeg_tiles_per_call))
+        if kind in IMAGE_KINDS:
+            if kind == "jpeg":
+                found = decode_jpeg(group, first, stop, out_ptrs, capacity, settings.jpeg_tiles_per_call)
+            else:
+                found = decode_jpeg2000(group, first, stop, out_ptrs, capacity, settings.jpeg2000_streams)
+            sizes[...] = group.up(found)
             group.flush()
-            sizes[...] = decoded
             group.checks.append(Check(kind, first, stop, None))
             continue
         if kind in ("deflate", "zstd"):

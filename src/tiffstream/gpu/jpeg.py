@@ -17,8 +17,7 @@ import cupy as cp
 import numpy as np
 
 from ..codecs import jpeg as jpeg_codec
-from ..codecs._base import ChunkContext
-from ..errors import DecodeError, TiffError
+from .host_chunks import decode_on_host
 from .nvjpeg import Engine, NvJpegError, OutputFormat, nvjpeg
 
 if TYPE_CHECKING:
@@ -142,40 +141,5 @@ def decode_jpeg(
                 on_host += [int(k) for k in part]
             slot += 1
     for k in sorted(on_host):
-        sizes[k] = _on_host(group, int(rows[k]), int(out_ptrs[k]), int(capacity[k]))
+        sizes[k] = decode_on_host(group, int(rows[k]), int(out_ptrs[k]), int(capacity[k]))
     return sizes
-
-
-def _on_host(group: Group, row: int, out_ptr: int, capacity: int) -> int:
-    """Decode chunk ``row`` with the CPU codec and upload it to ``out_ptr``; returns its decoded bytes, or -1
-    (its error kept in ``group.errors``)."""
-    col = group.col
-    assert group.reads is not None
-    plan = group.jobs[col.job[row]].plan
-    data = bytes(group.reads.host_view(int(col.start[row]), int(col.nbytes[row])))
-    context = ChunkContext(plan, int(col.height[row]), int(col.width[row]), int(col.pixel_bytes[row]))
-    try:
-        decoded = np.ascontiguousarray(jpeg_codec.decode(data, context=context), np.uint8)
-    except TiffError as exc:
-        group.errors[row] = exc
-        return -1
-    except Exception as exc:  # noqa: BLE001  # any codec failure is this chunk's decode error
-        group.errors[row] = _failure(group, row, str(exc))
-        return -1
-    rows = min(decoded.shape[0], capacity // max(int(col.row_bytes[row]), 1))
-    if decoded.ndim < 2 or decoded.shape[1] != col.width[row]:
-        group.errors[row] = _failure(group, row, f"it decoded to {decoded.shape}")
-        return -1
-    payload = group.hold(cp.asarray(decoded[:rows]))
-    cp.cuda.runtime.memcpyAsync(
-        out_ptr, payload.data.ptr, payload.nbytes, cp.cuda.runtime.memcpyDeviceToDevice, group.stream.ptr
-    )
-    return int(payload.nbytes)
-
-
-def _failure(group: Group, row: int, why: str) -> DecodeError:
-    col = group.col
-    plan = group.jobs[col.job[row]].plan
-    return DecodeError(
-        f"chunk {col.index[row]} (JPEG) could not be decoded: {why}", path=plan.source_name, offset=int(col.offset[row])
-    )

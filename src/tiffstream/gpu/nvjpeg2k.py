@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import threading
+from dataclasses import dataclass
 from typing import Any
 
 import cupy as cp
 
 from .libraries import load
 
-__all__ = ["NvJpeg2k", "NvJpeg2kError", "library"]
+__all__ = ["NvJpeg2k", "NvJpeg2kError", "Parsed", "library", "nvjpeg2k"]
 
 _FORMAT_INTERLEAVED = 1
 _UINT8, _UINT16 = 0, 1
@@ -80,10 +82,24 @@ def library() -> ctypes.CDLL:
     )
 
 
+@dataclass(frozen=True)
+class Parsed:
+    """A parsed code stream: its handle (owned by the ``NvJpeg2k`` that parsed it, back there by ``release``),
+    its size, components, precision and sign, and whether every component has the image's full size."""
+
+    handle: ctypes.c_void_p
+    height: int
+    width: int
+    components: int
+    precision: int
+    signed: bool
+    full_components: bool
+
+
 class NvJpeg2k:
-    """One nvJPEG2000 handle on the current device and a decode state per slot (one slot per CUDA stream: a
-    state must not serve two streams at once). Each code stream is parsed into a handle of its own, which must
-    live until its decode has run: a parsed handle reused while an earlier decode is queued corrupts it."""
+    """One nvJPEG2000 handle on the current device, a decode state per CUDA stream (a state serves one stream),
+    and a pool of parsed-stream handles. Each code stream is parsed into a handle of its own, which must live
+    until its decode has run: a parsed handle reused while an earlier decode is queued corrupts it."""
 
     def __init__(self) -> None:
         self.lib = library()
@@ -93,54 +109,80 @@ class NvJpeg2k:
         self._check(self.lib.nvjpeg2kDecodeParamsCreate(ctypes.byref(self.params)), "params")
         self._check(self.lib.nvjpeg2kDecodeParamsSetOutputFormat(self.params, _FORMAT_INTERLEAVED), "format")
         self._states: dict[int, ctypes.c_void_p] = {}
-        self._parsed: list[ctypes.c_void_p] = []
+        self._free: list[ctypes.c_void_p] = []
+        self._lock = threading.Lock()
 
     @staticmethod
     def _check(status: int, what: str) -> None:
         if status != 0:
             raise NvJpeg2kError(what, status)
 
-    def _state(self, slot: int) -> ctypes.c_void_p:
-        state = self._states.get(slot)
-        if state is None:
-            state = ctypes.c_void_p()
-            self._check(self.lib.nvjpeg2kDecodeStateCreate(self.handle, ctypes.byref(state)), "state")
-            self._states[slot] = state
-        return state
+    def _state(self, stream: cp.cuda.Stream) -> ctypes.c_void_p:
+        with self._lock:
+            state = self._states.get(stream.ptr)
+            if state is None:
+                state = ctypes.c_void_p()
+                self._check(self.lib.nvjpeg2kDecodeStateCreate(self.handle, ctypes.byref(state)), "state")
+                self._states[stream.ptr] = state
+            return state
 
-    def _parsed_handle(self, number: int) -> ctypes.c_void_p:
-        while len(self._parsed) <= number:
-            parsed = ctypes.c_void_p()
-            self._check(self.lib.nvjpeg2kStreamCreate(ctypes.byref(parsed)), "stream")
-            self._parsed.append(parsed)
-        return self._parsed[number]
+    def _take_handle(self) -> ctypes.c_void_p:
+        with self._lock:
+            if self._free:
+                return self._free.pop()
+        parsed = ctypes.c_void_p()
+        self._check(self.lib.nvjpeg2kStreamCreate(ctypes.byref(parsed)), "stream")
+        return parsed
 
-    def parse(self, address: int, length: int, number: int) -> tuple[int, int, int, int, bool]:
-        """Parse one code stream (host memory, kept until its decode has run) into parsed handle ``number``:
-        (height, width, components, precision, signed)."""
-        parsed = self._parsed_handle(number)
-        self._check(self.lib.nvjpeg2kStreamParse(self.handle, address, length, 0, 0, parsed), "parse")
-        info, component = _ImageInfo(), _ComponentInfo()
-        self._check(self.lib.nvjpeg2kStreamGetImageInfo(parsed, ctypes.byref(info)), "image info")
-        self._check(self.lib.nvjpeg2kStreamGetImageComponentInfo(parsed, ctypes.byref(component), 0), "component")
-        return (
+    def release(self, parsed: list[Parsed]) -> None:
+        """Give parsed handles back once the decodes that read them have run."""
+        with self._lock:
+            self._free += [item.handle for item in parsed]
+
+    def parse(self, address: int, length: int) -> Parsed:
+        """Parse one code stream at host ``address`` (kept until its decode has run) into a handle of the pool."""
+        handle = self._take_handle()
+        try:
+            self._check(self.lib.nvjpeg2kStreamParse(self.handle, address, length, 0, 0, handle), "parse")
+            info = _ImageInfo()
+            self._check(self.lib.nvjpeg2kStreamGetImageInfo(handle, ctypes.byref(info)), "image info")
+            components = [_ComponentInfo() for _ in range(info.num_components)]
+            for number, component in enumerate(components):
+                status = self.lib.nvjpeg2kStreamGetImageComponentInfo(handle, ctypes.byref(component), number)
+                self._check(status, "component info")
+        except NvJpeg2kError:
+            self.release([Parsed(handle, 0, 0, 0, 0, False, False)])
+            raise
+        first = components[0] if components else _ComponentInfo()
+        return Parsed(
+            handle,
             int(info.image_height),
             int(info.image_width),
             int(info.num_components),
-            int(component.precision),
-            bool(component.sgn),
+            int(first.precision),
+            bool(first.sgn),
+            all(
+                (c.component_width, c.component_height, c.precision, c.sgn)
+                == (info.image_width, info.image_height, first.precision, first.sgn)
+                for c in components
+            ),
         )
 
-    def decode(
-        self, number: int, slot: int, output: int, pitch: int, components: int, wide: bool, stream: cp.cuda.Stream
-    ) -> None:
-        """Queue decoding of parsed handle ``number`` with slot ``slot``'s state on ``stream``, interleaved, into
-        device address ``output`` with row ``pitch`` (bytes); ``wide``: 16-bit samples."""
+    def decode(self, parsed: Parsed, output: int, pitch: int, wide: bool, stream: cp.cuda.Stream) -> None:
+        """Queue decoding of ``parsed`` on ``stream`` (with that stream's state), its components interleaved,
+        into device address ``output`` with row ``pitch`` (bytes); ``wide``: 16-bit samples."""
         pointers = (ctypes.c_void_p * 1)(output)
         pitches = (ctypes.c_size_t * 1)(pitch)
-        image = _Image(pointers, pitches, _UINT16 if wide else _UINT8, components)
-        parsed = self._parsed_handle(number)
+        image = _Image(pointers, pitches, _UINT16 if wide else _UINT8, parsed.components)
+        state = self._state(stream)
         status = self.lib.nvjpeg2kDecodeImage(
-            self.handle, self._state(slot), parsed, self.params, ctypes.byref(image), stream.ptr
+            self.handle, state, parsed.handle, self.params, ctypes.byref(image), stream.ptr
         )
         self._check(status, "decode")
+
+
+@functools.cache
+def nvjpeg2k(device: int) -> NvJpeg2k:
+    """The (cached) nvJPEG2000 handle of ``device``."""
+    with cp.cuda.Device(device):
+        return NvJpeg2k()

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 import cupy as cp
 import numpy as np
 
-from .columns import windows
+from . import GPU_COMPRESSIONS
+from .columns import IMAGE_KINDS, windows
 from .decompress import aligned_starts, copy_chunks
 from .kernels import launch_per_chunk
 
@@ -24,6 +25,8 @@ def _alike(group: Group) -> list[tuple[tuple[int, ...], np.ndarray]]:
     by_key: dict[tuple[int, ...], list[int]] = {}
     for number, job in enumerate(group.jobs):
         plan = job.plan
+        if GPU_COMPRESSIONS[plan.compression] in IMAGE_KINDS:  # whole samples in native byte order
+            continue
         itemsize = np.dtype(plan.dtype).itemsize
         swap = int(plan.byteorder == ">" and itemsize > 1)
         if plan.predictor != 1 or swap:

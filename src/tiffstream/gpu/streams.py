@@ -1,5 +1,6 @@
 """The CUDA streams of the GPU backend, made once per device: worker streams that decode groups in turn, and
-one copy stream for chunk uploads (so uploads overlap the decoding of earlier groups)."""
+one copy stream for chunk uploads (so uploads overlap the decoding of earlier groups), and side streams where a
+library decodes one chunk a call (nvJPEG2000), so that a group's chunks decode side by side."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 import cupy as cp
 
-__all__ = ["copy_stream", "user_stream", "worker_streams"]
+__all__ = ["copy_stream", "side_streams", "user_stream", "worker_streams"]
 
 
 @functools.cache
@@ -23,6 +24,13 @@ def copy_stream(device: int) -> cp.cuda.Stream:
     """The non-blocking stream that uploads chunk bytes on ``device`` (created once)."""
     with cp.cuda.Device(device):
         return cp.cuda.Stream(non_blocking=True)
+
+
+@functools.cache
+def side_streams(device: int, stream: int, count: int) -> tuple[cp.cuda.Stream, ...]:
+    """``count`` non-blocking streams beside stream ``stream`` (a pointer) of ``device`` (created once)."""
+    with cp.cuda.Device(device):
+        return tuple(cp.cuda.Stream(non_blocking=True) for _ in range(count))
 
 
 class _StreamHandle:
