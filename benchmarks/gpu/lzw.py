@@ -3,7 +3,7 @@
     python benchmarks/gpu/lzw.py [--copies N]
 
 Chunks of 8 pages of the gpu_decode content, LZW-coded by imagecodecs and decoded N times over (default 24:
-10,752 tiles, as in (f)): 256x256 tiles with predictor 2 (f), without (g), and 128-row strips (2048 wide,
+10,752 tiles, as in (f)), then one page's 56 tiles (the latency of one image): 256x256 tiles with predictor 2 (f), without (g), and 128-row strips (2048 wide,
 256 KiB, which take the kernel with 32-bit positions). Each time is the median of 5 launches (CUDA events);
 every output is checked against the chunks before coding.
 """
@@ -43,9 +43,9 @@ def chunks(kind: str) -> list[np.ndarray]:
     return out
 
 
-def measure(kind: str, copies: int) -> None:
-    raw = chunks(kind) * copies
-    encoded = [imagecodecs.lzw_encode(chunk.tobytes()) for chunk in chunks(kind)] * copies
+def measure(kind: str, copies: int, first: int | None = None) -> None:
+    raw = (chunks(kind) * copies)[:first]
+    encoded = ([imagecodecs.lzw_encode(chunk.tobytes()) for chunk in chunks(kind)] * copies)[:first]
     count, size = len(raw), max(len(chunk) for chunk in raw)
     sizes = np.array([len(e) for e in encoded], np.int64)
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
@@ -83,6 +83,8 @@ def main() -> None:
     print(f"GPU {cp.cuda.runtime.getDeviceProperties(0)['name'].decode()}")
     for kind in ("f", "g", "strips"):
         measure(kind, args.copies)
+    for kind in ("f", "g"):  # one page's tiles (56), which take the shared-memory kernel
+        measure(kind, 1, 56)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ our kernels (``cuda/*.cu``), JPEG and JPEG 2000 by nvJPEG and nvJPEG2000; uncomp
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 import cupy as cp
@@ -97,14 +98,27 @@ def copy_chunks(group: Group, sources: np.ndarray, sizes: np.ndarray, targets: n
     launch_per_chunk("scatter", n, 1, args, threads=256)
 
 
+@functools.cache
+def _few_chunks(device: int) -> int:
+    """Up to this many LZW chunks, each decodes in shared memory (a warp a block; latency over throughput)."""
+    return 2 * int(cp.cuda.Device(device).attributes["MultiProcessorCount"])
+
+
 def launch_lzw(args: tuple[Any, ...], written: cp.ndarray, count: int, widest: int) -> str:
     """Queue LZW decoding of ``count`` chunks (``args``: sources, sizes, outputs, capacities; ``widest``: the
-    largest capacity): a warp per chunk, 16-bit output positions where chunks allow; each chunk in today's
-    or the old (pre-5.0 libtiff) style, as its first bytes say. Returns the kernel's name."""
-    name, slot_bytes = ("lzw_decode32", 4) if widest > _LZW_SMALL else ("lzw_decode16", 2)
-    shared = _LZW_WARPS * _LZW_SLOTS * slot_bytes
-    grid, block = (-(-count // _LZW_WARPS),), (32 * _LZW_WARPS,)
-    kernel(name)(grid, block, (*args, written, np.int64(count)), shared_mem=shared)
+    largest capacity): a warp per chunk, 16-bit output positions where chunks allow, into shared memory where
+    they are few; each chunk in today's or the old (pre-5.0 libtiff) style, as its first bytes say. Returns the
+    kernel's name."""
+    if widest <= _LZW_SMALL and count <= _few_chunks(cp.cuda.Device().id):
+        name, shared, grid, block = "lzw_decode16_shared", _LZW_SLOTS * 2 + _LZW_SMALL, (count,), (32,)
+        function = kernel(name)
+        function.max_dynamic_shared_size_bytes = shared
+    else:
+        name, slot_bytes = ("lzw_decode32", 4) if widest > _LZW_SMALL else ("lzw_decode16", 2)
+        shared = _LZW_WARPS * _LZW_SLOTS * slot_bytes
+        grid, block = (-(-count // _LZW_WARPS),), (32 * _LZW_WARPS,)
+        function = kernel(name)
+    function(grid, block, (*args, written, np.int64(count)), shared_mem=shared)
     return name
 
 

@@ -123,6 +123,7 @@ class Event:
 class Device:
     def __init__(self, number: int = 0) -> None:
         self.id = number
+        self.attributes = {"MultiProcessorCount": 132}
 
     def __enter__(self) -> Device:
         return self

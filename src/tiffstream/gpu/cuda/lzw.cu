@@ -9,6 +9,9 @@
 // A lane's string is copied once no earlier lane of the batch still has to write bytes it reads. The only
 // state kept per chunk is where each code's output starts (3,839 positions in shared memory).
 // On an H100, 10,752 256x256 tiles (benchmarks/gpu_lzw.py): 6 ms; a thread a chunk took 54 ms.
+// For a few chunks (one image) the latency of one chunk is what counts: lzw_decode16_shared decodes into shared
+// memory (a warp a block), where reading earlier output costs a shared load, not a trip to L2, and copies the
+// result out at the end.
 #include "common.cuh"
 
 #define LZW_SLOTS 3840       // output positions of codes 0..3838 of a segment: entries 258..4095 and their ends
@@ -54,8 +57,9 @@ __device__ __forceinline__ void lzw_copy(u8* out, unsigned now, bool literal, in
 
 // written[c]: bytes decoded (at most the capacity), or -1 for an invalid code. A chunk is in the old style when
 // it starts with the bytes 0x00 0x?1, as libtiff tells them apart. P holds output positions: u16 for chunks up
-// to 64 KiB (7.5 KiB of shared memory a warp), u32 beyond.
-template <typename P>
+// to 64 KiB (7.5 KiB of shared memory a warp), u32 beyond. IN_SHARED: one warp a block, the output decoded
+// into the shared memory after the table (64 KiB) and copied to dst at the end.
+template <typename P, bool IN_SHARED>
 __device__ void lzw_decode(const u64* src, const i64* src_size, const u64* dst, const i64* dst_capacity, i64* written,
                            long long nchunks, P* tables) {
     const int lane = threadIdx.x & 31;
@@ -66,7 +70,7 @@ __device__ void lzw_decode(const u64* src, const i64* src_size, const u64* dst, 
     const u8* in = (const u8*)src[c];
     long long size = src_size[c], total_bits = size * 8;
     const int late = size >= 2 && __ldg(in) == 0 && (__ldg(in + 1) & 1) ? 1 : 0;  // old style (the whole warp)
-    u8* out = (u8*)dst[c];
+    u8* out = IN_SHARED ? (u8*)(tables + LZW_SLOTS) : (u8*)dst[c];
     long long capacity = dst_capacity[c];
     long long most = sizeof(P) == 2 ? 65536LL : 0xffffffffLL;
     if (capacity > most) capacity = most;
@@ -144,16 +148,32 @@ __device__ void lzw_decode(const u64* src, const i64* src_size, const u64* dst, 
             i0 += 32;
         }
     }
+    if (IN_SHARED) {  // the decoded bytes out to the chunk's place, 16 bytes a lane where aligned
+        __syncwarp();
+        u8* target = (u8*)dst[c];
+        long long n = pos < capacity ? pos : capacity;
+        if ((((unsigned long long)target) & 15) == 0) {
+            for (long long k = lane; k < n / 16; k += 32) ((uint4*)target)[k] = ((const uint4*)out)[k];
+            for (long long k = n / 16 * 16 + lane; k < n; k += 32) target[k] = out[k];
+        } else {
+            for (long long k = lane; k < n; k += 32) target[k] = out[k];
+        }
+    }
     if (lane == 0) written[c] = result;
 }
 
 extern "C" __global__ void lzw_decode16(const u64* s, const i64* ss, const u64* d, const i64* dc, i64* w,
                                         long long n) {
     extern __shared__ u16 lzw_tables16[];
-    lzw_decode<u16>(s, ss, d, dc, w, n, lzw_tables16);
+    lzw_decode<u16, false>(s, ss, d, dc, w, n, lzw_tables16);
+}
+extern "C" __global__ void lzw_decode16_shared(const u64* s, const i64* ss, const u64* d, const i64* dc, i64* w,
+                                               long long n) {
+    extern __shared__ __align__(16) u16 lzw_tables16s[];
+    lzw_decode<u16, true>(s, ss, d, dc, w, n, lzw_tables16s);
 }
 extern "C" __global__ void lzw_decode32(const u64* s, const i64* ss, const u64* d, const i64* dc, i64* w,
                                         long long n) {
     extern __shared__ u32 lzw_tables32[];
-    lzw_decode<u32>(s, ss, d, dc, w, n, lzw_tables32);
+    lzw_decode<u32, false>(s, ss, d, dc, w, n, lzw_tables32);
 }
