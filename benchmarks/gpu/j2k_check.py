@@ -1,11 +1,11 @@
 """JPEG 2000 tiles through the GPU pipeline (nvJPEG2000): pixels against tifffile (OpenJPEG) and speed beside
 nvImageCodec and tifffile.
 
-    python benchmarks/gpu/j2k_check.py [--dir DIR] [--streams 1,2,4,8] [FILE.tif ...]
+    python benchmarks/gpu/j2k_check.py [--dir DIR] [--lanes 1,2,4,8] [FILE.tif ...]
 
 Per file (every page of generated files, the first page of others): max |diff| and the histogram of differences
-against tifffile; ours GPU_ONLY for all pages and for one page, over each count of side streams
-(``GpuSettings.jpeg2000_streams``); nvImageCodec 0.9 GPU_ONLY on the same pages; tifffile with 16 threads.
+against tifffile; ours GPU_ONLY for all pages and for one page, over each count of lanes
+(``GpuSettings.jpeg2000_lanes``: host threads with a side stream each); nvImageCodec 0.9 GPU_ONLY on the same pages; tifffile with 16 threads.
 """
 
 from __future__ import annotations
@@ -92,13 +92,13 @@ def check(path: pathlib.Path, pages: int | None, streams: list[int], nvimgcodec)
     code = tiffstream.CodeStream(str(path))
     subs = [code.get_sub_code_stream(image_idx=k) for k in keys]
     for count_streams in streams:
-        settings = tiffstream.GpuSettings(jpeg2000_streams=count_streams)
+        settings = tiffstream.GpuSettings(jpeg2000_lanes=count_streams)
         ours = tiffstream.Decoder(backends=[tiffstream.BackendKind.GPU_ONLY], gpu_settings=settings)
         params = tiffstream.DecodeParams(color_spec=tiffstream.ColorSpec.UNCHANGED, allow_any_depth=True)
         found = difference(ours.decode(subs, params=params), expected)
         ms = median_ms(functools.partial(ours.decode, subs, params=params))
         one = median_ms(functools.partial(ours.decode, subs[0], params=params))
-        print(f"  ours, {count_streams} streams: {mpix / ms * 1e3:6.0f} MP/s, one page {one:7.2f} ms, {found}")
+        print(f"  ours, {count_streams} lanes: {mpix / ms * 1e3:6.0f} MP/s, one page {one:7.2f} ms, {found}")
     if nvimgcodec is None:
         return
     decoder = nvimgcodec.Decoder(backends=[nvimgcodec.Backend(nvimgcodec.BackendKind.GPU_ONLY)])
@@ -118,7 +118,7 @@ def check(path: pathlib.Path, pages: int | None, streams: list[int], nvimgcodec)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dir", type=pathlib.Path, default=pathlib.Path(tempfile.gettempdir()) / "tiffstream-j2k")
-    parser.add_argument("--streams", default="1,2,4,8")
+    parser.add_argument("--lanes", default="1,2,4,8")
     parser.add_argument("files", nargs="*", type=pathlib.Path)
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
@@ -126,7 +126,7 @@ def main() -> None:
         from nvidia import nvimgcodec
     except ImportError:
         nvimgcodec = None
-    streams = [int(s) for s in args.streams.split(",")]
+    streams = [int(s) for s in args.lanes.split(",")]
     for path in generated(args.dir):
         check(path, None, streams, nvimgcodec)
     for path in args.files:

@@ -39,9 +39,12 @@ class GpuSettings:
     jpeg_tiles_per_call
         JPEG streams one nvJPEG call decodes (the hardware backend refused 512 tiles of 512x512 and 2,048 of
         256x256 in one call on an H100 and took 256; 1,024 of 256x256 went through on an H200).
-    jpeg2000_streams
-        Side streams (each with an nvJPEG2000 decode state) a group's JPEG 2000 tiles are spread over: nvJPEG2000
-        decodes one code stream a call.
+    jpeg_lanes
+        Lanes (a host thread, a side stream and nvJPEG handles each) a group's JPEG calls are spread over; an
+        image's tiles are split over all of them (two threads fed the hardware engines 4.26 GP/s, one 3.28, H200).
+    jpeg2000_lanes
+        Lanes (a host thread and a side stream each, with an nvJPEG2000 decode state) a group's JPEG 2000 tiles
+        are spread over: nvJPEG2000 parses on the host and decodes one code stream a call.
     """
 
     first_group_bytes: int = 8 << 20
@@ -56,7 +59,8 @@ class GpuSettings:
     host_chunk_bytes: int = 16 << 10
     host_max_chunks: int = 64
     jpeg_tiles_per_call: int = 256
-    jpeg2000_streams: int = 4
+    jpeg_lanes: int = 2
+    jpeg2000_lanes: int = 4
 
     def __post_init__(self) -> None:
         for name in (
@@ -66,7 +70,8 @@ class GpuSettings:
             "worker_streams",
             "read_threads",
             "jpeg_tiles_per_call",
-            "jpeg2000_streams",
+            "jpeg_lanes",
+            "jpeg2000_lanes",
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"GpuSettings.{name} must be >= 1, got {getattr(self, name)}")
