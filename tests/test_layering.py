@@ -50,7 +50,7 @@ ALLOWED = {
     "distributed": {"integrations"},
     "reader": {"cpu", "tiff", "region", "source", "integrations", "levels"},
     "levels": {"cpu", "tiff"},
-    "slide": {"slide", "reader", "color", "cpu", "tiff"},
+    "slide": {"slide", "reader", "color", "cpu", "tiff", "decoder", "enums"},  # patch batches on the GPU
 }
 OPEN_TO_ALL = {"errors", "plan"}
 

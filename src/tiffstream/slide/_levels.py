@@ -13,27 +13,29 @@ from ..color import convert
 from ..cpu.backend import decode_plan
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     from ..plan import DecodePlan
     from ..source import ByteSource
     from ..tiff.series import Level
     from ._cache import TileCache
 
-__all__ = ["SlideLevel", "paste", "rgba"]
+__all__ = ["SlideLevel", "displayed", "paste", "rgba"]
 
 _RGBA_TILE_WIDTH = 2048
 
 
-def displayed(pixels: np.ndarray, level: Level) -> np.ndarray:
+def displayed(pixels: np.ndarray, level: Level, xp: ModuleType = np) -> np.ndarray:
     """Decoded page samples as OpenSlide shows them: ``(h, w, 3)`` uint8, or ``(h, w, 4)`` with the image's
     own alpha; scaled to 8 bits and rounded (16-bit ``v`` to ``round(v / 257)``), palette, CMYK, YCbCr and
-    MinIsWhite converted. RGB samples come back without a copy."""
+    MinIsWhite converted. RGB samples come back without a copy. ``xp``: numpy, or CuPy for device arrays."""
     plan = level.keyframe.plan
-    rgb, _ = convert(pixels, plan, color="srgb", any_depth=False)
-    hwc = np.moveaxis(pixels, 0, -1) if level.keyframe.axes == "SYX" else pixels
+    rgb, _ = convert(pixels, plan, color="srgb", any_depth=False, xp=xp)
+    hwc = xp.moveaxis(pixels, 0, -1) if level.keyframe.axes == "SYX" else pixels
     alpha = plan.photometric == 2 and hwc.ndim == 3 and hwc.shape[2] >= 4 and plan.extra_samples[:1] in ((1,), (2,))
     if not (alpha and hwc.dtype == np.uint8):
         return rgb
-    return np.concatenate([rgb, hwc[:, :, 3:4]], axis=2)
+    return xp.concatenate([rgb, hwc[:, :, 3:4]], axis=2)
 
 
 def rgba(pixels: np.ndarray, level: Level) -> np.ndarray:

@@ -17,6 +17,7 @@ from ..reader import TiffReader
 from ..tiff.series._text import xml_fields
 from ._abstract import AbstractSlide
 from ._cache import TileCache
+from ._device import gpu_decoder, read_on_device
 from ._errors import OpenSlideError, OpenSlideUnsupportedFormatError, closed_slide, not_a_path
 from ._levels import SlideLevel, downsamples, paste, rgba
 from ._properties import hashed_chunks, quickhash, slide_properties
@@ -24,6 +25,7 @@ from ._properties import hashed_chunks, quickhash, slide_properties
 if TYPE_CHECKING:
     from PIL import Image
 
+    from ..decoder import Decoder
     from ..tiff.series import Level, Series
 
 __all__ = ["OpenSlide", "OpenSlideCache"]
@@ -117,6 +119,7 @@ class OpenSlide(AbstractSlide):
         self._error: str | None = None  # OpenSlide's errors latch: after one, every call raises it
         self._tif: TiffReader | None = None
         self._cache = TileCache()
+        self._decoder: Decoder | None = None  # read_regions(device="cuda"): made on first use
         try:
             tif = TiffReader(path)
         except (OSError, TiffError):
@@ -192,6 +195,9 @@ class OpenSlide(AbstractSlide):
             raise closed_slide()
         self._tif.close()
         self._tif = None
+        if self._decoder is not None:
+            self._decoder.close()
+            self._decoder = None
 
     @property
     def level_count(self) -> int:
@@ -333,11 +339,22 @@ class OpenSlide(AbstractSlide):
         """Many patches at once (ours, beyond openslide-python): ``(len(locations), height, width, 4)`` uint8,
         each as ``read_region`` gives it; patches are read on a thread pool sharing the slide's tile cache,
         so tiles shared between patches are decoded once. ``device="cuda"``: one CuPy array on the current
-        device (tiles are decoded on the host and the batch uploaded in one copy)."""
+        device, every patch's region decoded in one GPU batch (JPEG within 1 level of the host's pixels;
+        compressions the GPU cannot take, and Hamamatsu's reduced levels, decode on the host)."""
         if device not in ("cpu", "cuda"):
             raise ValueError(f"device must be 'cpu' or 'cuda', not {device!r}")
         self._open()
         width, height = (int(v) for v in size)
+        if device == "cuda" and 0 <= level < len(self._levels):
+            windows = [self._window(location, level, size) for location in locations]
+            if self._decoder is None:
+                self._decoder = gpu_decoder()
+            try:
+                batch = read_on_device(self._decoder, self._levels[level], windows, (width, height))
+            except TiffError as exc:
+                raise self._failed(exc) from exc
+            if batch is not None:
+                return batch
         out = np.empty((len(locations), height, width, 4), np.uint8)
         workers = max_workers or os.cpu_count() or 1
 

@@ -1,0 +1,45 @@
+"""Patches decoded on the GPU: ``read_regions(device="cuda")`` of a stored level decodes every patch's region in
+one ``Decoder`` batch (nvJPEG, nvJPEG2000, nvcomp; what the GPU cannot take on the host) and builds the RGBA
+batch on the device, as ``read_region`` shows each patch."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..decoder import Decoder
+from ..enums import BackendKind
+from ._levels import displayed, paste
+
+if TYPE_CHECKING:
+    from ._levels import SlideLevel
+
+__all__ = ["read_on_device"]
+
+Window = tuple[int, int, int, int, int, int]  # lx, ly, x0, y0, x1, y1 (OpenSlide._window)
+
+
+def read_on_device(
+    decoder: Decoder, level: SlideLevel, windows: Sequence[Window | None], size: tuple[int, int]
+) -> Any | None:
+    """``(len(windows), height, width, 4)`` uint8 RGBA on the current device, or None where the level is not a
+    stored page (a reduced Hamamatsu level: the host path reads it)."""
+    import cupy
+
+    found = level.level.images.image(0)
+    if level.reduce != 1 or found is None:
+        return None
+    plan, source = found
+    width, height = size
+    out = cupy.zeros((len(windows), height, width, 4), cupy.uint8)
+    wanted = [(number, w) for number, w in enumerate(windows) if w is not None]
+    decoded = decoder.decode_plans([(plan, source, (y0, x0, y1, x1)) for _, (_, _, x0, y0, x1, y1) in wanted])
+    for (number, (lx, ly, x0, y0, x1, y1)), pixels in zip(wanted, decoded):
+        shown = displayed(cupy.asarray(pixels), level.level, xp=cupy)
+        paste(out[number, y0 - ly : y1 - ly, x0 - lx : x1 - lx], shown)
+    return out
+
+
+def gpu_decoder() -> Decoder:
+    """The decoder patches go through: the GPU where it decodes the level's compression, else the host."""
+    return Decoder(backends=[BackendKind.HYBRID_CPU_GPU])
