@@ -1,6 +1,7 @@
 """Whole-slide reads: random ``read_region`` patches and open + properties, vs OpenSlide in the same run.
 
     python benchmarks/slide.py [--patches 1000] [--size 256] [--repeats 3]
+    python benchmarks/slide.py --gpu [--wsi DIR] [--patches 1000] [--size 224]   (on a GPU: benchmarks/gpu/patches.py)
 
 On the corpus slides (Aperio JPEG, Aperio JPEG 2000, Hamamatsu NDPI): each run opens the slide afresh
 (empty tile caches) and reads the same random level-0 patches, on 1 thread and then on 2 (a thread pool
@@ -71,7 +72,14 @@ def main() -> None:
     parser.add_argument("--patches", type=int, default=1000)
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--gpu", action="store_true", help="read_regions(device='cuda') vs cuCIM and OpenSlide")
+    parser.add_argument("--wsi", type=pathlib.Path, default=WSI, help="where the corpus slides are (--gpu)")
     args = parser.parse_args()
+    if args.gpu:
+        from gpu.patches import run
+
+        run(args.wsi if args.wsi.exists() else None, args.patches, args.size, args.repeats)
+        return
     found = readers()
     print(f"{args.patches} random {args.size}x{args.size} read_region patches at level 0 ({machine()})")
     names = list(found)

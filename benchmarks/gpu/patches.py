@@ -1,0 +1,182 @@
+"""Random patches on the GPU: ``read_regions(device="cuda")`` against cuCIM's ``CuImage.read_region`` (GPU and
+CPU) and OpenSlide, in one run (``python benchmarks/slide.py --gpu [--wsi DIR] [--patches 1000] [--size 224]``).
+
+Slides: an SVS look-alike of 40,000x30,000 (JPEG 256x256 tiles, written here by tifffile) and the corpus slides
+found under ``--wsi`` (CMU-1-Small-Region.svs, the TCGA JPEG 2000 SVS). Per slide: the same random level-0
+patches in batches of 64; each reader's time for all (best of ``--repeats``, a fresh slide each time, so no tile
+cache carries over), patches per second and the ratio to ours; our device batches against OpenSlide's pixels
+(max |diff| over RGB where opaque).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import pathlib
+import tempfile
+import time
+from collections.abc import Callable
+
+import numpy as np
+import tifffile
+
+import tiffstream.slide
+
+BATCH = 64
+
+
+def look_alike(folder: pathlib.Path) -> pathlib.Path:
+    """An Aperio-like level 0 of 40,000x30,000 RGB, JPEG 256x256 tiles (written once, tile by tile)."""
+    path = folder / "svs_lookalike_40000x30000.tif"
+    if path.exists():
+        return path
+    height, width, tile = 30000, 40000, 256
+    rng = np.random.default_rng(0)
+    y, x = np.ogrid[0:tile, 0:tile]
+    base = [
+        np.stack([128 + 80 * np.sin((x + 7 * k) / (19.0 + c)) * np.cos(y / 23.0) for c in range(3)], -1)
+        for k in range(8)
+    ]
+    pool = [np.clip(b + rng.normal(0, 8, b.shape), 0, 255).astype(np.uint8) for b in base]
+
+    def tiles():
+        for k in range(-(-height // tile) * -(-width // tile)):
+            yield pool[k % len(pool)]
+
+    tifffile.imwrite(
+        path.with_suffix(".partial"),
+        tiles(),
+        shape=(height, width, 3),
+        dtype=np.uint8,
+        tile=(tile, tile),
+        photometric="rgb",
+        compression="jpeg",
+        compressionargs={"level": 85},
+        maxworkers=os.cpu_count(),
+        description="Aperio Image Library look-alike",
+        metadata=None,
+    )
+    path.with_suffix(".partial").rename(path)
+    return path
+
+
+def locations(path: pathlib.Path, count: int, size: int) -> list[tuple[int, int]]:
+    with tiffstream.slide.OpenSlide(path) as slide:
+        width, height = slide.dimensions
+    rng = np.random.default_rng(1)
+    return [
+        (int(a), int(b)) for a, b in zip(rng.integers(0, width - size, count), rng.integers(0, height - size, count))
+    ]
+
+
+def best(run: Callable[[], None], repeats: int) -> float:
+    spent = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        spent.append(time.perf_counter() - start)
+    return min(spent)
+
+
+def ours(path: pathlib.Path, where: list[tuple[int, int]], size: int) -> list:
+    import cupy as cp
+
+    out = []
+    with tiffstream.slide.OpenSlide(path) as slide:
+        for at in range(0, len(where), BATCH):
+            out.append(slide.read_regions(where[at : at + BATCH], 0, (size, size), device="cuda"))
+    cp.cuda.Device().synchronize()
+    return out
+
+
+def cucim_reader(device: str):
+    """cuCIM's batched read_region (GDS in compatibility mode, so it runs without a cuFile driver), or None."""
+    settings = pathlib.Path(tempfile.gettempdir()) / "tiffstream-cufile.json"
+    settings.write_text(json.dumps({"properties": {"allow_compat_mode": True}}))
+    os.environ.setdefault("CUFILE_ENV_PATH_JSON", str(settings))
+    try:
+        from cucim import CuImage
+    except ImportError as exc:
+        print(f"  cuCIM not available: {exc}")
+        return None
+
+    def read(path: pathlib.Path, where: list[tuple[int, int]], size: int) -> None:
+        image = CuImage(str(path))
+        batches = image.read_region(
+            where, (size, size), 0, device=device, batch_size=BATCH, num_workers=os.cpu_count() or 1
+        )
+        for batch in batches:
+            if device == "cuda":
+                import cupy as cp
+
+                cp.asarray(batch)
+        if device == "cuda":
+            import cupy as cp
+
+            cp.cuda.Device().synchronize()
+
+    return read
+
+
+def openslide_reader():
+    try:
+        import openslide
+    except ImportError as exc:
+        print(f"  OpenSlide not available: {exc}")
+        return None, None
+    from concurrent.futures import ThreadPoolExecutor
+
+    def read(path: pathlib.Path, where: list[tuple[int, int]], size: int) -> None:
+        with openslide.OpenSlide(str(path)) as slide, ThreadPoolExecutor(os.cpu_count()) as pool:
+            list(pool.map(lambda at: slide.read_region(at, 0, (size, size)), where))
+
+    return read, openslide
+
+
+def run(wsi: pathlib.Path | None, count: int, size: int, repeats: int) -> None:
+    import cupy as cp
+
+    folder = pathlib.Path(tempfile.gettempdir()) / "tiffstream-patches"
+    folder.mkdir(exist_ok=True)
+    slides = {"SVS look-alike 40000x30000 (JPEG)": look_alike(folder)}
+    if wsi is not None:
+        for label, name in (
+            ("CMU-1-Small-Region (JPEG)", "CMU-1-Small-Region.svs"),
+            ("TCGA (JPEG 2000)", "tcga-cr-7395-01a-01-ts1.svs"),
+        ):
+            found = sorted(wsi.rglob(name))
+            if found:
+                slides[label] = found[0]
+    print(
+        f"GPU {cp.cuda.runtime.getDeviceProperties(0)['name'].decode()}, {os.cpu_count()} cores; {count} patches {size}x{size}, batches of {BATCH}"
+    )
+    peers = {"cuCIM cuda": cucim_reader("cuda"), "cuCIM cpu": cucim_reader("cpu")}
+    slide_read, openslide = openslide_reader()
+    peers["OpenSlide 16 threads"] = slide_read
+    for label, path in slides.items():
+        where = locations(path, count, size)
+        batches = ours(path, where, size)
+        t_ours = best(functools.partial(ours, path, where, size), repeats)
+        line = f"{label}: ours {count / t_ours:7.0f}/s"
+        for name, read in peers.items():
+            if read is None:
+                continue
+            try:
+                t = best(functools.partial(read, path, where, size), repeats)
+            except Exception as exc:  # noqa: BLE001  # a peer that fails is reported, not fatal
+                line += f"; {name} failed ({type(exc).__name__}: {str(exc)[:80]})"
+                continue
+            line += f"; {name} {count / t:7.0f}/s ({t / t_ours:.2f}x)"
+        print(line)
+        if openslide is not None:
+            worst = 0
+            with openslide.OpenSlide(str(path)) as slide:
+                for k in range(0, len(where), max(1, len(where) // 50)):
+                    want = np.asarray(slide.read_region(where[k], 0, (size, size)))
+                    got = batches[k // BATCH][k % BATCH].get()
+                    opaque = want[..., 3] == 255
+                    worst = max(worst, int(np.abs(got[opaque][:, :3].astype(int) - want[opaque][:, :3]).max(initial=0)))
+            print(
+                f"  ours vs OpenSlide on {len(range(0, len(where), max(1, len(where) // 50)))} patches: max|diff| {worst}"
+            )
