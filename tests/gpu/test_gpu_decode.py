@@ -351,7 +351,9 @@ def test_to_dask_gpu_backend(seed_like_file: pathlib.Path) -> None:
     assert isinstance(computed, cp.ndarray)
     np.testing.assert_array_equal(computed.get(), tifffile.imread(seed_like_file, key=range(192)))
     host = tiffstream.to_dask(str(seed_like_file), backend="auto")  # decoded on the GPU, chunks on the host
-    np.testing.assert_array_equal(host[5:9].compute(scheduler="threads"), tifffile.imread(seed_like_file, key=range(5, 9)))
+    np.testing.assert_array_equal(
+        host[5:9].compute(scheduler="threads"), tifffile.imread(seed_like_file, key=range(5, 9))
+    )
 
 
 @pytest.mark.parametrize(

@@ -154,8 +154,9 @@ def decompress(group: Group, device: cp.ndarray | None, settings: GpuSettings) -
                 )
             else:
                 found = decode_jpeg2000(group, first, stop, out_ptrs, capacity, settings.jpeg2000_lanes)
-            sizes[...] = group.up(found)
-            group.flush()
+            decoded = group.up(found)
+            group.flush()  # before the copy below reads the staged sizes
+            sizes[...] = decoded
             group.checks.append(Check(kind, first, stop, None))
             continue
         if kind in ("deflate", "zstd"):
