@@ -14,13 +14,12 @@ import argparse
 import functools
 import os
 import pathlib
-import statistics
 import tempfile
-import time
 
 import cupy as cp
 import numpy as np
 import tifffile
+from jpeg_check import median_ms  # this folder is on sys.path when the script runs
 
 import tiffstream
 
@@ -53,18 +52,6 @@ def generated(folder: pathlib.Path) -> list[pathlib.Path]:
                     data = data[..., 1].astype(np.uint16) * 257 + page
                 writer.write(data, compression="jpeg2000", compressionargs=args, tile=tile, maxworkers=os.cpu_count())
     return paths
-
-
-def median_ms(func, repeats: int = 5) -> float:
-    func()
-    cp.cuda.Device().synchronize()
-    spent = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        cp.cuda.Device().synchronize()
-        spent.append(time.perf_counter() - start)
-    return statistics.median(spent) * 1e3
 
 
 def difference(results, expected: list[np.ndarray]) -> str:

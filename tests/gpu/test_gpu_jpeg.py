@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import tifffile
 from conftest import CORPUS, corpus_rows
+from gpu_images import UNCHANGED, gpu_only, max_diff, picture
 
 import tiffstream
 
@@ -22,27 +23,6 @@ from tiffstream import gpu
 
 if not gpu.available()[0]:
     pytest.skip(f"GPU backend unavailable: {gpu.available()[1]}", allow_module_level=True)
-
-UNCHANGED = tiffstream.DecodeParams(
-    apply_exif_orientation=False, color_spec=tiffstream.ColorSpec.UNCHANGED, allow_any_depth=True
-)
-
-
-def picture(height: int, width: int, seed: int = 0) -> np.ndarray:
-    y, x = np.ogrid[0:height, 0:width]
-    rng = np.random.default_rng(seed)
-    channels = [128 + 90 * np.sin(x / (17.0 + 5 * c)) * np.cos(y / (23.0 + 3 * c)) for c in range(3)]
-    data = np.stack(channels, -1) + 40 * ((x // 29 + y // 19) % 2)[..., None] + rng.normal(0, 5, (height, width, 3))
-    return np.clip(data, 0, 255).astype(np.uint8)
-
-
-def gpu_only() -> tiffstream.Decoder:
-    return tiffstream.Decoder(backends=[tiffstream.BackendKind.GPU_ONLY])
-
-
-def max_diff(got: np.ndarray, expected: np.ndarray) -> int:
-    return int(np.abs(got.astype(np.int16) - expected.astype(np.int16)).max())
-
 
 CASES = {
     "ycbcr420-tiles": ({"tile": (64, 64)}, False),
