@@ -106,6 +106,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dir", type=pathlib.Path, default=pathlib.Path(tempfile.gettempdir()) / "tiffstream-j2k")
     parser.add_argument("--lanes", default="1,2,4,8")
+    parser.add_argument("--generated", type=int, default=4, help="how many of the generated files (in order)")
     parser.add_argument("files", nargs="*", type=pathlib.Path)
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
@@ -114,10 +115,10 @@ def main() -> None:
     except ImportError:
         nvimgcodec = None
     streams = [int(s) for s in args.lanes.split(",")]
-    for path in generated(args.dir):
-        check(path, None, streams, nvimgcodec)
     for path in args.files:
         check(path, 1, streams, nvimgcodec)
+    for path in generated(args.dir)[: args.generated]:
+        check(path, None, streams, nvimgcodec)
 
 
 if __name__ == "__main__":
