@@ -31,8 +31,8 @@ def picture(size: int, seed: int) -> np.ndarray:
     return np.clip(data + rng.normal(0, 6, data.shape), 0, 255).astype(np.uint8)
 
 
-def generated(folder: pathlib.Path) -> list[pathlib.Path]:
-    """4 pages of 2048x2048 each: RGB lossy and lossless (256 tiles), gray 16-bit lossless, RGB 512 tiles."""
+def generated(folder: pathlib.Path, count: int) -> list[pathlib.Path]:
+    """The first ``count`` of: 4 pages of 2048x2048 each, RGB lossy and lossless (256 tiles), gray 16-bit lossless, RGB 512 tiles."""
     cases = {
         "j2k_rgb_256": ({"level": 80}, (256, 256), "rgb"),
         "j2k_lossless_256": ({"level": 0}, (256, 256), "rgb"),
@@ -40,7 +40,7 @@ def generated(folder: pathlib.Path) -> list[pathlib.Path]:
         "j2k_rgb_512": ({"level": 80}, (512, 512), "rgb"),
     }
     paths = []
-    for name, (args, tile, kind) in cases.items():
+    for name, (args, tile, kind) in list(cases.items())[:count]:
         path = folder / f"{name}.tif"
         paths.append(path)
         if path.exists():
@@ -117,7 +117,7 @@ def main() -> None:
     streams = [int(s) for s in args.lanes.split(",")]
     for path in args.files:
         check(path, 1, streams, nvimgcodec)
-    for path in generated(args.dir)[: args.generated]:
+    for path in generated(args.dir, args.generated):
         check(path, None, streams, nvimgcodec)
 
 
