@@ -65,6 +65,7 @@ def decode_jpeg2000(
             try:
                 if fits and item.precision <= 16:
                     engine.decode(item, int(out_ptrs[k]), row_bytes, bool(itemsize[k] == 2), stream)
+                    stream.synchronize()  # the lane's state is reused by its next tile: only once this one ran
                     sizes[k] = item.height * row_bytes
                     continue
             except NvJpeg2kError:

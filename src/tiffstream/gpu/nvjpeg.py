@@ -149,9 +149,7 @@ class NvJpeg:
 
 
 @functools.cache
-def nvjpeg(engine: Engine, device: int, lane: int = 0) -> NvJpeg:
-    """The (cached) nvJPEG handle for ``engine`` on ``device`` of lane ``lane`` (lanes call from threads of their
-    own, each with a handle: two handles fed the hardware engines faster than one); ``NvJpegError`` where the
-    engine is absent."""
+def nvjpeg(engine: Engine, device: int) -> NvJpeg:
+    """The (cached) nvJPEG handle for ``engine`` on ``device``; ``NvJpegError`` where the engine is absent."""
     with cp.cuda.Device(device):
         return NvJpeg(engine)

@@ -39,13 +39,11 @@ class GpuSettings:
     jpeg_tiles_per_call
         JPEG streams one nvJPEG call decodes (the hardware backend refused 512 tiles of 512x512 and 2,048 of
         256x256 in one call on an H100 and took 256; 1,024 of 256x256 went through on an H200).
-    jpeg_lanes
-        Lanes (a host thread, a side stream and nvJPEG handles each) a group's JPEG calls are spread over; an
-        image's tiles are split over all of them (two threads fed the hardware engines 4.26 GP/s, one 3.28, H200).
     jpeg2000_lanes
         Lanes (a host thread and a side stream each, with an nvJPEG2000 decode state) a group's JPEG 2000 tiles
-        are spread over: nvJPEG2000 parses on the host and decodes one code stream a call, and a call takes
-        milliseconds of host time (H100: 1 lane 10 MP/s, 4 lanes 37, linear); one lane per core up to 16.
+        are spread over: nvJPEG2000 parses on the host and decodes one code stream a call, and each tile waits for
+        its decode before its lane's state serves the next (without that, tiles came out wrong); 16 lanes ran
+        the TCGA page at 110 MP/s, 32 no faster (H100). One lane per core up to 16.
     """
 
     first_group_bytes: int = 8 << 20
@@ -60,7 +58,6 @@ class GpuSettings:
     host_chunk_bytes: int = 16 << 10
     host_max_chunks: int = 64
     jpeg_tiles_per_call: int = 256
-    jpeg_lanes: int = 2
     jpeg2000_lanes: int = max(1, min(16, os.cpu_count() or 1))
 
     def __post_init__(self) -> None:
@@ -71,7 +68,6 @@ class GpuSettings:
             "worker_streams",
             "read_threads",
             "jpeg_tiles_per_call",
-            "jpeg_lanes",
             "jpeg2000_lanes",
         ):
             if getattr(self, name) < 1:
