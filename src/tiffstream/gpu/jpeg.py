@@ -120,7 +120,9 @@ def decode_jpeg(
     sizes = np.where(fits, heads.height * col.row_bytes[rows], 0)
     on_host = np.flatnonzero(~fits).tolist()
     addresses = group.reads.host_addresses(col.start[rows])  # type: ignore[union-attr]
-    keys = np.unique(np.stack([formats, hardware, job])[:, fits], axis=1).T if fits.any() else []
+    keys: np.ndarray = (
+        np.unique(np.stack([formats, hardware, job])[:, fits], axis=1).T if fits.any() else np.zeros((0, 3))
+    )
     slot = 0
     for fmt, use_hw, number in keys:
         picked = np.flatnonzero(fits & (formats == fmt) & (hardware == use_hw) & (job == number))
