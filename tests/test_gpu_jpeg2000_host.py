@@ -34,10 +34,10 @@ gpu._jpeg2000_unsupported = lambda plan, itemsize: None  # no nvJPEG2000 here: t
 
 class FakeNvJpeg2k:
     def __init__(self):
-        self.threads, self.decoded, self.refused, self.released = set(), 0, 0, 0
+        self.threads, self.decoded, self.refused, self.pixels = set(), 0, 0, {}
         self.lock = threading.Lock()
 
-    def parse(self, address, length):
+    def parse(self, address, length, stream):
         data = ctypes.string_at(address, length)
         if data[:2] != b"\xff\x4f":  # no SOC marker: refused, as nvJPEG2000 would
             with self.lock:
@@ -45,18 +45,16 @@ class FakeNvJpeg2k:
             raise NvJpeg2kError("parse", 5)
         pixels = imagecodecs.jpeg2k_decode(data)
         components = 1 if pixels.ndim == 2 else pixels.shape[2]
-        return Parsed(pixels, pixels.shape[0], pixels.shape[1], components, 8 * pixels.itemsize, False, True)
+        self.pixels[stream.ptr] = pixels  # what the stream's parsed handle holds
+        return Parsed(pixels.shape[0], pixels.shape[1], components, 8 * pixels.itemsize, False, True)
 
     def decode(self, parsed, output, pitch, wide, stream):
-        rows = np.ascontiguousarray(parsed.handle).reshape(parsed.height, -1).view(np.uint8)
+        rows = np.ascontiguousarray(self.pixels[stream.ptr]).reshape(parsed.height, -1).view(np.uint8)
         for y, row in enumerate(rows):
             ctypes.memmove(output + y * pitch, row.ctypes.data, row.nbytes)
         with self.lock:
             self.threads.add(threading.get_ident())
             self.decoded += 1
-
-    def release(self, parsed):
-        self.released += len(parsed)
 
 
 fake = FakeNvJpeg2k()

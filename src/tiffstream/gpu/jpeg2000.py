@@ -6,8 +6,6 @@ subsampled or signed components) is decoded on the host and uploaded (``host_chu
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import cupy as cp
@@ -15,20 +13,12 @@ import numpy as np
 
 from .host_chunks import decode_on_host
 from .lanes import run_on_lanes
-from .nvjpeg2k import NvJpeg2kError, Parsed, nvjpeg2k
+from .nvjpeg2k import NvJpeg2kError, nvjpeg2k
 
 if TYPE_CHECKING:
     from .group import Group
 
 __all__ = ["decode_jpeg2000"]
-
-
-class _Held:
-    """Parsed handles of a group, given back to their pool when the group lets go of its buffers (its stream's
-    work is done then)."""
-
-    def __init__(self, parsed: list[Parsed], release: Callable[[list[Parsed]], None]) -> None:
-        weakref.finalize(self, release, parsed)
 
 
 def decode_jpeg2000(
@@ -45,7 +35,6 @@ def decode_jpeg2000(
     samples = np.array([job.plan.samples_per_chunk for job in group.jobs])[col.job[rows]]
     itemsize = col.pixel_bytes[rows] // samples
     sizes = np.zeros(len(rows), np.int64)
-    parsed: list[list[Parsed]] = [[] for _ in range(lanes)]
 
     def decode_tiles(lane: int, stream: cp.cuda.Stream) -> list[int]:
         """Parse and queue every ``lanes``-th tile from ``lane`` on; returns those left to the host."""
@@ -53,11 +42,10 @@ def decode_jpeg2000(
         for k in range(lane, len(rows), lanes):
             row = rows[k]
             try:
-                item = engine.parse(int(addresses[k]), int(col.nbytes[row]))
+                item = engine.parse(int(addresses[k]), int(col.nbytes[row]), stream)
             except NvJpeg2kError:
                 refused.append(k)
                 continue
-            parsed[lane].append(item)
             row_bytes = int(col.row_bytes[row])
             fits = item.full_components and not item.signed and item.width == col.width[row]
             fits &= item.components * int(itemsize[k]) == col.pixel_bytes[row]
@@ -65,7 +53,7 @@ def decode_jpeg2000(
             try:
                 if fits and item.precision <= 16:
                     engine.decode(item, int(out_ptrs[k]), row_bytes, bool(itemsize[k] == 2), stream)
-                    stream.synchronize()  # the lane's state is reused by its next tile: only once this one ran
+                    stream.synchronize()  # the lane's state and parsed handle serve its next tile once this ran
                     sizes[k] = item.height * row_bytes
                     continue
             except NvJpeg2kError:
@@ -74,7 +62,6 @@ def decode_jpeg2000(
         return refused
 
     refused = run_on_lanes(group.stream, [decode_tiles] * lanes)
-    group.keep.append(_Held([item for mine in parsed for item in mine], engine.release))
     for k in sorted(k for mine in refused for k in mine):
         sizes[k] = decode_on_host(group, int(rows[k]), int(out_ptrs[k]), int(capacity[k]))
     return sizes

@@ -1,7 +1,7 @@
 """JPEG 2000 decoding on the GPU: nvJPEG2000's C API through ctypes (``libnvjpeg2k`` of ``nvidia-nvjpeg2k``).
 
 nvJPEG2000 has no batched call: each code stream is parsed on the host and decoded on a stream with a decode
-state of its own, so tiles are spread over a few states and CUDA streams.
+state and parsed-stream handle of its own, so tiles are spread over a few CUDA streams.
 """
 
 from __future__ import annotations
@@ -84,10 +84,9 @@ def library() -> ctypes.CDLL:
 
 @dataclass(frozen=True)
 class Parsed:
-    """A parsed code stream: its handle (owned by the ``NvJpeg2k`` that parsed it, back there by ``release``),
-    its size, components, precision and sign, and whether every component has the image's full size."""
+    """What a parsed code stream holds: its size, components, precision and sign, and whether every component
+    has the image's full size."""
 
-    handle: ctypes.c_void_p
     height: int
     width: int
     components: int
@@ -97,9 +96,9 @@ class Parsed:
 
 
 class NvJpeg2k:
-    """One nvJPEG2000 handle on the current device, a decode state per CUDA stream (a state serves one stream),
-    and a pool of parsed-stream handles. Each code stream is parsed into a handle of its own, which must live
-    until its decode has run: a parsed handle reused while an earlier decode is queued corrupts it."""
+    """One nvJPEG2000 handle on the current device and, per CUDA stream, a decode state and a parsed-stream
+    handle. A stream takes one code stream at a time: its caller waits for each decode before the next parse
+    (a state or parsed handle reused while a decode was queued gave wrong tiles)."""
 
     def __init__(self) -> None:
         self.lib = library()
@@ -108,8 +107,7 @@ class NvJpeg2k:
         self.params = ctypes.c_void_p()
         self._check(self.lib.nvjpeg2kDecodeParamsCreate(ctypes.byref(self.params)), "params")
         self._check(self.lib.nvjpeg2kDecodeParamsSetOutputFormat(self.params, _FORMAT_INTERLEAVED), "format")
-        self._states: dict[int, ctypes.c_void_p] = {}
-        self._free: list[ctypes.c_void_p] = []
+        self._lanes: dict[int, tuple[ctypes.c_void_p, ctypes.c_void_p]] = {}
         self._lock = threading.Lock()
 
     @staticmethod
@@ -117,45 +115,29 @@ class NvJpeg2k:
         if status != 0:
             raise NvJpeg2kError(what, status)
 
-    def _state(self, stream: cp.cuda.Stream) -> ctypes.c_void_p:
+    def _lane(self, stream: cp.cuda.Stream) -> tuple[ctypes.c_void_p, ctypes.c_void_p]:
+        """The decode state and parsed-stream handle of ``stream`` (made on its first use)."""
         with self._lock:
-            state = self._states.get(stream.ptr)
-            if state is None:
-                state = ctypes.c_void_p()
+            found = self._lanes.get(stream.ptr)
+            if found is None:
+                state, parsed = ctypes.c_void_p(), ctypes.c_void_p()
                 self._check(self.lib.nvjpeg2kDecodeStateCreate(self.handle, ctypes.byref(state)), "state")
-                self._states[stream.ptr] = state
-            return state
+                self._check(self.lib.nvjpeg2kStreamCreate(ctypes.byref(parsed)), "stream")
+                found = self._lanes[stream.ptr] = (state, parsed)
+            return found
 
-    def _take_handle(self) -> ctypes.c_void_p:
-        with self._lock:
-            if self._free:
-                return self._free.pop()
-        parsed = ctypes.c_void_p()
-        self._check(self.lib.nvjpeg2kStreamCreate(ctypes.byref(parsed)), "stream")
-        return parsed
-
-    def release(self, parsed: list[Parsed]) -> None:
-        """Give parsed handles back once the decodes that read them have run."""
-        with self._lock:
-            self._free += [item.handle for item in parsed]
-
-    def parse(self, address: int, length: int) -> Parsed:
-        """Parse one code stream at host ``address`` (kept until its decode has run) into a handle of the pool."""
-        handle = self._take_handle()
-        try:
-            self._check(self.lib.nvjpeg2kStreamParse(self.handle, address, length, 0, 0, handle), "parse")
-            info = _ImageInfo()
-            self._check(self.lib.nvjpeg2kStreamGetImageInfo(handle, ctypes.byref(info)), "image info")
-            components = [_ComponentInfo() for _ in range(info.num_components)]
-            for number, component in enumerate(components):
-                status = self.lib.nvjpeg2kStreamGetImageComponentInfo(handle, ctypes.byref(component), number)
-                self._check(status, "component info")
-        except NvJpeg2kError:
-            self.release([Parsed(handle, 0, 0, 0, 0, False, False)])
-            raise
+    def parse(self, address: int, length: int, stream: cp.cuda.Stream) -> Parsed:
+        """Parse one code stream at host ``address`` (kept until its decode has run) into ``stream``'s handle."""
+        handle = self._lane(stream)[1]
+        self._check(self.lib.nvjpeg2kStreamParse(self.handle, address, length, 0, 0, handle), "parse")
+        info = _ImageInfo()
+        self._check(self.lib.nvjpeg2kStreamGetImageInfo(handle, ctypes.byref(info)), "image info")
+        components = [_ComponentInfo() for _ in range(info.num_components)]
+        for number, component in enumerate(components):
+            status = self.lib.nvjpeg2kStreamGetImageComponentInfo(handle, ctypes.byref(component), number)
+            self._check(status, "component info")
         first = components[0] if components else _ComponentInfo()
         return Parsed(
-            handle,
             int(info.image_height),
             int(info.image_width),
             int(info.num_components),
@@ -169,15 +151,13 @@ class NvJpeg2k:
         )
 
     def decode(self, parsed: Parsed, output: int, pitch: int, wide: bool, stream: cp.cuda.Stream) -> None:
-        """Queue decoding of ``parsed`` on ``stream`` (with that stream's state), its components interleaved,
-        into device address ``output`` with row ``pitch`` (bytes); ``wide``: 16-bit samples."""
+        """Queue decoding of the code stream ``stream`` last parsed (``parsed``) on ``stream``, its components
+        interleaved, into device address ``output`` with row ``pitch`` (bytes); ``wide``: 16-bit samples."""
         pointers = (ctypes.c_void_p * 1)(output)
         pitches = (ctypes.c_size_t * 1)(pitch)
         image = _Image(pointers, pitches, _UINT16 if wide else _UINT8, parsed.components)
-        state = self._state(stream)
-        status = self.lib.nvjpeg2kDecodeImage(
-            self.handle, state, parsed.handle, self.params, ctypes.byref(image), stream.ptr
-        )
+        state, handle = self._lane(stream)
+        status = self.lib.nvjpeg2kDecodeImage(self.handle, state, handle, self.params, ctypes.byref(image), stream.ptr)
         self._check(status, "decode")
 
 
