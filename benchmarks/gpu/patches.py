@@ -11,9 +11,12 @@ cache carries over), patches per second and the ratio to ours; our device batche
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 import os
 import pathlib
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -90,18 +93,33 @@ def ours(path: pathlib.Path, where: list[tuple[int, int]], size: int) -> list:
     return out
 
 
-def cucim_reader(device: str):
-    """cuCIM's batched read_region (GDS in compatibility mode, so it runs without a cuFile driver), or None."""
+def cucim_reader(device: str, timeout: float):
+    """cuCIM's batched read_region (GDS in compatibility mode, so it runs without a cuFile driver), timed in a
+    process of its own: on the corpus' CMU slide cuCIM's GPU read once never returned (H100, cuCIM 26.10)."""
+
+    def read(path: pathlib.Path, where: list[tuple[int, int]], size: int, repeats: int) -> float:
+        command = [sys.executable, __file__, "--cucim", device, str(path), str(len(where)), str(size), str(repeats)]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            raise TimeoutError(f"no result in {timeout:.0f} s") from None
+        if done.returncode:
+            raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "failed")
+        return float(done.stdout.strip().splitlines()[-1])
+
+    return read
+
+
+def time_cucim(device: str, path: pathlib.Path, count: int, size: int, repeats: int) -> float:
+    """Best time of cuCIM reading the benchmark's patches of ``path`` (run in the child process)."""
     settings = pathlib.Path(tempfile.gettempdir()) / "tiffstream-cufile.json"
     settings.write_text(json.dumps({"properties": {"allow_compat_mode": True}}))
     os.environ.setdefault("CUFILE_ENV_PATH_JSON", str(settings))
-    try:
-        from cucim import CuImage
-    except ImportError as exc:
-        print(f"  cuCIM not available: {exc}")
-        return None
+    from cucim import CuImage
 
-    def read(path: pathlib.Path, where: list[tuple[int, int]], size: int) -> None:
+    where = locations(path, count, size)
+
+    def run() -> None:
         image = CuImage(str(path))
         batches = image.read_region(
             where, (size, size), 0, device=device, batch_size=BATCH, num_workers=os.cpu_count() or 1
@@ -116,7 +134,7 @@ def cucim_reader(device: str):
 
             cp.cuda.Device().synchronize()
 
-    return read
+    return best(run, repeats)
 
 
 def openslide_reader():
@@ -127,19 +145,24 @@ def openslide_reader():
         return None, None
     from concurrent.futures import ThreadPoolExecutor
 
-    def read(path: pathlib.Path, where: list[tuple[int, int]], size: int) -> None:
-        with openslide.OpenSlide(str(path)) as slide, ThreadPoolExecutor(os.cpu_count()) as pool:
-            list(pool.map(lambda at: slide.read_region(at, 0, (size, size)), where))
+    def read(path: pathlib.Path, where: list[tuple[int, int]], size: int, repeats: int) -> float:
+        def run() -> None:
+            with openslide.OpenSlide(str(path)) as slide, ThreadPoolExecutor(os.cpu_count()) as pool:
+                list(pool.map(lambda at: slide.read_region(at, 0, (size, size)), where))
+
+        return best(run, repeats)
 
     return read, openslide
 
 
-def run(wsi: pathlib.Path | None, count: int, size: int, repeats: int) -> None:
+def run(wsi: pathlib.Path | None, count: int, size: int, repeats: int, timeout: float = 60) -> None:
     import cupy as cp
 
     folder = pathlib.Path(tempfile.gettempdir()) / "tiffstream-patches"
     folder.mkdir(exist_ok=True)
+    start = time.perf_counter()
     slides = {"SVS look-alike 40000x30000 (JPEG)": look_alike(folder)}
+    print(f"  look-alike ready in {time.perf_counter() - start:.1f} s", flush=True)
     if wsi is not None:
         for label, name in (
             ("CMU-1-Small-Region (JPEG)", "CMU-1-Small-Region.svs"),
@@ -151,9 +174,12 @@ def run(wsi: pathlib.Path | None, count: int, size: int, repeats: int) -> None:
     print(
         f"GPU {cp.cuda.runtime.getDeviceProperties(0)['name'].decode()}, {os.cpu_count()} cores; {count} patches {size}x{size}, batches of {BATCH}"
     )
-    peers = {"cuCIM cuda": cucim_reader("cuda"), "cuCIM cpu": cucim_reader("cpu")}
     slide_read, openslide = openslide_reader()
-    peers["OpenSlide 16 threads"] = slide_read
+    peers = {"OpenSlide 16 threads": slide_read}
+    if importlib.util.find_spec("cucim") is None:
+        print("  cuCIM not available")
+    else:
+        peers.update({"cuCIM cuda": cucim_reader("cuda", timeout), "cuCIM cpu": cucim_reader("cpu", timeout)})
     for label, path in slides.items():
         where = locations(path, count, size)
         batches = ours(path, where, size)
@@ -163,12 +189,12 @@ def run(wsi: pathlib.Path | None, count: int, size: int, repeats: int) -> None:
             if read is None:
                 continue
             try:
-                t = best(functools.partial(read, path, where, size), repeats)
+                t = read(path, where, size, repeats)
             except Exception as exc:  # noqa: BLE001  # a peer that fails is reported, not fatal
                 line += f"; {name} failed ({type(exc).__name__}: {str(exc)[:80]})"
                 continue
             line += f"; {name} {count / t:7.0f}/s ({t / t_ours:.2f}x)"
-        print(line)
+        print(line, flush=True)
         if openslide is not None:
             worst = 0
             with openslide.OpenSlide(str(path)) as slide:
@@ -180,3 +206,8 @@ def run(wsi: pathlib.Path | None, count: int, size: int, repeats: int) -> None:
             print(
                 f"  ours vs OpenSlide on {len(range(0, len(where), max(1, len(where) // 50)))} patches: max|diff| {worst}"
             )
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--cucim"]:  # the child process of cucim_reader
+    device, path, count, size, repeats = sys.argv[2:7]
+    print(time_cucim(device, pathlib.Path(path), int(count), int(size), int(repeats)))

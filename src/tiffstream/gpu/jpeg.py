@@ -43,7 +43,7 @@ class _Headers:
 
 
 def _headers(group: Group, rows: np.ndarray) -> _Headers:
-    """Frame headers of the chunks ``rows``. Chunks of one image are usually alike up to their frame header:
+    """Frame headers of the chunks ``rows``. Chunks of one page are usually alike up to their frame header:
     the first is walked marker by marker, the rest compared with it byte for byte up to there (one gather)
     and read there; only those that differ are walked too."""
     col, reads = group.col, group.reads
@@ -51,8 +51,9 @@ def _headers(group: Group, rows: np.ndarray) -> _Headers:
     n = len(rows)
     fields = np.zeros((7, n), np.int64)
     walk = np.ones(n, bool)
-    for job in np.unique(col.job[rows]):
-        mine = np.flatnonzero(col.job[rows] == job)
+    family = _families([id(job.plan) for job in group.jobs])[col.job[rows]]
+    for number in np.unique(family):
+        mine = np.flatnonzero(family == number)
         first = rows[mine[0]]
         lead = reads.host_view(int(col.start[first]), int(min(col.nbytes[first], 1 << 16)))
         found = jpeg_codec.frame_header(lead.data)
@@ -82,6 +83,13 @@ def _headers(group: Group, rows: np.ndarray) -> _Headers:
             fields[:5, k] = header[:5]
             fields[5, k], fields[6, k] = header.jfif, header.stored_rgb
     return _Headers(*fields)
+
+
+def _families(keys: list[object]) -> np.ndarray:
+    """Per job, the number of the first job with the same key: the images of one page (a batch of regions or
+    patches) share their frame headers' layout and their JPEGTables."""
+    first: dict[object, int] = {}
+    return np.array([first.setdefault(key, number) for number, key in enumerate(keys)], np.int64)
 
 
 @functools.cache
@@ -116,16 +124,17 @@ def decode_jpeg(
     formats = np.where(spp == 1, OutputFormat.Y, np.where(rgb_as_stored, OutputFormat.UNCHANGEDI, OutputFormat.RGBI))
     device = cp.cuda.Device().id
     hardware = _hardware(device) & (heads.marker == 0xC0)
-    job = col.job[rows]  # a call per image: its JPEGTables go into the call's state (images share them by chance)
+    # a call per set of JPEGTables (they go into the call's state): one for all the regions of a page
+    tables = _families([job.plan.jpeg_tables for job in jobs])[col.job[rows]]
     sizes = np.where(fits, heads.height * col.row_bytes[rows], 0)
     on_host = np.flatnonzero(~fits).tolist()
     addresses = group.reads.host_addresses(col.start[rows])  # type: ignore[union-attr]
     keys: np.ndarray = (
-        np.unique(np.stack([formats, hardware, job])[:, fits], axis=1).T if fits.any() else np.zeros((0, 3))
+        np.unique(np.stack([formats, hardware, tables])[:, fits], axis=1).T if fits.any() else np.zeros((0, 3))
     )
     slot = 0
     for fmt, use_hw, number in keys:
-        picked = np.flatnonzero(fits & (formats == fmt) & (hardware == use_hw) & (job == number))
+        picked = np.flatnonzero(fits & (formats == fmt) & (hardware == use_hw) & (tables == number))
         engine = nvjpeg(Engine.HARDWARE if use_hw else Engine.GPU_HYBRID, device)
         for at in range(0, len(picked), tiles_per_call):
             part = picked[at : at + tiles_per_call]

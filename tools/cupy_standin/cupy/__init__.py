@@ -77,6 +77,10 @@ def asarray(array: Any, dtype: Any = None) -> ndarray:
     return np.asarray(array, dtype).view(ndarray)
 
 
+def stack(arrays: Any, axis: int = 0) -> ndarray:
+    return np.stack(arrays, axis).view(ndarray)
+
+
 def ascontiguousarray(array: Any, dtype: Any = None) -> ndarray:
     return np.ascontiguousarray(array, dtype).view(ndarray)
 
