@@ -192,3 +192,45 @@ def old_style_lzw(data: bytes) -> bytes:
         put(table[word])
     put(257)
     return bits.to_bytes((nbits + 7) // 8, "little")
+
+
+def lzw_with_clears(data: bytes, segment_codes: list[int]) -> bytes:
+    """``data`` as today's TIFF LZW (MSB-first, early change) with a Clear after ``segment_codes[k]`` codes of
+    segment k (later segments: 3836, as libtiff when its table is full), as libtiff clears early where the
+    compression worsens; for tests of decoders that split a chunk at its Clears."""
+
+    def width(index: int) -> int:
+        return 9 if index <= 253 else 10 if index <= 765 else 11 if index <= 1789 else 12
+
+    bits, nbits, index, segment = 0, 0, 0, 0
+
+    def put(code: int) -> None:
+        nonlocal bits, nbits, index
+        bits = bits << width(index) | code
+        nbits += width(index)
+        index += 1
+
+    put(256)
+    index = 0
+    table = {bytes([b]): b for b in range(256)}
+    word = b""
+    for byte in data:
+        longer = word + bytes([byte])
+        if longer in table:
+            word = longer
+            continue
+        put(table[word])
+        word = bytes([byte])
+        if index == (segment_codes[segment] if segment < len(segment_codes) else 3836):
+            put(256)
+            index, segment = 0, segment + 1
+            while segment < len(segment_codes) and segment_codes[segment] == 0:  # an empty segment
+                put(256)
+                index, segment = 0, segment + 1
+            table = {bytes([b]): b for b in range(256)}
+        else:
+            table[longer] = 257 + index  # the entry this code makes, as the reader counts (258 + index - 1)
+    if word:
+        put(table[word])
+    put(257)
+    return (bits << (-nbits % 8)).to_bytes((nbits + 7) // 8, "big")

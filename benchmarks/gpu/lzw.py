@@ -83,7 +83,7 @@ def main() -> None:
     print(f"GPU {cp.cuda.runtime.getDeviceProperties(0)['name'].decode()}")
     for kind in ("f", "g", "strips"):
         measure(kind, args.copies)
-    for kind in ("f", "g"):  # one page's tiles (56), which take the shared-memory kernel
+    for kind in ("f", "g"):  # one page's tiles (56), which take the kernel for few chunks (a block a tile)
         measure(kind, 1, 56)
 
 

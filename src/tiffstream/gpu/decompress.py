@@ -28,6 +28,7 @@ __all__ = ["aligned_starts", "copy_chunks", "decompress", "launch_lzw", "upload"
 _LZW_SMALL = 1 << 16  # chunks up to this size decode with 16-bit output positions
 _LZW_SLOTS = 3840  # output positions an LZW warp keeps (cuda/lzw.cu)
 _LZW_WARPS = 2  # LZW chunks a block
+_LZW_SEGMENT_WARPS = 16  # warps a block of lzw_decode16_segments (a 64 KiB tile has about 10 segments)
 
 
 def aligned_starts(sizes: np.ndarray) -> tuple[np.ndarray, int]:
@@ -100,17 +101,19 @@ def copy_chunks(group: Group, sources: np.ndarray, sizes: np.ndarray, targets: n
 
 @functools.cache
 def _few_chunks(device: int) -> int:
-    """Up to this many LZW chunks, each decodes in shared memory (a warp a block; latency over throughput)."""
+    """Up to this many LZW chunks, each decodes in a block of its own, its segments side by side (latency over
+    throughput)."""
     return 2 * int(cp.cuda.Device(device).attributes["MultiProcessorCount"])
 
 
 def launch_lzw(args: tuple[Any, ...], written: cp.ndarray, count: int, widest: int) -> str:
     """Queue LZW decoding of ``count`` chunks (``args``: sources, sizes, outputs, capacities; ``widest``: the
-    largest capacity): a warp per chunk, 16-bit output positions where chunks allow, into shared memory where
-    they are few; each chunk in today's or the old (pre-5.0 libtiff) style, as its first bytes say. Returns the
-    kernel's name."""
+    largest capacity): a warp per chunk, 16-bit output positions where chunks allow; where chunks are few, a
+    block per chunk and a warp per segment, in shared memory; each chunk in today's or the old (pre-5.0 libtiff)
+    style, as its first bytes say. Returns the kernel's name."""
     if widest <= _LZW_SMALL and count <= _few_chunks(cp.cuda.Device().id):
-        name, shared, grid, block = "lzw_decode16_shared", _LZW_SLOTS * 2 + _LZW_SMALL, (count,), (32,)
+        name, grid, block = "lzw_decode16_segments", (count,), (32 * _LZW_SEGMENT_WARPS,)
+        shared = _LZW_SMALL + _LZW_SEGMENT_WARPS * _LZW_SLOTS * 2
         function = kernel(name)
         function.max_dynamic_shared_size_bytes = shared
     else:

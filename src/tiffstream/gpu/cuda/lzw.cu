@@ -9,9 +9,9 @@
 // A lane's string is copied once no earlier lane of the batch still has to write bytes it reads. The only
 // state kept per chunk is where each code's output starts (3,839 positions in shared memory).
 // On an H100, 10,752 256x256 tiles (benchmarks/gpu_lzw.py): 6 ms; a thread a chunk took 54 ms.
-// For a few chunks (one image) the latency of one chunk is what counts: lzw_decode16_shared decodes into shared
-// memory (a warp a block), where reading earlier output costs a shared load, not a trip to L2, and copies the
-// result out at the end.
+// For a few chunks (one image) the latency of one chunk is what counts: lzw_decode16_segments gives a chunk a
+// block and decodes its segments (the codes between two Clears, about 5 KB each) side by side, a warp each, into
+// shared memory (see there).
 #include "common.cuh"
 
 #define LZW_SLOTS 3840       // output positions of codes 0..3838 of a segment: entries 258..4095 and their ends
@@ -55,43 +55,42 @@ __device__ __forceinline__ void lzw_copy(u8* out, unsigned now, bool literal, in
     }
 }
 
-// written[c]: bytes decoded (at most the capacity), or -1 for an invalid code. A chunk is in the old style when
-// it starts with the bytes 0x00 0x?1, as libtiff tells them apart. P holds output positions: u16 for chunks up
-// to 64 KiB (7.5 KiB of shared memory a warp), u32 beyond. IN_SHARED: one warp a block, the output decoded
-// into the shared memory after the table (64 KiB) and copied to dst at the end.
-template <typename P, bool IN_SHARED>
-__device__ void lzw_decode(const u64* src, const i64* src_size, const u64* dst, const i64* dst_capacity, i64* written,
-                           long long nchunks, P* tables) {
+#define LZW_CLEARED -3        // lzw_run with ONE_SEGMENT: the segment ended at a Clear
+#define LZW_OVERFLOW -4       // lzw_run with ONE_SEGMENT: the segment's output reached the capacity
+
+struct LzwRun {
+    long long result;  // bytes decoded (at most the capacity), -1 for an invalid code, or LZW_CLEARED/OVERFLOW
+    long long pos;     // where the output ended
+};
+
+// The code of `width` bits at bit `bit` (MSB-first; LSB-first for the old style).
+__device__ __forceinline__ int lzw_code(const u8* in, long long size, long long bit, int width, int late) {
+    long long at = bit >> 3;
+    u32 b0 = __ldg(in + at), b1 = at + 1 < size ? __ldg(in + at + 1) : 0u;
+    u32 b2 = at + 2 < size ? __ldg(in + at + 2) : 0u;
+    u32 bits = late ? (b0 | (b1 << 8) | (b2 << 16)) >> (int)(bit & 7)
+                    : ((b0 << 16) | (b1 << 8) | b2) >> (24 - (int)(bit & 7) - width);
+    return (int)(bits & ((1u << width) - 1));
+}
+
+// The last table entry when code i of a segment is read: a larger code is invalid.
+__device__ __forceinline__ int lzw_limit(int i) { return i == 0 ? 255 : min(257 + i, 4095); }
+
+// A warp decodes from the segment whose first code is at bit `segment`, output from `pos` on, 32 codes at a time:
+// to the end of the chunk's codes, or (ONE_SEGMENT) to the segment's Clear. COPY false: output lengths only.
+template <typename P, bool COPY, bool ONE_SEGMENT>
+__device__ LzwRun lzw_run(const u8* in, long long size, int late, long long segment, long long pos, u8* out,
+                          long long capacity, P* start_of) {
     const int lane = threadIdx.x & 31;
     const unsigned all = 0xffffffffu;
-    long long c = (long long)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
-    if (c >= nchunks) return;
-    P* start_of = tables + (threadIdx.x >> 5) * LZW_SLOTS;  // start_of[j]: where code j of the segment's output starts
-    const u8* in = (const u8*)src[c];
-    long long size = src_size[c], total_bits = size * 8;
-    const int late = size >= 2 && __ldg(in) == 0 && (__ldg(in + 1) & 1) ? 1 : 0;  // old style (the whole warp)
-    u8* out = IN_SHARED ? (u8*)(tables + LZW_SLOTS) : (u8*)dst[c];
-    long long capacity = dst_capacity[c];
-    long long most = sizeof(P) == 2 ? 65536LL : 0xffffffffLL;
-    if (capacity > most) capacity = most;
-    long long segment = 0, pos = 0;  // bit offset of the segment's first code; output position of the batch
-    int i0 = 0;                        // index of the batch's first code in its segment
-    long long result = -2;
-    while (result == -2) {
+    long long total_bits = size * 8;
+    int i0 = 0;  // index of the batch's first code in its segment
+    while (true) {
         int i = i0 + lane, width = lzw_width(i - late);
         long long bit = segment + lzw_bit(i - late) + 9 * late;
         bool have = bit + width <= total_bits;
-        int code = -1;
-        if (have) {
-            long long at = bit >> 3;
-            u32 b0 = __ldg(in + at), b1 = at + 1 < size ? __ldg(in + at + 1) : 0u;
-            u32 b2 = at + 2 < size ? __ldg(in + at + 2) : 0u;
-            u32 bits = late ? (b0 | (b1 << 8) | (b2 << 16)) >> (int)(bit & 7)
-                            : ((b0 << 16) | (b1 << 8) | b2) >> (24 - (int)(bit & 7) - width);
-            code = (int)(bits & ((1u << width) - 1));
-        }
-        int limit = i == 0 ? 255 : min(257 + i, 4095);  // the table's last entry when code i is read
-        unsigned ends = __ballot_sync(all, !have || code == 256 || code == 257 || code > limit);
+        int code = have ? lzw_code(in, size, bit, width, late) : -1;
+        unsigned ends = __ballot_sync(all, !have || code == 256 || code == 257 || code > lzw_limit(i));
         int f = ends ? __ffs(ends) - 1 : 32;  // lanes before f hold codes of this segment
         bool valid = lane < f, literal = code < 256;
         int parent = code - 258;  // this string is that code's string plus one byte
@@ -121,59 +120,152 @@ __device__ void lzw_decode(const u64* src, const i64* src_size, const u64* dst, 
         if (read && i < LZW_SLOTS) start_of[i] = (P)at;
         if (lane == 0 && i0 + count < LZW_SLOTS) start_of[i0 + count] = (P)end;
         __syncwarp();
-        long long from = read && !literal ? (long long)start_of[parent] : 0;
-        int own = read && !literal ? (int)min((long long)len, at - from) : 0;  // bytes before this string's output
-        long long stop = end < capacity ? end : capacity;
-        unsigned todo = reading;
-        while (todo) {  // a lane may copy once no earlier lane still to copy writes what it reads
-            long long begin = __shfl_sync(all, at, __ffs(todo) - 1);
-            unsigned waits = __ballot_sync(all, ((todo >> lane) & 1) && !literal && from + own > begin) & todo;
-            unsigned now = waits ? todo & ((1u << (__ffs(waits) - 1)) - 1) : todo;
-            lzw_copy(out, now, literal, code, at, from, own, len, stop);
-            todo &= ~now;
-            __syncwarp();
+        if (COPY) {
+            long long from = read && !literal ? (long long)start_of[parent] : 0;
+            int own = read && !literal ? (int)min((long long)len, at - from) : 0;  // bytes before this string's output
+            long long stop = end < capacity ? end : capacity;
+            unsigned todo = reading;
+            while (todo) {  // a lane may copy once no earlier lane still to copy writes what it reads
+                long long begin = __shfl_sync(all, at, __ffs(todo) - 1);
+                unsigned waits = __ballot_sync(all, ((todo >> lane) & 1) && !literal && from + own > begin) & todo;
+                unsigned now = waits ? todo & ((1u << (__ffs(waits) - 1)) - 1) : todo;
+                lzw_copy(out, now, literal, code, at, from, own, len, stop);
+                todo &= ~now;
+                __syncwarp();
+            }
         }
         pos = end;
-        if (count < f || end >= capacity) {
-            result = capacity;  // the output is full
-        } else if (f < 32) {    // lane f holds a Clear, an EOI, an invalid code, or the data ended
+        if (count < f || end >= capacity) return {ONE_SEGMENT ? LZW_OVERFLOW : capacity, pos};  // the output is full
+        if (f < 32) {  // lane f holds a Clear, an EOI, an invalid code, or the data ended
             int last = __shfl_sync(all, code, f);
-            if (last == 256) {
-                segment = __shfl_sync(all, bit, f) + __shfl_sync(all, width, f);
-                i0 = 0;
-            } else {
-                result = last == 257 || last < 0 ? end : -1;
-            }
+            if (last != 256) return {last == 257 || last < 0 ? end : -1, pos};
+            if (ONE_SEGMENT) return {LZW_CLEARED, pos};
+            segment = __shfl_sync(all, bit, f) + __shfl_sync(all, width, f);
+            i0 = 0;
         } else {
             i0 += 32;
         }
     }
-    if (IN_SHARED) {  // the decoded bytes out to the chunk's place, 16 bytes a lane where aligned
-        __syncwarp();
-        u8* target = (u8*)dst[c];
-        long long n = pos < capacity ? pos : capacity;
-        if ((((unsigned long long)target) & 15) == 0) {
-            for (long long k = lane; k < n / 16; k += 32) ((uint4*)target)[k] = ((const uint4*)out)[k];
-            for (long long k = n / 16 * 16 + lane; k < n; k += 32) target[k] = out[k];
-        } else {
-            for (long long k = lane; k < n; k += 32) target[k] = out[k];
-        }
-    }
-    if (lane == 0) written[c] = result;
+}
+
+// written[c]: bytes decoded (at most the capacity), or -1 for an invalid code. A chunk is in the old style when
+// it starts with the bytes 0x00 0x?1, as libtiff tells them apart. P holds output positions: u16 for chunks up
+// to 64 KiB (7.5 KiB of shared memory a warp), u32 beyond.
+template <typename P>
+__device__ void lzw_decode(const u64* src, const i64* src_size, const u64* dst, const i64* dst_capacity, i64* written,
+                           long long nchunks, P* tables) {
+    long long c = (long long)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+    if (c >= nchunks) return;
+    const u8* in = (const u8*)src[c];
+    long long size = src_size[c], capacity = dst_capacity[c];
+    long long most = sizeof(P) == 2 ? 65536LL : 0xffffffffLL;
+    const int late = size >= 2 && __ldg(in) == 0 && (__ldg(in + 1) & 1) ? 1 : 0;  // old style (the whole warp)
+    LzwRun run = lzw_run<P, true, false>(in, size, late, 0, 0, (u8*)dst[c], min(capacity, most),
+                                         tables + (threadIdx.x >> 5) * LZW_SLOTS);
+    if ((threadIdx.x & 31) == 0) written[c] = run.result;
 }
 
 extern "C" __global__ void lzw_decode16(const u64* s, const i64* ss, const u64* d, const i64* dc, i64* w,
                                         long long n) {
     extern __shared__ u16 lzw_tables16[];
-    lzw_decode<u16, false>(s, ss, d, dc, w, n, lzw_tables16);
-}
-extern "C" __global__ void lzw_decode16_shared(const u64* s, const i64* ss, const u64* d, const i64* dc, i64* w,
-                                               long long n) {
-    extern __shared__ __align__(16) u16 lzw_tables16s[];
-    lzw_decode<u16, true>(s, ss, d, dc, w, n, lzw_tables16s);
+    lzw_decode<u16>(s, ss, d, dc, w, n, lzw_tables16);
 }
 extern "C" __global__ void lzw_decode32(const u64* s, const i64* ss, const u64* d, const i64* dc, i64* w,
                                         long long n) {
     extern __shared__ u32 lzw_tables32[];
-    lzw_decode<u32, false>(s, ss, d, dc, w, n, lzw_tables32);
+    lzw_decode<u32>(s, ss, d, dc, w, n, lzw_tables32);
+}
+
+#define LZW_MAX_SEGMENTS 64     // segments of a chunk decoded side by side (more: one warp decodes it all)
+#define LZW_SCAN_CODES 16384    // a segment of more codes is not looked for (one warp decodes the chunk)
+
+// A block a chunk of up to 64 KiB, blockDim.x / 32 warps. Where a segment's codes are is known from where it
+// starts (widths follow from the index), so the block first finds every Clear, segment after segment, reading
+// blockDim.x codes a step. Then each warp takes whole segments: their output lengths first, then (their start
+// a prefix sum of those) the segments themselves, into shared memory, copied out at the end. An old-style chunk,
+// one with more segments, or one whose segments end otherwise than their scan said (an invalid code, output
+// past the capacity) is decoded by one warp as lzw_decode16 would. Shared memory: 64 KiB of output, then a
+// table of LZW_SLOTS positions a warp.
+extern "C" __global__ void lzw_decode16_segments(const u64* src, const i64* src_size, const u64* dst,
+                                                 const i64* dst_capacity, i64* written, long long nchunks) {
+    extern __shared__ __align__(16) u16 lzw_shared[];
+    __shared__ long long seg_bit[LZW_MAX_SEGMENTS], seg_pos[LZW_MAX_SEGMENTS + 1];
+    __shared__ int seg_ok[LZW_MAX_SEGMENTS];
+    __shared__ int first_end, segments, split, scanned;
+    __shared__ long long result, decoded;
+    const int warp = threadIdx.x >> 5, warps = blockDim.x >> 5, lane = threadIdx.x & 31;
+    long long c = blockIdx.x;
+    if (c >= nchunks) return;
+    u8* out = (u8*)lzw_shared;
+    u16* table = lzw_shared + 32768 + warp * LZW_SLOTS;
+    const u8* in = (const u8*)src[c];
+    long long size = src_size[c], capacity = min((long long)dst_capacity[c], 65536LL), total_bits = size * 8;
+    const int late = size >= 2 && __ldg(in) == 0 && (__ldg(in + 1) & 1) ? 1 : 0;
+    if (threadIdx.x == 0) { segments = 0; split = !late; scanned = 0; seg_bit[0] = 0; }
+    __syncthreads();
+    while (split && !scanned) {  // where segment `segments` ends: its Clear, or the chunk's end (EOI, ...)
+        long long start = seg_bit[segments];
+        int stop = -1;
+        for (int base = 0; base < LZW_SCAN_CODES && stop < 0; base += blockDim.x) {
+            if (threadIdx.x == 0) first_end = 0x7fffffff;
+            __syncthreads();
+            int i = base + threadIdx.x, width = lzw_width(i);
+            long long bit = start + lzw_bit(i);
+            bool have = bit + width <= total_bits;
+            int code = have ? lzw_code(in, size, bit, width, 0) : -1;
+            if (!have || code == 256 || code == 257 || code > lzw_limit(i)) atomicMin(&first_end, i);
+            __syncthreads();
+            stop = first_end == 0x7fffffff ? -1 : first_end;
+            __syncthreads();
+        }
+        if (threadIdx.x == 0) {
+            long long bit = start + lzw_bit(stop);
+            int width = lzw_width(stop);
+            bool cleared = stop >= 0 && bit + width <= total_bits && lzw_code(in, size, bit, width, 0) == 256;
+            segments += 1;
+            if (stop < 0 || (cleared && segments == LZW_MAX_SEGMENTS)) split = 0;  // one warp decodes it all
+            else if (cleared) seg_bit[segments] = bit + width;
+            else scanned = 1;  // that was the last segment
+        }
+        __syncthreads();
+    }
+    if (split) {  // output lengths of each segment, then where each starts
+        for (int k = warp; k < segments; k += warps) {
+            LzwRun run = lzw_run<u16, false, true>(in, size, 0, seg_bit[k], 0, out, capacity, table);
+            if (lane == 0) {
+                seg_pos[k + 1] = run.pos;
+                seg_ok[k] = k + 1 < segments ? run.result == LZW_CLEARED : run.result >= 0;
+            }
+        }
+        __syncthreads();
+        if (threadIdx.x == 0) {
+            long long at = 0;
+            for (int k = 0; k < segments; ++k) {
+                split &= seg_ok[k];
+                long long length = seg_pos[k + 1];
+                seg_pos[k] = at;
+                at += length;
+            }
+            split &= at <= capacity;
+            result = decoded = at;
+        }
+        __syncthreads();
+    }
+    if (split) {
+        for (int k = warp; k < segments; k += warps)
+            lzw_run<u16, true, true>(in, size, 0, seg_bit[k], seg_pos[k], out, capacity, table);
+    } else if (warp == 0) {
+        LzwRun run = lzw_run<u16, true, false>(in, size, late, 0, 0, out, capacity, table);
+        if (lane == 0) { result = run.result; decoded = min(run.pos, capacity); }
+    }
+    __syncthreads();
+    u8* target = (u8*)dst[c];
+    long long n = decoded;
+    if ((((unsigned long long)target) & 15) == 0) {  // 16 bytes a thread where aligned
+        for (long long k = threadIdx.x; k < n / 16; k += blockDim.x) ((uint4*)target)[k] = ((const uint4*)out)[k];
+        for (long long k = n / 16 * 16 + threadIdx.x; k < n; k += blockDim.x) target[k] = out[k];
+    } else {
+        for (long long k = threadIdx.x; k < n; k += blockDim.x) target[k] = out[k];
+    }
+    if (threadIdx.x == 0) written[c] = result;
 }
