@@ -1,5 +1,5 @@
-"""Random patches on the GPU: ``read_regions(device="cuda")`` against cuCIM's ``CuImage.read_region`` (GPU and
-CPU) and OpenSlide, in one run (``python benchmarks/slide.py --gpu [--wsi DIR] [--patches 1000] [--size 224]``).
+"""Random patches on the GPU: ``read_regions(device="cuda")`` against ours on host threads (uploaded), cuCIM's
+``CuImage.read_region`` (GPU and CPU; in a child process, which a hang cannot stop) and OpenSlide, in one run (``python benchmarks/slide.py --gpu [--wsi DIR] [--patches 1000] [--size 224]``).
 
 Slides: an SVS look-alike of 40,000x30,000 (JPEG 256x256 tiles, written here by tifffile) and the corpus slides
 found under ``--wsi`` (CMU-1-Small-Region.svs, the TCGA JPEG 2000 SVS). Per slide: the same random level-0
@@ -93,6 +93,20 @@ def ours(path: pathlib.Path, where: list[tuple[int, int]], size: int) -> list:
     return out
 
 
+def host_threads(path: pathlib.Path, where: list[tuple[int, int]], size: int, repeats: int) -> float:
+    """Ours on the host: ``read_regions(device="cpu")`` (a thread per core, the slide's tile cache), then one
+    upload of each batch."""
+    import cupy as cp
+
+    def run() -> None:
+        with tiffstream.slide.OpenSlide(path) as slide:
+            for at in range(0, len(where), BATCH):
+                cp.asarray(slide.read_regions(where[at : at + BATCH], 0, (size, size)))
+        cp.cuda.Device().synchronize()
+
+    return best(run, repeats)
+
+
 def cucim_reader(device: str, timeout: float):
     """cuCIM's batched read_region (GDS in compatibility mode, so it runs without a cuFile driver), timed in a
     process of its own: on the corpus' CMU slide cuCIM's GPU read once never returned (H100, cuCIM 26.10)."""
@@ -155,7 +169,7 @@ def openslide_reader():
     return read, openslide
 
 
-def run(wsi: pathlib.Path | None, count: int, size: int, repeats: int, timeout: float = 60) -> None:
+def run(wsi: pathlib.Path | None, count: int, size: int, repeats: int, timeout: float = 30) -> None:
     import cupy as cp
 
     folder = pathlib.Path(tempfile.gettempdir()) / "tiffstream-patches"
@@ -175,7 +189,7 @@ def run(wsi: pathlib.Path | None, count: int, size: int, repeats: int, timeout: 
         f"GPU {cp.cuda.runtime.getDeviceProperties(0)['name'].decode()}, {os.cpu_count()} cores; {count} patches {size}x{size}, batches of {BATCH}"
     )
     slide_read, openslide = openslide_reader()
-    peers = {"OpenSlide 16 threads": slide_read}
+    peers = {"ours on host threads + upload": host_threads, "OpenSlide 16 threads": slide_read}
     if importlib.util.find_spec("cucim") is None:
         print("  cuCIM not available")
     else:
