@@ -7,6 +7,7 @@ so the reader can be tested on them. It never imports tiffstream.
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 ITEM_SIZE = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8, 17: 8, 18: 8}
@@ -160,37 +161,44 @@ def implausible_image() -> bytes:
     return build_tiff([IfdSpec(entries, data=bytes(64))])[0]
 
 
-def old_style_lzw(data: bytes) -> bytes:
-    """``data`` as LZW of libtiff before 5.0: LSB-first codes, each width one code later than today's ("no
-    early change"). No library writes it any more (libtiff and imagecodecs still read it); for tests only."""
-    widths = [9] * 255 + [10] * 512 + [11] * 1024 + [12] * 2305  # by the code's index since the last Clear
+def _lzw_codes(data: bytes, segment_codes: list[int], full: int) -> Iterator[tuple[int, int]]:
+    """The codes of ``data`` in TIFF LZW, each with its index since the last Clear: a Clear first and after
+    ``segment_codes[k]`` codes of segment k (0: an empty segment; later segments: ``full`` codes), an EOI last."""
+    yield 256, 0
+    index, segment, word = 0, 0, b""
     table = {bytes([b]): b for b in range(256)}
-    bits, nbits, index = 0, 0, 0
-
-    def put(code: int) -> None:
-        nonlocal bits, nbits, index
-        bits |= code << nbits
-        nbits += widths[index]
-        index += 1
-
-    put(256)
-    index = 0
-    word = b""
     for byte in data:
         longer = word + bytes([byte])
         if longer in table:
             word = longer
             continue
-        put(table[word])
-        table[longer] = 257 + index  # the entry this code makes, as the reader counts
+        yield table[word], index
+        index += 1
         word = bytes([byte])
-        if len(table) >= 4000:  # well before the table is full: start again
-            put(256)
-            index = 0
-            table = {bytes([b]): b for b in range(256)}
+        if index < (segment_codes[segment] if segment < len(segment_codes) else full):
+            table[longer] = 257 + index  # the entry this code makes, as the reader counts (258 + index - 1)
+            continue
+        yield 256, index
+        index, segment = 0, segment + 1
+        while segment < len(segment_codes) and segment_codes[segment] == 0:
+            yield 256, 0
+            segment += 1
+        table = {bytes([b]): b for b in range(256)}
     if word:
-        put(table[word])
-    put(257)
+        yield table[word], index
+        index += 1
+    yield 257, index
+
+
+def old_style_lzw(data: bytes) -> bytes:
+    """``data`` as LZW of libtiff before 5.0: LSB-first codes, each width one code later than today's ("no
+    early change"), a Clear every 3,744 codes. No library writes it any more (libtiff and imagecodecs still read
+    it); for tests only."""
+    widths = [9] * 255 + [10] * 512 + [11] * 1024 + [12] * 2305  # by the code's index since the last Clear
+    bits, nbits = 0, 0
+    for code, index in _lzw_codes(data, [], 3744):
+        bits |= code << nbits
+        nbits += widths[index]
     return bits.to_bytes((nbits + 7) // 8, "little")
 
 
@@ -198,39 +206,9 @@ def lzw_with_clears(data: bytes, segment_codes: list[int]) -> bytes:
     """``data`` as today's TIFF LZW (MSB-first, early change) with a Clear after ``segment_codes[k]`` codes of
     segment k (later segments: 3836, as libtiff when its table is full), as libtiff clears early where the
     compression worsens; for tests of decoders that split a chunk at its Clears."""
-
-    def width(index: int) -> int:
-        return 9 if index <= 253 else 10 if index <= 765 else 11 if index <= 1789 else 12
-
-    bits, nbits, index, segment = 0, 0, 0, 0
-
-    def put(code: int) -> None:
-        nonlocal bits, nbits, index
-        bits = bits << width(index) | code
-        nbits += width(index)
-        index += 1
-
-    put(256)
-    index = 0
-    table = {bytes([b]): b for b in range(256)}
-    word = b""
-    for byte in data:
-        longer = word + bytes([byte])
-        if longer in table:
-            word = longer
-            continue
-        put(table[word])
-        word = bytes([byte])
-        if index == (segment_codes[segment] if segment < len(segment_codes) else 3836):
-            put(256)
-            index, segment = 0, segment + 1
-            while segment < len(segment_codes) and segment_codes[segment] == 0:  # an empty segment
-                put(256)
-                index, segment = 0, segment + 1
-            table = {bytes([b]): b for b in range(256)}
-        else:
-            table[longer] = 257 + index  # the entry this code makes, as the reader counts (258 + index - 1)
-    if word:
-        put(table[word])
-    put(257)
+    bits, nbits = 0, 0
+    for code, index in _lzw_codes(data, segment_codes, 3836):
+        width = 9 if index <= 253 else 10 if index <= 765 else 11 if index <= 1789 else 12
+        bits = bits << width | code
+        nbits += width
     return (bits << (-nbits % 8)).to_bytes((nbits + 7) // 8, "big")
