@@ -77,6 +77,9 @@ class DecodePlan:
     jpeg_tables: bytes | None = field(default=None, repr=False)
     jpeg_header: bytes | None = field(default=None, repr=False)  # NDPI: every tile's stream lacks it
     colormap: np.ndarray | None = field(default=None, repr=False, compare=False)
+    # row k of ``table`` is chunk k of the regular grid (plane, then row, then column), as tiff/layout.py
+    # builds it: ``table_in`` then picks a region's rows by index instead of testing every chunk
+    grid_order: bool = field(default=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.width < 0 or self.height < 0 or self.samples_per_pixel <= 0:
@@ -136,6 +139,12 @@ class DecodePlan:
         t = self.table
         if y0 <= 0 and x0 <= 0 and y1 >= self.height and x1 >= self.width:
             return t  # the whole image: every chunk (each starts inside it)
+        if self.grid_order:  # only the chunks of the grid's rows and columns that can overlap, then as below
+            down, across = self.chunks_down, self.chunks_across
+            rows = np.arange(max(y0, 0) // self.chunk_height, min(-(-y1 // self.chunk_height), down))
+            cols = np.arange(max(x0, 0) // self.chunk_width, min(-(-x1 // self.chunk_width), across))
+            planes = np.arange(self.num_planes) * (down * across)
+            t = t[(planes[:, None, None] + rows[None, :, None] * across + cols[None, None, :]).ravel()]
         y, x, h, w = t[:, 4], t[:, 5], t[:, 6], t[:, 7]
         return t[(y < y1) & (y + h > y0) & (x < x1) & (x + w > x0)]
 
@@ -210,9 +219,9 @@ def check_truncation(
 ) -> None:
     """Say when chunks the decode needs are cut by the end of the file: a ``TruncatedDataWarning`` naming them
     (backends decode what they hold and fill the rest), or with ``strict`` a ``TiffTruncatedError``."""
-    table = plan.table
+    table = plan.table_in(*plan.bounds(region))
     if not len(table) or int((table[:, 1] + table[:, 2]).max()) <= source.size:
-        return  # the usual case, in one reduction: every chunk ends inside the file
+        return  # the usual case, in one reduction: every chunk the decode needs ends inside the file
     cut = plan.cut_chunks(source.size, region)
     if not cut:
         return

@@ -346,6 +346,7 @@ def plan_image(ifd: Ifd, info: ImageInfo | None = None) -> DecodePlan:
         chunk_height=chunk_height,
         chunk_width=chunk_width,
         table=table,
+        grid_order=True,
         extra_samples=info.extra_samples,
         ycbcr_subsampling=(subsampling[0], subsampling[1]),
         t4_options=_int_tag(ifd, 292, 0),
