@@ -340,7 +340,8 @@ class OpenSlide(AbstractSlide):
         each as ``read_region`` gives it; patches are read on a thread pool sharing the slide's tile cache,
         so tiles shared between patches are decoded once. ``device="cuda"``: one CuPy array on the current
         device, every patch's region decoded in one GPU batch (JPEG within 1 level of the host's pixels;
-        compressions the GPU cannot take, and Hamamatsu's reduced levels, decode on the host)."""
+        JPEG 2000, compressions the GPU cannot take, and Hamamatsu's reduced levels decode on the host and are
+        uploaded)."""
         if device not in ("cpu", "cuda"):
             raise ValueError(f"device must be 'cpu' or 'cuda', not {device!r}")
         self._open()
