@@ -128,3 +128,25 @@ def test_remote_slide_through_fsspec(pyramid):
         np.testing.assert_array_equal(
             np.asarray(remote.read_region((37, 11), 1, (50, 40))), np.asarray(local.read_region((37, 11), 1, (50, 40)))
         )
+
+
+def test_jpeg2000_levels_leave_the_gpu_batch_to_the_host(tmp_path):
+    """read_regions(device="cuda") reads JPEG 2000 levels on host threads (faster than nvJPEG2000, measured):
+    the device path declines them before touching the GPU or the decoder; other levels it takes."""
+    from tiffstream.slide._device import read_on_device
+
+    class NoDecoder:
+        def decode_plans(self, items):
+            raise AssertionError("the GPU batch was used")
+
+    data = np.random.default_rng(4).integers(0, 255, (128, 128, 3), dtype=np.uint8)
+    for compression, declined in (("jpeg2000", True), ("zlib", False)):
+        path = tmp_path / f"{compression}.tif"
+        tifffile.imwrite(path, data, tile=(64, 64), photometric="rgb", compression=compression, metadata=None)
+        with ts.OpenSlide(path) as slide:
+            windows = [slide._window((0, 0), 0, (32, 32))]
+            if declined:
+                assert read_on_device(NoDecoder(), slide._levels[0], windows, (32, 32)) is None
+            else:
+                with pytest.raises((AssertionError, ImportError)):  # no CuPy here, or the decoder is asked
+                    read_on_device(NoDecoder(), slide._levels[0], windows, (32, 32))

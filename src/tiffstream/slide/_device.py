@@ -31,8 +31,6 @@ def read_on_device(
 ) -> Any | None:
     """``(len(windows), height, width, 4)`` uint8 RGBA on the current device, or None where the host path reads
     the level better: not a stored page (a reduced Hamamatsu level), or JPEG 2000."""
-    import cupy
-
     found = level.level.images.image(0)
     if level.reduce != 1 or found is None:
         return None
@@ -41,6 +39,8 @@ def read_on_device(
         # nvJPEG2000 spends milliseconds of host time per tile: 1,000 patches of the TCGA slide took 449/s on an
         # H100 against 1,736/s from our host threads (16 cores) uploaded (docs/performance.md)
         return None
+    import cupy
+
     width, height = size
     out = cupy.zeros((len(windows), height, width, 4), cupy.uint8)
     wanted = [(number, w) for number, w in enumerate(windows) if w is not None]
