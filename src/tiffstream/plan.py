@@ -139,7 +139,8 @@ class DecodePlan:
         t = self.table
         if y0 <= 0 and x0 <= 0 and y1 >= self.height and x1 >= self.width:
             return t  # the whole image: every chunk (each starts inside it)
-        if self.grid_order:  # only the chunks of the grid's rows and columns that can overlap, then as below
+        if self.grid_order and len(t):  # only the chunks of the rows and columns that can overlap, then as below
+            # (a table with rows holds planes x down x across of them: neither range below is longer than it)
             down, across = self.chunks_down, self.chunks_across
             rows = np.arange(max(y0, 0) // self.chunk_height, min(-(-y1 // self.chunk_height), down))
             cols = np.arange(max(x0, 0) // self.chunk_width, min(-(-x1 // self.chunk_width), across))
