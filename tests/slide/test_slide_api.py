@@ -150,3 +150,14 @@ def test_jpeg2000_levels_leave_the_gpu_batch_to_the_host(tmp_path):
             else:
                 with pytest.raises((AssertionError, ImportError)):  # no CuPy here, or the decoder is asked
                     read_on_device(NoDecoder(), slide._levels[0], windows, (32, 32))
+
+
+def test_patch_arrays_are_the_callers_own(pyramid):
+    """A patch inside the level comes back without a copy of its own: writing to it must not reach the tile
+    cache (the next read of the same place is unchanged)."""
+    with ts.OpenSlide(pyramid) as slide:
+        first = slide.read_region_array((100, 37), 0, (48, 40))
+        kept = first.copy()
+        first[...] = 7
+        np.testing.assert_array_equal(slide.read_region_array((100, 37), 0, (48, 40)), kept)
+        assert kept[..., 3].min() == 255  # inside the level: opaque

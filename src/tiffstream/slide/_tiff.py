@@ -300,6 +300,8 @@ class OpenSlide(AbstractSlide):
     def read_region_array(self, location: tuple[int, int], level: int, size: tuple[int, int]) -> np.ndarray:
         """``read_region`` as a numpy ``(height, width, 4)`` uint8 RGBA array."""
         pixels, found = self._pixels(location, level, size)
+        if pixels is not None and pixels.shape == (int(size[1]), int(size[0]), 4):
+            return pixels  # inside the level, cut from RGBA tiles into an array of its own: as _rgba would make it
         return self._rgba(pixels, found, size)
 
     def _pixels(
