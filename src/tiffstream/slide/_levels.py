@@ -71,17 +71,20 @@ class SlideLevel:
         plan = self.level.keyframe.plan
         return max(1, plan.chunk_width // self.reduce), max(1, plan.chunk_height // self.reduce)
 
-    def read(self, x: int, y: int, width: int, height: int, cache: TileCache | None = None) -> np.ndarray:
+    def read(
+        self, x: int, y: int, width: int, height: int, cache: TileCache | None = None, into: np.ndarray | None = None
+    ) -> np.ndarray:
         """Pixels of the rectangle at (x, y) of this level, inside it, as OpenSlide shows them: RGB, or RGBA
         where the image has its own alpha. Whole stored tiles are decoded (and kept in ``cache``) and the
-        rectangle is cut from them, rows at a time."""
+        rectangle is cut from them, rows at a time: into ``into`` (``(height, width, 4)``) where its tiles are
+        kept as RGBA and the level is stored (then ``into`` is returned), else into an array of its own."""
         f = self.reduce
         level_height, level_width = self.level.image_size
         box = (y * f, x * f, min((y + height) * f, level_height), min((x + width) * f, level_width))
-        image = self._stored(box, cache)
+        image = self._stored(box, cache, into if f == 1 else None)
         return image if f == 1 else _reduce(image, f, height, width)
 
-    def _stored(self, box: tuple[int, int, int, int], cache: TileCache | None) -> np.ndarray:
+    def _stored(self, box: tuple[int, int, int, int], cache: TileCache | None, into: np.ndarray | None) -> np.ndarray:
         y0, x0, y1, x1 = box
         found = self.level.images.image(0)
         if found is None:
@@ -92,6 +95,8 @@ class SlideLevel:
         for top in range(y0 // rows * rows, y1, rows):
             for left in range(x0 // cols * cols, x1, cols):
                 tile = self._tile(plan, source, top, left, cache)
+                if out is None and into is not None and into.shape == (y1 - y0, x1 - x0, tile.shape[2]):
+                    out = into
                 if out is None:  # RGB, or RGBA for images with their own alpha: as the tiles are
                     out = np.zeros((y1 - y0, x1 - x0, tile.shape[2]), np.uint8)
                 ty0, tx0 = max(y0, top), max(x0, left)

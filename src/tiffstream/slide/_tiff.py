@@ -297,26 +297,37 @@ class OpenSlide(AbstractSlide):
         )
         return out
 
-    def read_region_array(self, location: tuple[int, int], level: int, size: tuple[int, int]) -> np.ndarray:
-        """``read_region`` as a numpy ``(height, width, 4)`` uint8 RGBA array."""
-        pixels, found = self._pixels(location, level, size)
+    def read_region_array(
+        self, location: tuple[int, int], level: int, size: tuple[int, int], out: np.ndarray | None = None
+    ) -> np.ndarray:
+        """``read_region`` as a numpy ``(height, width, 4)`` uint8 RGBA array (written into ``out`` if given)."""
+        pixels, found = self._pixels(location, level, size, out)
         if pixels is not None and pixels.shape == (int(size[1]), int(size[0]), 4):
-            return pixels  # inside the level, cut from RGBA tiles into an array of its own: as _rgba would make it
-        return self._rgba(pixels, found, size)
+            # inside the level, cut from RGBA tiles into ``out`` or an array of its own: as _rgba would make it
+            if out is not None and pixels is not out:
+                out[...] = pixels
+            return pixels if out is None else out
+        rgba = self._rgba(pixels, found, size)
+        if out is None:
+            return rgba
+        out[...] = rgba
+        return out
 
     def _pixels(
-        self, location: tuple[int, int], level: int, size: tuple[int, int]
+        self, location: tuple[int, int], level: int, size: tuple[int, int], into: np.ndarray | None = None
     ) -> tuple[np.ndarray | None, tuple[int, int, int, int, int, int] | None]:
-        """The part of a request inside the level (RGB, or RGBA with the image's alpha) and where it lies."""
+        """The part of a request inside the level (RGB, or RGBA with the image's alpha) and where it lies;
+        cut straight into ``into`` (the whole request) where the request lies inside the level and can."""
         found = self._window(location, level, size)  # raises for a negative size
         if found is None:
             return None, None
-        _, _, x0, y0, x1, y1 = found
+        lx, ly, x0, y0, x1, y1 = found
+        inside = into is not None and (x0, y0, x1 - x0, y1 - y0) == (lx, ly, into.shape[1], into.shape[0])
         try:
-            pixels = self._levels[level].read(x0, y0, x1 - x0, y1 - y0, self._cache)
+            pixels = self._levels[level].read(x0, y0, x1 - x0, y1 - y0, self._cache, into if inside else None)
         except TiffError as exc:
             raise self._failed(exc) from exc
-        return pixels[: y1 - y0, : x1 - x0], found
+        return (pixels if pixels.shape[:2] == (y1 - y0, x1 - x0) else pixels[: y1 - y0, : x1 - x0]), found
 
     @staticmethod
     def _rgba(
@@ -362,7 +373,7 @@ class OpenSlide(AbstractSlide):
         workers = max_workers or os.cpu_count() or 1
 
         def one(index: int) -> None:
-            out[index] = self.read_region_array(locations[index], level, size)
+            self.read_region_array(locations[index], level, size, out[index])
 
         if workers == 1 or len(locations) <= 1:
             for index in range(len(locations)):
