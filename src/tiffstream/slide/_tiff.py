@@ -372,15 +372,16 @@ class OpenSlide(AbstractSlide):
         out = np.empty((len(locations), height, width, 4), np.uint8)
         workers = max_workers or os.cpu_count() or 1
 
-        def one(index: int) -> None:
-            self.read_region_array(locations[index], level, size, out[index])
+        def some(indices: range) -> None:
+            for index in indices:
+                self.read_region_array(locations[index], level, size, out[index])
 
         if workers == 1 or len(locations) <= 1:
-            for index in range(len(locations)):
-                one(index)
-        else:
+            some(range(len(locations)))
+        else:  # a few runs of patches per thread, not a task per patch: a cached patch costs less than a task
+            step = max(1, -(-len(locations) // (4 * workers)))
             with ThreadPoolExecutor(workers, thread_name_prefix="tiffstream-slide") as pool:
-                list(pool.map(one, range(len(locations))))
+                list(pool.map(some, [range(k, min(k + step, len(locations))) for k in range(0, len(locations), step)]))
         return out if device == "cpu" else _to_device(out)
 
     def set_cache(self, cache: OpenSlideCache) -> None:
