@@ -161,3 +161,5 @@ def test_patch_arrays_are_the_callers_own(pyramid):
         first[...] = 7
         np.testing.assert_array_equal(slide.read_region_array((100, 37), 0, (48, 40)), kept)
         assert kept[..., 3].min() == 255  # inside the level: opaque
+        outside = slide.read_region_array((-(10**6), -(10**6)), 0, (48, 40))
+        assert outside.shape == (40, 48, 4) and not outside.any()  # outside the level: transparent

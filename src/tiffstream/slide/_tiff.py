@@ -302,12 +302,12 @@ class OpenSlide(AbstractSlide):
     ) -> np.ndarray:
         """``read_region`` as a numpy ``(height, width, 4)`` uint8 RGBA array (written into ``out`` if given)."""
         pixels, found = self._pixels(location, level, size, out)
+        if out is not None and pixels is out:  # inside the level: cut from its RGBA tiles straight into ``out``
+            return out
         if pixels is not None and pixels.shape == (int(size[1]), int(size[0]), 4):
-            # inside the level, cut from RGBA tiles into ``out`` or an array of its own: as _rgba would make it
-            if out is not None and pixels is not out:
-                out[...] = pixels
-            return pixels if out is None else out
-        rgba = self._rgba(pixels, found, size)
+            rgba = pixels  # inside the level, cut from RGBA tiles into an array of its own: as _rgba would make it
+        else:
+            rgba = self._rgba(pixels, found, size)
         if out is None:
             return rgba
         out[...] = rgba
@@ -317,17 +317,15 @@ class OpenSlide(AbstractSlide):
         self, location: tuple[int, int], level: int, size: tuple[int, int], into: np.ndarray | None = None
     ) -> tuple[np.ndarray | None, tuple[int, int, int, int, int, int] | None]:
         """The part of a request inside the level (RGB, or RGBA with the image's alpha) and where it lies;
-        cut straight into ``into`` (the whole request) where the request lies inside the level and can."""
+        cut straight into ``into`` (the whole request) where all of it lies inside the level and can be."""
         found = self._window(location, level, size)  # raises for a negative size
         if found is None:
             return None, None
-        lx, ly, x0, y0, x1, y1 = found
-        inside = into is not None and (x0, y0, x1 - x0, y1 - y0) == (lx, ly, into.shape[1], into.shape[0])
-        try:
-            pixels = self._levels[level].read(x0, y0, x1 - x0, y1 - y0, self._cache, into if inside else None)
+        _, _, x0, y0, x1, y1 = found
+        try:  # the level reads exactly the rectangle asked for, into ``into`` only where it is that size
+            return self._levels[level].read(x0, y0, x1 - x0, y1 - y0, self._cache, into), found
         except TiffError as exc:
             raise self._failed(exc) from exc
-        return (pixels if pixels.shape[:2] == (y1 - y0, x1 - x0) else pixels[: y1 - y0, : x1 - x0]), found
 
     @staticmethod
     def _rgba(
