@@ -10,7 +10,6 @@ import argparse
 import pathlib
 import sys
 import tempfile
-import time
 
 import dask
 import dask.array as da
@@ -20,20 +19,16 @@ import tifffile
 import zarr
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from _timing import machine  # noqa: E402
-from parse import seed_like  # noqa: E402
+from _timing import best, machine
+from parse import seed_like
 
-import tiffstream  # noqa: E402
+import tiffstream
 
 
-def best(func, repeats: int = 3) -> float:
+def warm_best(func, repeats: int = 3) -> float:
+    """Best of ``repeats`` after one warm-up call."""
     func()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    return best(func, repeats)
 
 
 def main() -> None:
@@ -45,16 +40,16 @@ def main() -> None:
     expected = tifffile.imread(path, key=range(192), maxworkers=2)
     mpix = expected.size / 1e6
     rows = []
-    t = best(lambda: tiffstream.imread(path, range(192)))
+    t = warm_best(lambda: tiffstream.imread(path, range(192)))
     rows.append(("tiffstream threaded (imread page=range)", t))
-    t = best(lambda: tiffstream.to_dask(path).compute(scheduler="threads"))
+    t = warm_best(lambda: tiffstream.to_dask(path).compute(scheduler="threads"))
     rows.append(("tiffstream to_dask, threads", t))
 
     def tifffile_zarr() -> np.ndarray:
         with tifffile.TiffFile(path) as tif, tif.series[0].aszarr(level=0) as store:
             return da.from_zarr(zarr.open_array(store, mode="r")).compute(scheduler="threads")
 
-    t_peer = best(tifffile_zarr)
+    t_peer = warm_best(tifffile_zarr)
     with (
         distributed.LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50
@@ -62,9 +57,9 @@ def main() -> None:
         distributed.Client(cluster),
     ):
         assert np.array_equal(tiffstream.to_dask(path).compute(), expected)
-        t = best(lambda: tiffstream.to_dask(path).compute())
+        t = warm_best(lambda: tiffstream.to_dask(path).compute())
         rows.append(("tiffstream to_dask, LocalCluster 2 workers", t))
-        t_peer_cluster = best(tifffile_zarr)
+        t_peer_cluster = warm_best(tifffile_zarr)
     print(
         f"tiffstream {tiffstream.__version__}, tifffile {tifffile.__version__}, dask {dask.__version__}, "
         f"zarr {zarr.__version__}; {machine()}"

@@ -19,12 +19,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 
 import numpy as np
 import tifffile
 
 import tiffstream.slide
+
+sys.path.insert(0, str(pathlib.Path(__file__).parents[1]))
+from _timing import best
+from slide import patches  # the same random locations as the CPU benchmark
 
 BATCH = 64
 
@@ -62,24 +65,6 @@ def look_alike(folder: pathlib.Path) -> pathlib.Path:
     )
     path.with_suffix(".partial").rename(path)
     return path
-
-
-def locations(path: pathlib.Path, count: int, size: int) -> list[tuple[int, int]]:
-    with tiffstream.slide.OpenSlide(path) as slide:
-        width, height = slide.dimensions
-    rng = np.random.default_rng(1)
-    return [
-        (int(a), int(b)) for a, b in zip(rng.integers(0, width - size, count), rng.integers(0, height - size, count))
-    ]
-
-
-def best(run: Callable[[], None], repeats: int) -> float:
-    spent = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        spent.append(time.perf_counter() - start)
-    return min(spent)
 
 
 def ours(path: pathlib.Path, where: list[tuple[int, int]], size: int) -> list:
@@ -131,7 +116,7 @@ def time_cucim(device: str, path: pathlib.Path, count: int, size: int, repeats: 
     os.environ.setdefault("CUFILE_ENV_PATH_JSON", str(settings))
     from cucim import CuImage
 
-    where = locations(path, count, size)
+    where = patches(path, count, size)
 
     def run() -> None:
         image = CuImage(str(path))
@@ -195,7 +180,7 @@ def run(wsi: pathlib.Path | None, count: int, size: int, repeats: int, timeout: 
     else:
         peers.update({"cuCIM cuda": cucim_reader("cuda", timeout), "cuCIM cpu": cucim_reader("cpu", timeout)})
     for label, path in slides.items():
-        where = locations(path, count, size)
+        where = patches(path, count, size)
         batches = ours(path, where, size)
         t_ours = best(functools.partial(ours, path, where, size), repeats)
         line = f"{label}: ours {count / t_ours:7.0f}/s"
