@@ -35,7 +35,7 @@ with tiffstream.open(sys.argv[1]) as tif:
     data = open(sys.argv[1], "rb").read()
     jobs = [backend.GpuJob(page.plan, tif.source) for page in tif.pages]
     group = backend.start_group(jobs, cupy.cuda.get_current_stream(), GpuSettings())
-    group.columns, _ = chunk_columns(group.jobs, group.staged)
+    group.columns, group.placements, _ = chunk_columns(group.jobs, group.staged)
     group.reads.wait()
     col = group.col
     rows = np.arange(len(col))

@@ -69,6 +69,32 @@ for native in (True, False):
             for tif in opened:
                 tif.close()
 
+# overlapping regions of one page share chunks: each decoded once, placed in every region that shows it
+placed_ok = []
+
+
+def checked_scatter(group):
+    col, placed = group.col, group.placed
+    for number, job in enumerate(group.jobs):
+        wanted = job.chunks[job.chunks[:, 2] > 0, 0]
+        got = col.index[placed.row[placed.job == number]]
+        assert sorted(got.tolist()) == sorted(wanted.tolist()), (number, got, wanted)
+    keys = [(id(group.jobs[j].plan), id(group.jobs[j].source), i) for j, i in zip(col.job, col.index)]
+    assert len(set(keys)) == len(keys), "a chunk decoded twice"
+    placed_ok.append((len(col), len(placed)))
+
+
+scatter = backend.scatter
+backend.scatter = lambda group: (checked_scatter(group), scatter(group))[1]
+with tiffstream.open(sys.argv[1]) as tif, tiffstream.open(sys.argv[1]) as again:
+    plan = tif.pages[0].plan
+    regions = [(y, x, y + 70, x + 100) for y in range(0, 200, 30) for x in range(0, 300, 45)] + [None]
+    jobs = [backend.GpuJob(plan, tif.source, r) for r in regions] + [backend.GpuJob(plan, again.source)]
+    backend.decode_batch(jobs, settings=GpuSettings(first_group_bytes=1 << 30))
+rows, placements = placed_ok[-1]
+assert rows == 2 * len(jobs[-1].chunks) and placements > 3 * rows, placed_ok  # two sources: each chunk twice
+backend.scatter = scatter
+
 # out of GPU memory: the group that failed is done again in halves (staged again); one image too big is an error
 import cupy
 

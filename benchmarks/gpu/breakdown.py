@@ -44,7 +44,7 @@ def main() -> None:
             mark("streams+plans")
             settings = GpuSettings()
             group = backend.start_group(jobs, cp.cuda.get_current_stream(), settings)  # the whole file
-            group.columns, missing = chunk_columns(group.jobs, group.staged)
+            group.columns, group.placements, missing = chunk_columns(group.jobs, group.staged)
             allocate_outputs(group.jobs, missing)
             mark("reads started, columns+outputs")
             device = backend.upload(group, copy_stream(cp.cuda.Device().id))

@@ -28,7 +28,7 @@ from tiffstream.gpu.streams import copy_stream
 def prepared(jobs: list[GpuJob]) -> tuple[Group, cp.ndarray]:
     """A group of ``jobs`` with its chunks on the device (nothing decompressed yet)."""
     group = backend.start_group(jobs, cp.cuda.get_current_stream(), GpuSettings())
-    group.columns, missing = chunk_columns(group.jobs, group.staged)
+    group.columns, group.placements, missing = chunk_columns(group.jobs, group.staged)
     allocate_outputs(group.jobs, missing)
     device = backend.upload(group, copy_stream(cp.cuda.Device().id))
     cp.cuda.Device().synchronize()

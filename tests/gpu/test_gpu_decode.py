@@ -109,6 +109,26 @@ def test_regions(tiff_factory, recipe: Recipe) -> None:
             np.testing.assert_array_equal(got, full[:, y0:y1, x0:x1] if planar else full[y0:y1, x0:x1])
 
 
+@pytest.mark.parametrize(
+    "recipe", [r for r in MATRIX if r.byteorder == ">" and r.predictor][:6] + MATRIX[-6:], ids=lambda r: r.id
+)
+def test_overlapping_regions_share_chunks(tiff_factory, recipe: Recipe) -> None:
+    """Regions of one page in one batch share chunks (decoded once, placed in each): every region as tifffile's."""
+    path = tiff_factory(recipe)
+    full = tifffile.imread(path, key=0)
+    rng = np.random.default_rng(11)
+    with tiffstream.open(path) as tif:
+        page = tif.pages[0]
+        planar = page.planar_config == 2 and page.samples_per_pixel > 1
+        regions = [(0, 0, page.height, page.width)]
+        for _ in range(12):
+            y, x = int(rng.integers(0, page.height - 4)), int(rng.integers(0, page.width - 4))
+            regions.append((y, x, min(page.height, y + 13), min(page.width, x + 17)))
+        got = decode_batch([GpuJob(page.plan, tif.source, region) for region in regions])
+        for (y0, x0, y1, x1), image in zip(regions, got):
+            np.testing.assert_array_equal(image.get(), full[:, y0:y1, x0:x1] if planar else full[y0:y1, x0:x1])
+
+
 def test_many_groups_mixed_compressions(tiff_factory) -> None:
     """One batch split into many small groups alternating streams, every compression and predictor mixed."""
     recipes = [r for r in MATRIX if r.byteorder == "<"][::3] + [r for r in MATRIX if r.byteorder == ">"][::5]

@@ -235,7 +235,7 @@ class GpuBatch:
         self._reading.append(group)
         self._working = group
         with self.device, group.stream:
-            group.columns, missing = chunk_columns(group.jobs, group.staged)
+            group.columns, group.placements, missing = chunk_columns(group.jobs, group.staged)
             allocate_outputs(group.jobs, missing)
 
     def _queue_ready_groups(self, wait: bool) -> None:
@@ -281,7 +281,7 @@ class GpuBatch:
     def _check(self, group: Group, sizes: np.ndarray) -> None:
         """``ImageFailed`` for the first chunk of ``group`` that failed to decompress (``sizes``: decoded bytes);
         with ``keep_going`` every image with a failed chunk is recorded in ``failures`` and loses its output."""
-        col = group.col
+        col, placed = group.col, group.placed
         for check in group.checks:
             count = check.stop - check.first
             codes = check.status.get() if check.status is not None else np.zeros(count, np.int32)
@@ -291,17 +291,18 @@ class GpuBatch:
                 why = (
                     f"could not be decompressed on the GPU (nvcomp status {code})" if code else "holds an invalid code"
                 )
-                job = group.jobs[col.job[bad]]
-                error = group.errors.get(int(bad)) or DecodeError(
-                    f"chunk {col.index[bad]} ({check.kind}) {why}",
-                    path=job.plan.source_name,
-                    offset=int(col.offset[bad]),
-                )
-                handle = self._handle(job)
-                if not self._keep_going:
-                    raise ImageFailed(handle, error)
-                self.failures.setdefault(handle, error)
-                job.out = None
+                for number in np.unique(placed.job[placed.row == bad]) if placed.shared else [col.job[bad]]:
+                    job = group.jobs[number]
+                    error = group.errors.get(int(bad)) or DecodeError(
+                        f"chunk {col.index[bad]} ({check.kind}) {why}",
+                        path=job.plan.source_name,
+                        offset=int(col.offset[bad]),
+                    )
+                    handle = self._handle(job)
+                    if not self._keep_going:
+                        raise ImageFailed(handle, error)
+                    self.failures.setdefault(handle, error)
+                    job.out = None
         assert group.state == GroupState.QUEUED
 
     def _handle(self, job: GpuJob) -> int:

@@ -1,5 +1,7 @@
-"""The chunk columns of a group: one row per chunk with data, as typed numpy columns (never an object per chunk),
-and each chunk's window in its output. Built when a group closes; every later stage reads them."""
+"""The chunk columns of a group: one row per chunk with data to decode, as typed numpy columns (never an object
+per chunk); the placements of those chunks in the images (a chunk that overlapping images of one page share, as
+patches of a slide do, is decoded once and placed in each); and each placement's window in its output. Built
+when a group closes; every later stage reads them."""
 
 from __future__ import annotations
 
@@ -16,7 +18,17 @@ if TYPE_CHECKING:
     from .job import GpuJob
     from .staging import Staged
 
-__all__ = ["IMAGE_KINDS", "KINDS", "ChunkColumns", "Windows", "allocate_outputs", "chunk_columns", "windows"]
+__all__ = [
+    "IMAGE_KINDS",
+    "KINDS",
+    "ChunkColumns",
+    "Placements",
+    "Windows",
+    "allocate_outputs",
+    "chunk_columns",
+    "families",
+    "windows",
+]
 
 KINDS = ("none", "deflate", "zstd", "lzw", "packbits", "jpeg", "jpeg2000")  # decompression kinds, in the order run
 # kinds an image library decodes from the host blocks (no upload), to whole samples (no predictor, native byte order)
@@ -53,14 +65,34 @@ class ChunkColumns:
         return len(self.job)
 
 
+@dataclass
+class Placements:
+    """Every chunk of every image, as it goes into the image: ``row`` of the columns it is decoded in and
+    ``job``, the image. The rows themselves unless images share chunks."""
+
+    row: np.ndarray
+    job: np.ndarray
+    shared: bool = False  # some row is placed more than once (else ``row`` is ``0..n-1``)
+
+    def __len__(self) -> int:
+        return len(self.job)
+
+
+def families(keys: list[object]) -> np.ndarray:
+    """Per item, the number of the first item with the same key (images of one page share their plan, their
+    frame headers' layout and their JPEGTables)."""
+    first: dict[object, int] = {}
+    return np.array([first.setdefault(key, number) for number, key in enumerate(keys)], np.int64)
+
+
 def _pixel_bytes(jobs: list[GpuJob]) -> np.ndarray:
     """Bytes one pixel of a chunk holds, per job (all samples when interleaved, one when planar-separate)."""
     return np.array([np.dtype(j.plan.dtype).itemsize * j.plan.samples_per_chunk for j in jobs] or [0], np.int64)
 
 
-def chunk_columns(jobs: list[GpuJob], staged: list[Staged]) -> tuple[ChunkColumns, np.ndarray]:
-    """The columns of ``jobs``' chunks (``staged``: where their bytes are) and, per job, whether it has missing
-    chunks (its output is then pre-filled)."""
+def chunk_columns(jobs: list[GpuJob], staged: list[Staged]) -> tuple[ChunkColumns, Placements, np.ndarray]:
+    """The columns of ``jobs``' chunks (``staged``: where their bytes are), their placements, and, per job,
+    whether it has missing chunks (its output is then pre-filled)."""
     chunks = [job.chunks for job in jobs]
     table = np.concatenate(chunks) if chunks else np.zeros((0, len(TABLE_COLUMNS)), np.int64)
     job_of = np.repeat(np.arange(len(jobs)), [len(c) for c in chunks])
@@ -77,6 +109,7 @@ def chunk_columns(jobs: list[GpuJob], staged: list[Staged]) -> tuple[ChunkColumn
         table = table[present]
     if len(set(kinds.tolist())) > 1:  # else the rows are in image order already
         table = table[np.lexsort((table[:, 1], table[:, 0]))]
+    table, placements = _decode_once(jobs, table, names)
     col = {name: np.ascontiguousarray(table[:, i]) for i, name in enumerate(names)}
     full = np.array([j.plan.chunk_height for j in jobs] or [0], np.int64)
     capacity_rows = np.maximum(col["height"], full[col["job"]]) if len(table) else col["height"]
@@ -84,7 +117,22 @@ def chunk_columns(jobs: list[GpuJob], staged: list[Staged]) -> tuple[ChunkColumn
     columns = ChunkColumns(
         **col, capacity_rows=capacity_rows, pixel_bytes=pixel_bytes, row_bytes=col["width"] * pixel_bytes
     )
-    return columns, missing
+    return columns, placements, missing
+
+
+def _decode_once(jobs: list[GpuJob], table: np.ndarray, names: tuple[str, ...]) -> tuple[np.ndarray, Placements]:
+    """The rows of ``table`` to decode (the first of each chunk of a page and file, in order) and where every row
+    goes: patches of a slide share tiles, up to four each."""
+    job = np.ascontiguousarray(table[:, names.index("job")])
+    owner = families([(id(j.plan), id(j.source)) for j in jobs])
+    if len(table) < 2 or len(np.unique(owner)) == len(jobs):
+        return table, Placements(np.arange(len(table)), job)
+    key = owner[job] * (int(table[:, names.index("index")].max()) + 1) + table[:, names.index("index")]
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    if len(first) == len(table):
+        return table, Placements(np.arange(len(table)), job)
+    keep = np.sort(first)
+    return table[keep], Placements(np.searchsorted(keep, first[inverse.ravel()]), job, shared=True)
 
 
 def allocate_outputs(jobs: list[GpuJob], missing: np.ndarray) -> None:
@@ -99,8 +147,8 @@ def allocate_outputs(jobs: list[GpuJob], missing: np.ndarray) -> None:
 
 @dataclass
 class Windows:
-    """Per chunk: its image's region (``y0``, ``x0``, ``rows_out``, ``cols_out``) and the part of the chunk inside
-    it (``cy0``, ``cx0``, ``cy1``, ``cx1``), in image coordinates."""
+    """Per placement: its image's region (``y0``, ``x0``, ``rows_out``, ``cols_out``) and the part of the chunk
+    inside it (``cy0``, ``cx0``, ``cy1``, ``cx1``), in image coordinates."""
 
     y0: np.ndarray
     x0: np.ndarray
@@ -112,17 +160,18 @@ class Windows:
     cx1: np.ndarray
 
 
-def windows(col: ChunkColumns, jobs: list[GpuJob]) -> Windows:
-    """Where each chunk's visible part lies (see ``Windows``)."""
+def windows(col: ChunkColumns, placements: Placements, jobs: list[GpuJob]) -> Windows:
+    """Where each placement's visible part lies (see ``Windows``)."""
     bounds = np.array([j.bounds for j in jobs] or [(0, 0, 0, 0)], np.int64)
-    y0, x0, y1, x1 = (bounds[col.job, k] for k in range(4))
+    y0, x0, y1, x1 = (bounds[placements.job, k] for k in range(4))
+    y, x = col.y[placements.row], col.x[placements.row]
     return Windows(
         y0=y0,
         x0=x0,
         rows_out=y1 - y0,
         cols_out=x1 - x0,
-        cy0=np.maximum(col.y, y0),
-        cx0=np.maximum(col.x, x0),
-        cy1=np.minimum(col.y + col.height, y1),
-        cx1=np.minimum(col.x + col.width, x1),
+        cy0=np.maximum(y, y0),
+        cx0=np.maximum(x, x0),
+        cy1=np.minimum(y + col.height[placements.row], y1),
+        cx1=np.minimum(x + col.width[placements.row], x1),
     )

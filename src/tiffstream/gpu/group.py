@@ -19,7 +19,7 @@ from .pinned import Uploads, pinned_pool
 
 if TYPE_CHECKING:
     from ..errors import TiffError
-    from .columns import ChunkColumns
+    from .columns import ChunkColumns, Placements
     from .job import GpuJob
     from .reads import PendingReads
     from .staging import Staged
@@ -54,6 +54,7 @@ class Group:
     reads: PendingReads | None  # chunk reads in the background, until the group is queued
     state: GroupState = GroupState.READING
     columns: ChunkColumns | None = None
+    placements: Placements | None = None
     keep: list[Any] = field(default_factory=list)  # device buffers the queued work uses
     sizes: cp.ndarray | None = None  # bytes each chunk decoded to (device; -1 where it failed)
     rows: cp.ndarray | None = None  # whole rows each chunk decoded to (device)
@@ -68,6 +69,11 @@ class Group:
     def col(self) -> ChunkColumns:
         assert self.columns is not None, "the group's columns are made when it closes"
         return self.columns
+
+    @property
+    def placed(self) -> Placements:
+        assert self.placements is not None, "the group's placements are made when it closes"
+        return self.placements
 
     def reads_done(self) -> bool:
         """Whether every chunk read of the group has finished (never blocks)."""

@@ -17,6 +17,7 @@ import cupy as cp
 import numpy as np
 
 from ..codecs import jpeg as jpeg_codec
+from .columns import families
 from .host_chunks import decode_on_host
 from .nvjpeg import Engine, NvJpegError, OutputFormat, nvjpeg
 
@@ -51,7 +52,7 @@ def _headers(group: Group, rows: np.ndarray) -> _Headers:
     n = len(rows)
     fields = np.zeros((7, n), np.int64)
     walk = np.ones(n, bool)
-    family = _families([id(job.plan) for job in group.jobs])[col.job[rows]]
+    family = families([id(job.plan) for job in group.jobs])[col.job[rows]]
     for number in np.unique(family):
         mine = np.flatnonzero(family == number)
         first = rows[mine[0]]
@@ -83,13 +84,6 @@ def _headers(group: Group, rows: np.ndarray) -> _Headers:
             fields[:5, k] = header[:5]
             fields[5, k], fields[6, k] = header.jfif, header.stored_rgb
     return _Headers(*fields)
-
-
-def _families(keys: list[object]) -> np.ndarray:
-    """Per job, the number of the first job with the same key: the images of one page (a batch of regions or
-    patches) share their frame headers' layout and their JPEGTables."""
-    first: dict[object, int] = {}
-    return np.array([first.setdefault(key, number) for number, key in enumerate(keys)], np.int64)
 
 
 @functools.cache
@@ -125,7 +119,7 @@ def decode_jpeg(
     device = cp.cuda.Device().id
     hardware = _hardware(device) & (heads.marker == 0xC0)
     # a call per set of JPEGTables (they go into the call's state): one for all the regions of a page
-    tables = _families([job.plan.jpeg_tables for job in jobs])[col.job[rows]]
+    tables = families([job.plan.jpeg_tables for job in jobs])[col.job[rows]]
     sizes = np.where(fits, heads.height * col.row_bytes[rows], 0)
     on_host = np.flatnonzero(~fits).tolist()
     addresses = group.reads.host_addresses(col.start[rows])  # type: ignore[union-attr]

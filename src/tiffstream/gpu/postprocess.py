@@ -79,40 +79,48 @@ def post_process(group: Group) -> None:
 
 
 def scatter(group: Group) -> None:
-    """Copy every decoded chunk's visible window into its output: one launch for the whole group."""
-    col, jobs = group.col, group.jobs
-    if not len(col.job):
+    """Copy every placed chunk's visible window into its output: one launch for the whole group."""
+    col, placed, jobs = group.col, group.placed, group.jobs
+    if not len(placed):
         return
-    w = windows(col, jobs)
+    w = windows(col, placed, jobs)
     out_ptr = np.array([j.out.data.ptr for j in jobs], np.uint64)  # type: ignore[union-attr]
-    size = col.pixel_bytes
-    first_row = w.cy0 - col.y
-    skip = (first_row * col.width + (w.cx0 - col.x)) * size
-    place = ((col.plane * w.rows_out + (w.cy0 - w.y0)) * w.cols_out + (w.cx0 - w.x0)) * size
+    row = placed.row
+    size, width = col.pixel_bytes[row], col.width[row]
+    first_row = w.cy0 - col.y[row]
+    skip = (first_row * width + (w.cx0 - col.x[row])) * size
+    place = ((col.plane[row] * w.rows_out + (w.cy0 - w.y0)) * w.cols_out + (w.cx0 - w.x0)) * size
     copy_rows = w.cy1 - w.cy0
     up = group.up
-    args: tuple[Any, ...] = (up(col.decoded, np.uint64), up(col.row_bytes), group.rows, up(first_row))
+    rows = group.rows
+    assert rows is not None
+    if placed.shared:
+        d_row = up(row)
+        group.flush()
+        rows = group.hold(rows[d_row])
+    args: tuple[Any, ...] = (up(col.decoded[row], np.uint64), up(col.row_bytes[row]), rows, up(first_row))
     args += (up(skip),)
-    args += (up(out_ptr[col.job] + place.astype(np.uint64), np.uint64), up(w.cols_out * size), up(copy_rows))
-    args += (up((w.cx1 - w.cx0) * size), np.int64(len(col.job)))
+    args += (up(out_ptr[placed.job] + place.astype(np.uint64), np.uint64), up(w.cols_out * size), up(copy_rows))
+    args += (up((w.cx1 - w.cx0) * size), np.int64(len(placed)))
     group.flush()
-    launch_per_chunk("scatter", len(col.job), int(copy_rows.max()), args, threads=128, per_block=1)  # a row a block
+    launch_per_chunk("scatter", len(placed), int(copy_rows.max()), args, threads=128, per_block=1)  # a row a block
 
 
 def fill_truncated(group: Group, sizes: np.ndarray) -> None:
-    """Rows a truncated chunk lacks get the fill value, as on the CPU (``sizes``: decoded bytes)."""
-    col = group.col
+    """Rows a truncated chunk lacks get the fill value, as on the CPU (``sizes``: decoded bytes per row)."""
+    col, placed = group.col, group.placed
     if not len(col) or (sizes >= col.height * col.row_bytes).all():
         return  # every chunk decoded all its rows
-    w = windows(col, group.jobs)
-    decoded_rows = np.minimum(col.height, sizes // np.maximum(col.row_bytes, 1))  # as kernel decoded_rows
-    got = decoded_rows - (w.cy0 - col.y)
+    w = windows(col, placed, group.jobs)
+    row = placed.row
+    decoded_rows = np.minimum(col.height, sizes // np.maximum(col.row_bytes, 1))[row]  # as kernel decoded_rows
+    got = decoded_rows - (w.cy0 - col.y[row])
     copy_rows = w.cy1 - w.cy0
     for k in np.flatnonzero(got < copy_rows):
-        job = group.jobs[col.job[k]]
+        job = group.jobs[placed.job[k]]
         if job.out is None:  # the image failed (keep_going): nothing to fill
             continue
         plan = job.plan
         view = job.out.reshape(plan.num_planes, w.rows_out[k], w.cols_out[k], plan.samples_per_chunk)
         top, left = w.cy0[k] - w.y0[k], w.cx0[k] - w.x0[k]
-        view[col.plane[k], top + max(got[k], 0) : w.cy1[k] - w.y0[k], left : w.cx1[k] - w.x0[k]] = plan.fill_value
+        view[col.plane[row[k]], top + max(got[k], 0) : w.cy1[k] - w.y0[k], left : w.cx1[k] - w.x0[k]] = plan.fill_value
