@@ -163,3 +163,24 @@ def test_patch_arrays_are_the_callers_own(pyramid):
         assert kept[..., 3].min() == 255  # inside the level: opaque
         outside = slide.read_region_array((-(10**6), -(10**6)), 0, (48, 40))
         assert outside.shape == (40, 48, 4) and not outside.any()  # outside the level: transparent
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 2), (3, 5), (256, 256)])
+def test_paste_rgb_into_rgba_equals_the_plain_copy(shape: tuple[int, int]) -> None:
+    """The word-at-a-time RGB -> RGBA paste equals two plain copies, for contiguous and strided inputs."""
+    from tiffstream.slide._levels import paste
+
+    rng = np.random.default_rng(2)
+    rgb = rng.integers(0, 256, (*shape, 3), dtype=np.uint8)
+    rgba = rng.integers(0, 256, (*shape, 4), dtype=np.uint8)
+    for shown in (rgb, rgb[:, ::-1], rgba):
+        expected = np.empty((*shape, 4), np.uint8)
+        expected[:, :, :3] = shown[:, :, :3]
+        expected[:, :, 3] = shown[:, :, 3] if shown.shape[2] == 4 else 255
+        got = np.zeros((*shape, 4), np.uint8)
+        paste(got, shown)
+        np.testing.assert_array_equal(got, expected)
+        wide = np.zeros((shape[0], shape[1] + 2, 4), np.uint8)  # into a strided part of a larger patch
+        paste(wide[:, 1:-1], shown)
+        np.testing.assert_array_equal(wide[:, 1:-1], expected)
+        assert not wide[:, [0, -1]].any()

