@@ -216,11 +216,17 @@ def check_chunk_size(plan: DecodePlan, source_size: int | None = None) -> None:
 
 
 def check_truncation(
-    plan: DecodePlan, source: ByteSource, region: tuple[int, int, int, int] | None = None, *, strict: bool = False
+    plan: DecodePlan,
+    source: ByteSource,
+    region: tuple[int, int, int, int] | None = None,
+    *,
+    strict: bool = False,
+    chunks: np.ndarray | None = None,
 ) -> None:
     """Say when chunks the decode needs are cut by the end of the file: a ``TruncatedDataWarning`` naming them
-    (backends decode what they hold and fill the rest), or with ``strict`` a ``TiffTruncatedError``."""
-    table = plan.table_in(*plan.bounds(region))
+    (backends decode what they hold and fill the rest), or with ``strict`` a ``TiffTruncatedError``. ``chunks``:
+    the region's rows of the chunk table, where the caller has them already."""
+    table = plan.table_in(*plan.bounds(region)) if chunks is None else chunks
     if not len(table) or int((table[:, 1] + table[:, 2]).max()) <= source.size:
         return  # the usual case, in one reduction: every chunk the decode needs ends inside the file
     cut = plan.cut_chunks(source.size, region)

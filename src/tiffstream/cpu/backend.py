@@ -14,14 +14,14 @@ import numpy as np
 from ..chunkio import group_chunks, read_group
 from ..codecs import codec_for
 from ..errors import DecodeError, UnsupportedTiffError
-from ..plan import check_allocation, check_chunk_size, check_truncation
+from ..plan import Chunk, check_allocation, check_chunk_size, check_truncation
 from .chunks import can_decode_into, decode_chunk, decode_chunk_into
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from ..codecs import BytesLike
-    from ..plan import Chunk, DecodePlan
+    from ..plan import DecodePlan
     from ..source import ByteSource
 
 __all__ = ["decode_plan", "prepare", "run_tasks"]
@@ -49,7 +49,8 @@ def prepare(
     dtype = np.dtype(plan.dtype)
     codec = codec_for(plan)
     check_chunk_size(plan, source.size)
-    check_truncation(plan, source, (y0, x0, y1, x1), strict=strict)
+    table = plan.table_in(y0, x0, y1, x1)
+    check_truncation(plan, source, (y0, x0, y1, x1), strict=strict, chunks=table)
     if out is None:
         check_allocation(plan, source, shape, dtype, claimed=claimed)
         out = np.empty(shape, dtype)
@@ -67,7 +68,7 @@ def prepare(
         )
     planes, spc = plan.num_planes, plan.samples_per_chunk
     target = out.reshape(planes, y1 - y0, x1 - x0, spc)  # a view of out
-    chunks = plan.chunks_in(y0, x0, y1, x1)
+    chunks = [Chunk(*row) for row in table.tolist()]
     fill = plan.fill_value
     # whole rows of the output, a chunk at a time: decode straight into place (strips, full-width reads)
     direct = x0 == 0 and x1 == plan.width and not plan.tiled and can_decode_into(plan)

@@ -120,8 +120,9 @@ class GpuBatch:
         key = id(source)
         shape = plan.output_shape(plan.bounds(region))
         self._claims[key] += check_allocation(plan, source, shape, np.dtype(plan.dtype), claimed=self._claims[key])
-        check_truncation(plan, source, region)
-        return self.add_job(GpuJob(plan, source, region))
+        job = GpuJob(plan, source, region)
+        check_truncation(plan, source, region, chunks=job.chunks)
+        return self.add_job(job)
 
     def add_job(self, job: GpuJob) -> int:
         """``add`` for a job already checked."""
