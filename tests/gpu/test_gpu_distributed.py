@@ -17,6 +17,8 @@ pytestmark = pytest.mark.gpu
 from tiffstream import distributed as ts_distributed
 
 
+# numba-cuda, imported by distributed to move CuPy arrays, warns at import under NumPy >= 2.5 (not our code)
+@pytest.mark.filterwarnings("ignore::DeprecationWarning:numba")
 def test_one_gpu_cluster(seed_like_file: pathlib.Path) -> None:
     items = [(str(seed_like_file), page) for page in range(0, 192, 5)]
     with dask_cuda.LocalCUDACluster(n_workers=1) as cluster, distributed.Client(cluster) as client:
