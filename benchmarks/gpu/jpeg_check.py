@@ -25,6 +25,7 @@ import numpy as np
 import tifffile
 
 from tiffstream.gpu.nvjpeg import Engine, NvJpeg, NvJpegError, OutputFormat
+from tiffstream.gpu.settings import GpuSettings
 
 
 def picture(size: int, seed: int) -> np.ndarray:
@@ -105,9 +106,10 @@ class Staged:
         self.out = cp.zeros((len(chunks), rows, width, spp), np.uint8)
         self.pointers = (self.out.data.ptr + np.arange(len(chunks)) * rows * width * spp).astype(np.uint64)
         self.pitches = np.full(len(chunks), width * spp, np.uint64)
+        self.keep: list[object] = []  # the calls' host arrays, alive while their decodes may be queued
 
     def decode(self, engine: NvJpeg, fmt: OutputFormat, stream: cp.cuda.Stream) -> None:
-        engine.decode(self.data, self.lengths, self.pointers, self.pitches, fmt, stream, tables=self.tables)
+        engine.decode(self.data, self.lengths, self.pointers, self.pitches, fmt, stream, self.keep, tables=self.tables)
 
 
 def assemble(tiles: np.ndarray, page: tifffile.TiffPage) -> np.ndarray:
@@ -171,7 +173,9 @@ def check_file(path: pathlib.Path, engines: dict[str, NvJpeg], stream: cp.cuda.S
                     print(f"  {name:<22} {exc}")
 
 
-def throughput(path: pathlib.Path, engines: dict[str, NvJpeg], stream: cp.cuda.Stream, nvimgcodec) -> None:
+def throughput(
+    path: pathlib.Path, engines: dict[str, NvJpeg], stream: cp.cuda.Stream, nvimgcodec, lanes: list[int]
+) -> None:
     with tifffile.TiffFile(path) as tif:
         pages = list(tif.pages)
         expected = tif.asarray(key=range(len(pages)), maxworkers=16)
@@ -196,14 +200,20 @@ def throughput(path: pathlib.Path, engines: dict[str, NvJpeg], stream: cp.cuda.S
     params = tiffstream.DecodeParams(color_spec=tiffstream.ColorSpec.UNCHANGED, allow_any_depth=True)
     code = tiffstream.CodeStream(str(path))
     subs = [code.get_sub_code_stream(image_idx=i) for i in range(len(pages))]
-    ours = tiffstream.Decoder(backends=[tiffstream.BackendKind.GPU_ONLY])
-    result = ours.decode(subs, params=params)
-    worst = max(
-        int(np.abs(cp.asarray(r).get().reshape(e.shape).astype(np.int16) - e).max()) for r, e in zip(result, expected)
-    )
-    ms = median_ms(functools.partial(ours.decode, subs, params=params))
-    one = median_ms(functools.partial(ours.decode, subs[0], params=params))
-    print(f"  tiffstream GPU_ONLY: {mpix / ms * 1e3:6.0f} MP/s, one page {one:.2f} ms, max|diff| {worst}")
+    for count in lanes:
+        settings = GpuSettings(jpeg_lanes=count)
+        ours = tiffstream.Decoder(backends=[tiffstream.BackendKind.GPU_ONLY], gpu_settings=settings)
+        result = ours.decode(subs, params=params)
+        worst = max(
+            int(np.abs(cp.asarray(r).get().reshape(e.shape).astype(np.int16) - e).max())
+            for r, e in zip(result, expected)
+        )
+        ms = median_ms(functools.partial(ours.decode, subs, params=params))
+        one = median_ms(functools.partial(ours.decode, subs[0], params=params))
+        print(
+            f"  tiffstream GPU_ONLY, {count} JPEG lane(s): {mpix / ms * 1e3:6.0f} MP/s, one page {one:.2f} ms, "
+            f"max|diff| {worst}"
+        )
     if nvimgcodec is None:
         return
     for kind in ("GPU_ONLY", "HW_GPU_ONLY"):
@@ -242,7 +252,13 @@ def hardware_scaling(path: pathlib.Path) -> None:
         stream = cp.cuda.Stream(non_blocking=True)
         try:
             engine.decode(
-                staged.data[:size], staged.lengths[:size], staged.pointers[:size], staged.pitches[:size], fmt, stream
+                staged.data[:size],
+                staged.lengths[:size],
+                staged.pointers[:size],
+                staged.pitches[:size],
+                fmt,
+                stream,
+                staged.keep,
             )
             stream.synchronize()
             print(f"{path.name}: one call of {size} tiles: ok")
@@ -267,6 +283,7 @@ def hardware_scaling(path: pathlib.Path) -> None:
                         staged.pitches[part],
                         fmt,
                         streams[k],
+                        staged.keep,
                         slot=number % 4,
                     )
                     spent += time.perf_counter() - start
@@ -295,6 +312,7 @@ def main() -> None:
     parser.add_argument("files", nargs="*", type=pathlib.Path)
     parser.add_argument("--generated", type=int, default=5, help="how many of the generated files (in order)")
     parser.add_argument("--throughput-only", action="store_true", help="only the 8-page batches and one page")
+    parser.add_argument("--jpeg-lanes", default="2", help="comma-separated GpuSettings.jpeg_lanes to time ours with")
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
     print(f"GPU {cp.cuda.runtime.getDeviceProperties(0)['name'].decode()}")
@@ -323,7 +341,7 @@ def main() -> None:
     for path in [] if args.throughput_only else made[:2]:
         hardware_scaling(path)
     for path in made:
-        throughput(path, engines, stream, nvimgcodec)
+        throughput(path, engines, stream, nvimgcodec, [int(n) for n in args.jpeg_lanes.split(",")])
     sys.stdout.flush()
 
 

@@ -19,6 +19,7 @@ import numpy as np
 from ..codecs import jpeg as jpeg_codec
 from .columns import families
 from .host_chunks import decode_on_host
+from .lanes import run_on_lanes
 from .nvjpeg import Engine, NvJpegError, OutputFormat, nvjpeg
 
 if TYPE_CHECKING:
@@ -96,12 +97,11 @@ def _hardware(device: int) -> bool:
 
 
 def decode_jpeg(
-    group: Group, first: int, stop: int, out_ptrs: np.ndarray, capacity: np.ndarray, tiles_per_call: int
+    group: Group, first: int, stop: int, out_ptrs: np.ndarray, capacity: np.ndarray, tiles_per_call: int, lanes: int
 ) -> np.ndarray:
     """Queue decoding of JPEG chunks ``first:stop`` of the group into ``out_ptrs`` (room for ``capacity``
-    bytes each) on the group's stream, at most ``tiles_per_call`` streams a call; returns the bytes each will
-    have decoded to (host; set on the device by the caller). Calls from two threads (a handle each) fed the
-    hardware engines 1.5x faster on 4:2:0 tiles, but gray tiles came out wrong that way (H100): one thread."""
+    bytes each), split over ``lanes`` lanes, at most ``tiles_per_call`` streams a call; returns the bytes each
+    will have decoded to (host; set on the device by the caller)."""
     col = group.col
     rows = np.arange(first, stop)
     heads = _headers(group, rows)
@@ -121,17 +121,22 @@ def decode_jpeg(
     # a call per set of JPEGTables (they go into the call's state): one for all the regions of a page
     tables = families([job.plan.jpeg_tables for job in jobs])[col.job[rows]]
     sizes = np.where(fits, heads.height * col.row_bytes[rows], 0)
-    on_host = np.flatnonzero(~fits).tolist()
     addresses = group.reads.host_addresses(col.start[rows])  # type: ignore[union-attr]
     keys: np.ndarray = (
         np.unique(np.stack([formats, hardware, tables])[:, fits], axis=1).T if fits.any() else np.zeros((0, 3))
     )
-    slot = 0
+    calls: list[tuple[int, int, int, np.ndarray]] = []  # (format, hardware, tables, chunks) per nvJPEG call
     for fmt, use_hw, number in keys:
         picked = np.flatnonzero(fits & (formats == fmt) & (hardware == use_hw) & (tables == number))
-        engine = nvjpeg(Engine.HARDWARE if use_hw else Engine.GPU_HYBRID, device)
-        for at in range(0, len(picked), tiles_per_call):
-            part = picked[at : at + tiles_per_call]
+        size = min(tiles_per_call, -(-len(picked) // lanes))  # a call for each lane at least
+        calls += [(fmt, use_hw, number, picked[at : at + size]) for at in range(0, len(picked), size)]
+    used = min(lanes, len(calls))
+
+    def decode_calls(lane: int, stream: cp.cuda.Stream) -> list[int]:
+        """Queue every ``used``-th call from ``lane`` on, with the lane's handles; returns the chunks refused."""
+        refused: list[int] = []
+        for slot, (fmt, use_hw, number, part) in enumerate(calls[lane::used]):
+            engine = nvjpeg(Engine.HARDWARE if use_hw else Engine.GPU_HYBRID, device, lane)
             try:
                 engine.decode(
                     addresses[part],
@@ -139,13 +144,17 @@ def decode_jpeg(
                     out_ptrs[part],
                     col.row_bytes[rows[part]],
                     OutputFormat(int(fmt)),
-                    group.stream,
+                    stream,
+                    group.keep,
                     tables=jobs[number].plan.jpeg_tables,
                     slot=slot,
                 )
             except NvJpegError:  # nvJPEG does not say which stream it refused: the CPU codec names it
-                on_host += part.tolist()
-            slot += 1
+                refused += part.tolist()
+        return refused
+
+    refused = run_on_lanes(group.stream, [decode_calls] * used) if used else []
+    on_host = np.flatnonzero(~fits).tolist() + [k for mine in refused for k in mine]
     for k in sorted(on_host):
         sizes[k] = decode_on_host(group, int(rows[k]), int(out_ptrs[k]), int(capacity[k]))
     return sizes

@@ -122,12 +122,14 @@ class NvJpeg:
         pitches: np.ndarray,
         output_format: OutputFormat,
         stream: cp.cuda.Stream,
+        keep: list[Any],
         tables: bytes | None = None,
         slot: int = 0,
     ) -> None:
         """Queue decoding of ``len(data)`` JPEG streams on ``stream``: host addresses ``data`` of ``lengths``
         bytes each, into device addresses ``outputs`` with row pitches ``pitches`` (bytes). ``tables``: an
-        abbreviated table stream the streams refer to (the TIFF JPEGTables). Raises ``NvJpegError``."""
+        abbreviated table stream the streams refer to (the TIFF JPEGTables). The call's host arrays go into
+        ``keep``, to live until the stream is done with them. Raises ``NvJpegError``."""
         count = len(data)
         if not count:
             return
@@ -135,6 +137,7 @@ class NvJpeg:
         self._check(self.lib.nvjpegDecodeBatchedInitialize(self.handle, state, count, 1, int(output_format)), "init")
         if tables:
             buffer = ctypes.create_string_buffer(tables, len(tables))
+            keep.append(buffer)
             self._check(self.lib.nvjpegDecodeBatchedParseJpegTables(self.handle, state, buffer, len(tables)), "tables")
         images = (Image * count)()
         view = np.frombuffer(memoryview(images).cast("B"), np.uint64).reshape(count, 8)
@@ -142,6 +145,7 @@ class NvJpeg:
         view[:, 4] = pitches
         pointers = np.ascontiguousarray(data, np.uint64)
         sizes = np.ascontiguousarray(lengths, np.uint64)
+        keep += [images, pointers, sizes]
         status = self.lib.nvjpegDecodeBatched(
             self.handle, state, pointers.ctypes.data, sizes.ctypes.data, ctypes.addressof(images), stream.ptr
         )
@@ -149,7 +153,8 @@ class NvJpeg:
 
 
 @functools.cache
-def nvjpeg(engine: Engine, device: int) -> NvJpeg:
-    """The (cached) nvJPEG handle for ``engine`` on ``device``; ``NvJpegError`` where the engine is absent."""
+def nvjpeg(engine: Engine, device: int, lane: int = 0) -> NvJpeg:
+    """The (cached) nvJPEG handle for ``engine`` on ``device`` used by ``lane`` (host threads never share one);
+    ``NvJpegError`` where the engine is absent."""
     with cp.cuda.Device(device):
         return NvJpeg(engine)
