@@ -87,6 +87,13 @@ for name in sys.argv[1:]:
     }
     calls.clear(), threads.clear(), kept.clear()
     worst[0] = 0
+    with tiffstream.open(name) as tif:  # tiles larger than jpeg_lane_max_pixels: one lane
+        jobs = [backend.GpuJob(page.plan, tif.source) for page in tif.pages]
+        backend.decode_batch(jobs, settings=GpuSettings(jpeg_lanes=3, jpeg_lane_max_pixels=64 * 64 - 1))
+    report[name]["large_tile_lanes"] = sorted({lane for _, lane in calls})
+    report[name]["large_tile_worst"] = worst[0]
+    calls.clear(), threads.clear(), kept.clear()
+    worst[0] = 0
 print(json.dumps(report))
 """
 
@@ -111,3 +118,4 @@ def test_jpeg_tiles_are_split_over_lanes_each_decoded_once(tmp_path: pathlib.Pat
         assert got["threads_per_lane"] == 1, (name, got)  # a lane's handles never serve two threads
         assert got["kept"] >= 1, (name, got)
         assert got["worst"] == 0, (name, got)  # each tile where its row of the columns says
+        assert got["large_tile_lanes"] == [0] and got["large_tile_worst"] == 0, (name, got)

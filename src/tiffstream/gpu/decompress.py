@@ -152,9 +152,7 @@ def decompress(group: Group, device: cp.ndarray | None, settings: GpuSettings) -
         n = stop - first
         if kind in IMAGE_KINDS:
             if kind == "jpeg":
-                found = decode_jpeg(
-                    group, first, stop, out_ptrs, capacity, settings.jpeg_tiles_per_call, settings.jpeg_lanes
-                )
+                found = decode_jpeg(group, first, stop, out_ptrs, capacity, settings)
             else:
                 found = decode_jpeg2000(group, first, stop, out_ptrs, capacity, settings.jpeg2000_lanes)
             decoded = group.up(found)

@@ -39,10 +39,11 @@ class GpuSettings:
     jpeg_tiles_per_call
         JPEG streams one nvJPEG call decodes (the hardware backend refused 512 tiles of 512x512 and 2,048 of
         256x256 in one call on an H100 and took 256; 1,024 of 256x256 went through on an H200).
-    jpeg_lanes
+    jpeg_lanes, jpeg_lane_max_pixels
         Lanes (a host thread, a side stream and an nvJPEG handle each) a group's JPEG tiles are split over: the
-        hardware engines' calls spend most of their time on the host, and two threads fed them 1.5x faster on
-        4:2:0 tiles than one (H100).
+        hardware engines' calls spend most of their time on the host: on 8 pages of 256x256 tiles two lanes
+        ran 1.1-2.2x faster than one (H100). Tiles of more than ``jpeg_lane_max_pixels`` pixels go on one
+        lane (512x512: 6,146 MP/s on one, 5,062 on two).
     jpeg2000_lanes
         Lanes (a host thread and a side stream each, with an nvJPEG2000 decode state) a group's JPEG 2000 tiles
         are spread over: nvJPEG2000 parses on the host and decodes one code stream a call, and each tile waits for
@@ -63,6 +64,7 @@ class GpuSettings:
     host_max_chunks: int = 64
     jpeg_tiles_per_call: int = 256
     jpeg_lanes: int = 2
+    jpeg_lane_max_pixels: int = 256 * 256
     jpeg2000_lanes: int = max(1, min(16, os.cpu_count() or 1))
 
     def __post_init__(self) -> None:
@@ -74,6 +76,7 @@ class GpuSettings:
             "read_threads",
             "jpeg_tiles_per_call",
             "jpeg_lanes",
+            "jpeg_lane_max_pixels",
             "jpeg2000_lanes",
         ):
             if getattr(self, name) < 1:
