@@ -26,10 +26,11 @@ from ..plan import check_allocation, check_truncation
 from . import GPU_COMPRESSIONS, supports
 from .columns import allocate_outputs, chunk_columns
 from .decompress import decompress, upload
-from .group import Group, GroupState
+from .group import Group, GroupState, start_group
 from .job import GpuJob
 from .postprocess import fill_truncated, post_process, scatter
 from .reads import PendingReads
+from .recipes import Recipes
 from .settings import GpuSettings
 from .staging import Staged, compressed_bytes, stage
 from .streams import copy_stream, user_stream, worker_streams
@@ -51,13 +52,14 @@ class GpuBackend:
     def __init__(self, device_id: int = 0, settings: GpuSettings | None = None) -> None:
         self.device_id = device_id
         self.settings = settings or GpuSettings()
+        self.recipes = Recipes(self.settings.recipe_bytes)
 
     def supports(self, plan: DecodePlan) -> str | None:
         return supports(plan)
 
     def start(self, claims: Claims[int], stream: Any = None) -> GpuBatch:
         with cp.cuda.Device(self.device_id):
-            return GpuBatch(user_stream(stream), self.settings, claims)
+            return GpuBatch(user_stream(stream), self.settings, claims, self.recipes)
 
     def prefers_host(self, plan: DecodePlan, region: Bounds | None, images: int) -> bool:
         """Whether host threads decode ``plan`` sooner than the GPU: few large Deflate or Zstd chunks in the
@@ -95,8 +97,10 @@ class GpuBatch:
         stream: cp.cuda.Stream | None = None,
         settings: GpuSettings | None = None,
         claims: Claims[int] | None = None,
+        recipes: Recipes | None = None,
     ) -> None:
         self.settings = settings or GpuSettings()
+        self._recipes = recipes
         self.device = cp.cuda.Device()
         self.stream = stream or cp.cuda.get_current_stream()
         self.workers = worker_streams(self.device.id, self.settings.worker_streams)
@@ -154,13 +158,29 @@ class GpuBatch:
         ``keep_going``: an image whose chunks failed is None (its error in ``failures``), not an ``ImageFailed``."""
         self._keep_going = keep_going
         try:
-            self._close_group(wait=True)
-            self._check_queued()
+            if not self._decode_alone():
+                self._close_group(wait=True)
+                self._check_queued()
         finally:
             self.close()
         for stream in self._used.values():
             _join(stream, (self.stream,))
         return [job.out for job in self.jobs]
+
+    def _decode_alone(self) -> bool:
+        """Decode the batch's one image through its recipe (``recipes.py``) and check it; False where the
+        pipeline decodes it (more images, reads already started, no recipe for it)."""
+        filling = self._filling
+        if self._recipes is None or len(self.jobs) != 1 or filling is None or filling.staged:
+            return False
+        with self.device, self._recipes.replay(self.jobs[0], self.stream, self.settings) as group:
+            if group is None:
+                return False
+            with self.stream:
+                sizes = group.sizes.get() if group.sizes is not None else np.zeros(0, np.int64)
+                self._check(group, sizes)
+                fill_truncated(group, sizes)
+        return True
 
     def close(self) -> None:
         """Wait for reads and queued work and let their buffers go (also after an error)."""
@@ -308,14 +328,6 @@ class GpuBatch:
 
     def _handle(self, job: GpuJob) -> int:
         return next(number for number, other in enumerate(self.jobs) if other is job)
-
-
-def start_group(jobs: list[GpuJob], stream: cp.cuda.Stream, settings: GpuSettings) -> Group:
-    """A group of ``jobs`` on ``stream`` whose reads have all been started at once."""
-    reads = PendingReads(settings)
-    group = Group(jobs, stream, staged=[stage(jobs, reads)] if jobs else [], reads=reads)
-    reads.seal()
-    return group
 
 
 def _join(after: cp.cuda.Stream, waiting: tuple[cp.cuda.Stream, ...]) -> None:

@@ -50,7 +50,7 @@ def _runs(values: np.ndarray) -> list[tuple[int, int, int]]:
 
 def upload(group: Group, copy: cp.cuda.Stream) -> cp.ndarray | None:
     """Wait for the group's reads, then queue their upload on ``copy``; returns the device buffer, which the
-    group's stream may read once the upload is done (it waits on an event). JPEG and JPEG 2000 chunks are read
+    group's stream may read once the upload is done (it waits on an event, unless ``copy`` is that stream). JPEG and JPEG 2000 chunks are read
     from the host blocks by nvJPEG and nvJPEG2000: a group of only those uploads nothing, and its blocks stay until
     its stream is done."""
     reading = group.reads
@@ -60,10 +60,13 @@ def upload(group: Group, copy: cp.cuda.Stream) -> cp.ndarray | None:
     if from_host.all():
         group.pinned += [(block, None) for block in reading.hand_over()]
         return None
-    uploaded = cp.cuda.Event(disable_timing=True)
     with group.stream:
         device = group.hold(cp.empty(max(reading.nbytes, 1), cp.uint8))
     blocks = reading.upload(device, copy)
+    if copy is group.stream:  # in order on one stream (a recipe's capture): the blocks wait for the group
+        group.pinned += [(block, None) for block in blocks]
+        return device
+    uploaded = cp.cuda.Event(disable_timing=True)
     uploaded.record(copy)
     group.pinned += [(block, None if from_host.any() else uploaded) for block in blocks]
     group.stream.wait_event(uploaded)

@@ -16,15 +16,17 @@ import cupy as cp
 import numpy as np
 
 from .pinned import Uploads, pinned_pool
+from .reads import PendingReads
+from .staging import stage
 
 if TYPE_CHECKING:
     from ..errors import TiffError
     from .columns import ChunkColumns, Placements
     from .job import GpuJob
-    from .reads import PendingReads
+    from .settings import GpuSettings
     from .staging import Staged
 
-__all__ = ["Check", "Group", "GroupState"]
+__all__ = ["Check", "Group", "GroupState", "start_group"]
 
 
 class GroupState(enum.Enum):
@@ -106,7 +108,20 @@ class Group:
         self.pinned.clear()
         self.state = GroupState.QUEUED
 
+    def mark_captured(self) -> None:
+        """Everything of the group is captured in a graph that replays it (``recipes.py``): queued, but its pinned
+        blocks stay with it (the graph copies from them) until ``mark_queued`` lets them go."""
+        self.state = GroupState.QUEUED
+
     def mark_checked(self) -> None:
         """The GPU is done with the group: its buffers go."""
         self.keep.clear()
         self.state = GroupState.CHECKED
+
+
+def start_group(jobs: list[GpuJob], stream: cp.cuda.Stream, settings: GpuSettings) -> Group:
+    """A group of ``jobs`` on ``stream`` whose reads have all been started at once."""
+    reads = PendingReads(settings)
+    group = Group(jobs, stream, staged=[stage(jobs, reads)] if jobs else [], reads=reads)
+    reads.seal()
+    return group

@@ -107,6 +107,11 @@ class Uploads:
         self._used += nbytes + (-nbytes % 16)
         return self._device[start : start + nbytes].view(host.dtype).reshape(host.shape)
 
+    @property
+    def nbytes(self) -> int:
+        """Pinned bytes held (as many again on the device)."""
+        return sum(block.size for block in self._blocks)
+
     def flush(self) -> None:
         """Queue the copy of what was staged since the last flush, on the current stream."""
         if self._device is not None and self._used > self._flushed:

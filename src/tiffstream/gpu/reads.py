@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from ..source import ByteSource
     from .settings import GpuSettings
 
-__all__ = ["PendingReads"]
+__all__ = ["PendingReads", "read_now"]
 
 _PIECE = 4 << 20  # reads are cut into pieces of at most this many bytes, spread over the descriptors
 _MIN_PIECE = 256 << 10  # a small addition (a batch of one image) is cut into pieces down to this size
@@ -123,15 +123,11 @@ class PendingReads:
         if not pieces:
             return
 
-        def read_all(selected: list[_Piece]) -> None:
-            for entry in selected:
-                _read_piece(*entry)
-
         ends = np.cumsum([entry[2] for entry in pieces])
         cuts = np.searchsorted(ends, np.linspace(0, ends[-1], min(self._settings.read_threads, len(pieces)) + 1)[1:-1])
         runs = [pieces[a:b] for a, b in zip([0, *cuts], [*cuts, len(pieces)]) if b > a]
         pool = _read_pool(self._settings.read_threads)
-        self._futures += [pool.submit(read_all, run) for run in runs]
+        self._futures += [pool.submit(_read_all, run) for run in runs]
 
     def done(self) -> bool:
         return (
@@ -214,6 +210,32 @@ class PendingReads:
             for block in self._blocks:
                 pinned_pool().give(block.pinned)
         self._blocks = []
+
+
+def read_now(source: ByteSource, runs: list[tuple[int, int, np.ndarray]], threads: int) -> None:
+    """Read each run (file offset, nbytes, host buffer) of ``source`` now, shared out over ``threads`` threads
+    in parts of at least ``_MIN_PIECE`` bytes (this thread reads the first part); zeros past the end of the file."""
+    total = sum(nbytes for _, nbytes, _ in runs)
+    step = max(_MIN_PIECE, -(-total // threads))
+    parts: list[list[_Piece]] = [[]]
+    filled = 0
+    for begin, nbytes, view in runs:
+        for k in range(0, nbytes, step):
+            size = min(step, nbytes - k)
+            if filled >= step:
+                parts.append([])
+                filled = 0
+            parts[-1].append((source, begin + k, size, view, k))
+            filled += size
+    futures = [_read_pool(threads).submit(_read_all, part) for part in parts[1:]]
+    _read_all(parts[0])
+    for future in futures:
+        future.result()
+
+
+def _read_all(pieces: list[_Piece]) -> None:
+    for piece in pieces:
+        _read_piece(*piece)
 
 
 def _read_piece(source: ByteSource, begin: int, nbytes: int, view: np.ndarray, at: int) -> None:

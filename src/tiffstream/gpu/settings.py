@@ -49,6 +49,9 @@ class GpuSettings:
         are spread over: nvJPEG2000 parses on the host and decodes one code stream a call, and each tile waits for
         its decode before its lane's state serves the next (without that, tiles came out wrong); 16 lanes ran
         the TCGA page at 110 MP/s, 32 no faster (H100). One lane per core up to 16.
+    recipe_bytes
+        Device and pinned memory the recipes of images decoded alone may hold (``recipes.py``; 0: none). A
+        recipe holds about three times its image's size.
     """
 
     first_group_bytes: int = 8 << 20
@@ -66,6 +69,7 @@ class GpuSettings:
     jpeg_lanes: int = 2
     jpeg_lane_max_pixels: int = 256 * 256
     jpeg2000_lanes: int = max(1, min(16, os.cpu_count() or 1))
+    recipe_bytes: int = 512 << 20
 
     def __post_init__(self) -> None:
         for name in (

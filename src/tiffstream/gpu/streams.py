@@ -1,6 +1,7 @@
 """The CUDA streams of the GPU backend, made once per device: worker streams that decode groups in turn, and
-one copy stream for chunk uploads (so uploads overlap the decoding of earlier groups), and side streams where a
-library decodes one chunk a call (nvJPEG2000), so that a group's chunks decode side by side."""
+one copy stream for chunk uploads (so uploads overlap the decoding of earlier groups), side streams where a
+library decodes one chunk a call (nvJPEG2000), so that a group's chunks decode side by side, and one stream that
+recipes are captured on."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 import cupy as cp
 
-__all__ = ["copy_stream", "side_streams", "user_stream", "worker_streams"]
+__all__ = ["capture_stream", "copy_stream", "side_streams", "user_stream", "worker_streams"]
 
 
 @functools.cache
@@ -22,6 +23,13 @@ def worker_streams(device: int, count: int) -> tuple[cp.cuda.Stream, ...]:
 @functools.cache
 def copy_stream(device: int) -> cp.cuda.Stream:
     """The non-blocking stream that uploads chunk bytes on ``device`` (created once)."""
+    with cp.cuda.Device(device):
+        return cp.cuda.Stream(non_blocking=True)
+
+
+@functools.cache
+def capture_stream(device: int) -> cp.cuda.Stream:
+    """The non-blocking stream that recipes are captured on, on ``device`` (created once; ``recipes.py``)."""
     with cp.cuda.Device(device):
         return cp.cuda.Stream(non_blocking=True)
 

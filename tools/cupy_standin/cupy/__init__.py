@@ -1,5 +1,6 @@
 """A stand-in for the part of CuPy the GPU backend uses, on the host: device arrays are numpy arrays, copies
-are memmoves, kernels only count their launches (LZW and PackBits report their whole capacity decoded).
+are memmoves, kernels only count their launches (LZW and PackBits report their whole capacity decoded; scatter
+copies rows as on the GPU). Stream capture records copies and launches into a graph that ``launch`` runs again.
 
 For what needs no GPU: the backend's host side (read staging, columns, descriptors: ``tests/test_gpu_staging.py``)
 and its host cost (``benchmarks/gpu_host.py``). Put this folder first on ``sys.path`` in a process of its own;
@@ -94,9 +95,41 @@ def get_default_memory_pool() -> _Pool:
     return _Pool()
 
 
+_captured: list[Any] | None = None  # operations recorded while a stream captures (one capture at a time here)
+
+
+def _queue(operation: Any) -> None:
+    """Run ``operation`` now, or record it into the graph being captured."""
+    if _captured is None:
+        operation()
+    else:
+        _captured.append(operation)
+
+
+class _Graph:
+    def __init__(self, operations: list[Any]) -> None:
+        self._operations = operations
+
+    def launch(self, stream: Stream | None = None) -> None:
+        CALLS["graph launch"] += 1
+        for operation in self._operations:
+            operation()
+
+
 class Stream:
     def __init__(self, non_blocking: bool = False) -> None:
         self.ptr = id(self)
+
+    def begin_capture(self, mode: int | None = None) -> None:
+        global _captured
+        assert _captured is None, "one capture at a time"
+        _captured = []
+
+    def end_capture(self) -> _Graph:
+        global _captured
+        assert _captured is not None, "the stream is not capturing"
+        graph, _captured = _Graph(_captured), None
+        return graph
 
     def __enter__(self) -> Stream:
         _current.append(self)
@@ -153,7 +186,7 @@ _null = Stream()
 def _copy(dst: int, src: int, nbytes: int, kind: int, stream: int) -> None:
     CALLS["copy"] += 1
     if not (reuse_large and nbytes >= _BIG):
-        ctypes.memmove(dst, src, nbytes)
+        _queue(lambda: ctypes.memmove(dst, src, nbytes))
 
 
 cuda = types.SimpleNamespace(
@@ -163,7 +196,13 @@ cuda = types.SimpleNamespace(
     PinnedMemory=PinnedMemory,
     get_current_stream=lambda: _current[-1] if _current else _null,
     get_elapsed_time=lambda start, end: (end.time - start.time) * 1e3,
-    runtime=types.SimpleNamespace(memcpyHostToDevice=1, memcpyAsync=_copy, getDeviceCount=lambda: 1),
+    runtime=types.SimpleNamespace(
+        memcpyHostToDevice=1,
+        memcpyDeviceToDevice=3,
+        memcpyAsync=_copy,
+        getDeviceCount=lambda: 1,
+        CUDARuntimeError=type("CUDARuntimeError", (RuntimeError,), {}),
+    ),
     memory=types.SimpleNamespace(OutOfMemoryError=type("OutOfMemoryError", (MemoryError,), {})),
 )
 
@@ -174,12 +213,28 @@ class _Kernel:
 
     def __call__(self, grid: Any, block: Any, args: tuple[Any, ...], shared_mem: int = 0) -> None:
         CALLS["launch"] += 1
+        _queue(lambda: self._run(args))
+
+    def _run(self, args: tuple[Any, ...]) -> None:
         if self.name.startswith(("lzw_decode", "packbits_decode")):  # (sources, sizes, outputs, capacities, written, n)
             count = int(args[-1])
             np.asarray(args[4])[:count] = np.asarray(args[3])[:count]
         elif self.name == "decoded_rows":
             sizes, row_bytes, heights, rows, _ = (np.asarray(a) for a in args)
             rows[:] = np.minimum(sizes // np.maximum(row_bytes, 1), heights)
+        elif self.name == "scatter" and not reuse_large:  # host timing: no copies
+            _scatter(*(np.asarray(a) for a in args[:-1]), int(args[-1]))
+
+
+def _scatter(
+    src: Any, src_pitch: Any, src_rows: Any, first: Any, skip: Any, dst: Any, pitch: Any, rows: Any, width: Any, n: int
+) -> None:
+    """The scatter kernel (cuda/tiff.cu): each chunk's visible rows copied to their place in its output."""
+    for c in range(n):
+        count = min(int(rows[c]), int(src_rows[c]) - int(first[c]))
+        for r in range(max(count, 0)):
+            at = int(src[c]) + int(skip[c]) + r * int(src_pitch[c])
+            ctypes.memmove(int(dst[c]) + r * int(pitch[c]), at, int(width[c]))
 
 
 class RawModule:
