@@ -9,6 +9,7 @@ the next and the decoding of the previous one.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_all
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ __all__ = ["PendingReads", "read_now"]
 
 _PIECE = 4 << 20  # reads are cut into pieces of at most this many bytes, spread over the descriptors
 _MIN_PIECE = 256 << 10  # a small addition (a batch of one image) is cut into pieces down to this size
+_NOW_PIECE = 1 << 20  # reads waited for at once: 3 MB took 0.19 ms on one thread, 0.16 on 4, 0.25 on 8 (H100 host)
 
 
 @functools.cache
@@ -212,23 +214,38 @@ class PendingReads:
         self._blocks = []
 
 
-def read_now(source: ByteSource, runs: list[tuple[int, int, np.ndarray]], threads: int) -> None:
+def read_now(
+    source: ByteSource,
+    runs: list[tuple[int, int, np.ndarray]],
+    threads: int,
+    then: Callable[[int, int, int], None] | None = None,
+) -> None:
     """Read each run (file offset, nbytes, host buffer) of ``source`` now, shared out over ``threads`` threads
-    in parts of at least ``_MIN_PIECE`` bytes (this thread reads the first part); zeros past the end of the file."""
+    in parts of at least ``_NOW_PIECE`` bytes (this thread reads the first part); zeros past the end of the file.
+    ``then(run, at, nbytes)``, on the thread that read them, once bytes ``at:at + nbytes`` of run ``run`` are in
+    (to start their upload while the rest is read)."""
     total = sum(nbytes for _, nbytes, _ in runs)
-    step = max(_MIN_PIECE, -(-total // threads))
-    parts: list[list[_Piece]] = [[]]
+    step = max(_NOW_PIECE, -(-total // threads))
+    parts: list[list[tuple[int, int, int]]] = [[]]  # (run, at, nbytes)
     filled = 0
-    for begin, nbytes, view in runs:
-        for k in range(0, nbytes, step):
-            size = min(step, nbytes - k)
+    for number, (_, nbytes, _) in enumerate(runs):
+        for at in range(0, nbytes, step):
+            size = min(step, nbytes - at)
             if filled >= step:
                 parts.append([])
                 filled = 0
-            parts[-1].append((source, begin + k, size, view, k))
+            parts[-1].append((number, at, size))
             filled += size
-    futures = [_read_pool(threads).submit(_read_all, part) for part in parts[1:]]
-    _read_all(parts[0])
+
+    def read_part(part: list[tuple[int, int, int]]) -> None:
+        for number, at, size in part:
+            begin, _, view = runs[number]
+            _read_piece(source, begin + at, size, view, at)
+            if then is not None:
+                then(number, at, size)
+
+    futures = [_read_pool(threads).submit(read_part, part) for part in parts[1:]]
+    read_part(parts[0])
     for future in futures:
         future.result()
 
