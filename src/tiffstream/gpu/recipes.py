@@ -19,6 +19,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import dataclasses
+import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Recipes"]
 
+_log = logging.getLogger("tiffstream")
 RECIPE_KINDS = ("none", "lzw", "packbits")  # decoded by our kernels alone: nothing decided on the host per call
 _SEEN = 256  # layouts remembered as decoded alone once (the next time makes a recipe)
 
@@ -135,6 +137,11 @@ class Recipes:
             self._capturing.release()
         if recipe is not None:
             recipe.busy.acquire()
+        name, offset = job.plan.source_name, job.plan.ifd_offset
+        if recipe is None:
+            _log.debug("%s, IFD at %d: the GPU refused to capture its recipe; decoded the usual way", name, offset)
+        else:
+            _log.debug("%s, IFD at %d, region %s: recipe captured (%d bytes)", name, offset, job.bounds, recipe.nbytes)
         with self._lock:
             kept = recipe is not None and recipe.nbytes <= self._max_bytes
             self._recipes[key] = recipe if kept else None  # None: not captured here, or too large; never again
