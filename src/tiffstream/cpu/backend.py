@@ -15,7 +15,7 @@ from ..chunkio import group_chunks, read_group
 from ..codecs import codec_for
 from ..errors import DecodeError, UnsupportedTiffError
 from ..plan import Chunk, check_allocation, check_chunk_size, check_truncation
-from .chunks import can_decode_into, decode_chunk, decode_chunk_into
+from .chunks import can_decode_into, decode_chunk, decode_chunk_into, decode_chunk_window
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -71,7 +71,8 @@ def prepare(
     chunks = [Chunk(*row) for row in table.tolist()]
     fill = plan.fill_value
     # whole rows of the output, a chunk at a time: decode straight into place (strips, full-width reads)
-    direct = x0 == 0 and x1 == plan.width and not plan.tiled and can_decode_into(plan)
+    simple = can_decode_into(plan)
+    direct = x0 == 0 and x1 == plan.width and not plan.tiled and simple
     # a chunk cut by the end of the file: a byte stream keeps the rows it decodes to, less those the last,
     # cut LZW code may have written wrongly (an LZW string is at most 4096 bytes); an image codec's stream
     # (JPEG, WebP, ...) is not decoded at all (libjpeg would fill its missing blocks with grey)
@@ -104,6 +105,11 @@ def prepare(
                 view[rows:] = fill
             return
         at_origin = cy0 == chunk.y and cx0 == chunk.x
+        if simple and at_origin:
+            rows = decode_chunk_window(plan, chunk, data, view)
+            if rows < view.shape[0]:
+                view[rows:] = fill
+            return
         pixels = decode_chunk(plan, chunk, data, window=view if at_origin else None, scratch=True)
         if np.may_share_memory(pixels, view):
             got_rows, got_cols = pixels.shape[0], pixels.shape[1]  # already in place
