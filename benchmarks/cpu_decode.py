@@ -4,7 +4,8 @@
 
 Cases (files written once with tifffile): SIZE x SIZE RGB uint8 in 256x256 tiles with none, deflate,
 LZW + predictor, zstd, JPEG and WebP; the seed-like 192-page 2048x1567 uint8 deflate-strip stack with two
-SubIFD levels; a 16-bit deflate-tiled stack; 1024 random 512x512 regions of the deflate RGB file.
+SubIFD levels; a 16-bit deflate-tiled stack; a gray page in 64x64 deflate tiles with a predictor (many small
+chunks: what each chunk costs besides its codec); 1024 random 512x512 regions of the deflate RGB file.
 Prints MPix/s for both, the ratio (ours / tifffile speed, > 1: we are faster) and peak RSS over output size.
 """
 
@@ -81,6 +82,20 @@ def write_files(folder: pathlib.Path, size: int) -> dict[str, pathlib.Path]:
                 )
         stack16.with_suffix(".partial").rename(stack16)
     files["16 pages 2048x2048 uint16 deflate tiles"] = stack16
+    small = folder / f"gray{size}_deflate_64tiles.tif"  # 4,096 tiles a 4096x4096 page: the per-tile cost shows
+    if not small.exists():
+        rgb = synthetic_rgb(size) if rgb is None else rgb
+        tifffile.imwrite(
+            small.with_suffix(".partial"),
+            np.ascontiguousarray(rgb[:, :, 1]),
+            tile=(64, 64),
+            compression="zlib",
+            predictor=True,
+            photometric="minisblack",
+            maxworkers=os.cpu_count(),
+        )
+        small.with_suffix(".partial").rename(small)
+    files[f"{size}x{size} gray 64x64 tiles deflate+pred"] = small
     return files
 
 
