@@ -67,10 +67,12 @@ class Recipe:
         is done. Uploads from pinned memory just written took twice as long as from memory read earlier: started
         part by part, most of that overlaps the reads."""
         if read:
+            device = cp.cuda.Device()  # the read threads queue the uploads: on this device, on ``stream``
 
             def upload_part(number: int, at: int, nbytes: int) -> None:
                 host, kind = self.runs[number][2].ctypes.data + at, cp.cuda.runtime.memcpyHostToDevice
-                cp.cuda.runtime.memcpyAsync(self.device[number] + at, host, nbytes, kind, stream.ptr)
+                with device:
+                    cp.cuda.runtime.memcpyAsync(self.device[number] + at, host, nbytes, kind, stream.ptr)
 
             read_now(job.source, self.runs, settings.read_threads, then=upload_part)
         self.graph.launch(stream=stream)
