@@ -74,7 +74,11 @@ class Recipe:
                 with device:
                     cp.cuda.runtime.memcpyAsync(self.device[number] + at, host, nbytes, kind, stream.ptr)
 
-            read_now(job.source, self.runs, settings.read_threads, then=upload_part)
+            try:
+                read_now(job.source, self.runs, settings.read_threads, then=upload_part)
+            except BaseException:
+                stream.synchronize()  # uploads already queued finish before the block is read into again
+                raise
         self.graph.launch(stream=stream)
         with stream:
             out = cp.empty(self.out.shape, self.out.dtype)
