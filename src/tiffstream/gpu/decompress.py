@@ -50,9 +50,9 @@ def _runs(values: np.ndarray) -> list[tuple[int, int, int]]:
 
 def upload(group: Group, copy: cp.cuda.Stream) -> cp.ndarray | None:
     """Wait for the group's reads, then queue their upload on ``copy``; returns the device buffer, which the
-    group's stream may read once the upload is done (it waits on an event, unless ``copy`` is that stream). JPEG and JPEG 2000 chunks are read
-    from the host blocks by nvJPEG and nvJPEG2000: a group of only those uploads nothing, and its blocks stay until
-    its stream is done."""
+    group's stream may read once the upload is done (it waits on an event, unless ``copy`` is that stream). JPEG
+    and JPEG 2000 chunks are read from the host blocks by nvJPEG and nvJPEG2000: a group of only those uploads
+    nothing, and its blocks stay until its stream is done."""
     reading = group.reads
     assert reading is not None
     reading.wait()
@@ -63,7 +63,7 @@ def upload(group: Group, copy: cp.cuda.Stream) -> cp.ndarray | None:
     with group.stream:
         device = group.hold(cp.empty(max(reading.nbytes, 1), cp.uint8))
     blocks = reading.upload(device, copy)
-    if copy is group.stream:  # in order on one stream (a recipe's capture): the blocks wait for the group
+    if copy is group.stream:  # in order on one stream (a recipe's): the blocks stay with the group
         group.pinned += [(block, None) for block in blocks]
         return device
     uploaded = cp.cuda.Event(disable_timing=True)
