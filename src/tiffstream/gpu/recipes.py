@@ -19,6 +19,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import dataclasses
+import hashlib
 import logging
 import threading
 from typing import TYPE_CHECKING, Any
@@ -171,10 +172,12 @@ class Recipes:
 
 def _key(job: GpuJob) -> tuple[Any, ...] | None:
     """What a recipe depends on: the plan's fields, the region, the file's size and the region's chunk rows
-    (their offsets and sizes); None for an image no recipe serves."""
+    (their offsets and sizes, as a digest: a key stays small whatever the chunk count); None for an image no
+    recipe serves."""
     if GPU_COMPRESSIONS.get(job.plan.compression) not in RECIPE_KINDS:
         return None
-    return (job.plan, job.bounds, job.source.size, job.chunks.tobytes())
+    rows = hashlib.blake2b(job.chunks.tobytes(), digest_size=32).digest()
+    return (job.plan, job.bounds, job.source.size, rows)
 
 
 def _capture(job: GpuJob, settings: GpuSettings) -> Recipe | None:
