@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import cupy as cp
 import numpy as np
 
+from ..plan import DecodePlan
 from . import GPU_COMPRESSIONS
 from .columns import allocate_outputs, chunk_columns
 from .decompress import decompress, upload
@@ -47,6 +48,7 @@ __all__ = ["Recipes"]
 _log = logging.getLogger("tiffstream")
 RECIPE_KINDS = ("none", "lzw", "packbits")  # decoded by our kernels alone: nothing decided on the host per call
 _SEEN = 256  # layouts remembered as decoded alone once (the next time makes a recipe)
+_PLAN_FIELDS = tuple(field.name for field in dataclasses.fields(DecodePlan) if field.compare)
 
 
 @dataclasses.dataclass(eq=False)
@@ -176,8 +178,10 @@ def _key(job: GpuJob) -> tuple[Any, ...] | None:
     recipe serves."""
     if GPU_COMPRESSIONS.get(job.plan.compression) not in RECIPE_KINDS:
         return None
+    plan = job.plan
+    fields = tuple(getattr(plan, name) for name in _PLAN_FIELDS)  # not the plan: its whole table would stay
     rows = hashlib.blake2b(job.chunks.tobytes(), digest_size=32).digest()
-    return (job.plan, job.bounds, job.source.size, rows)
+    return (fields, job.bounds, job.source.size, rows)
 
 
 def _capture(job: GpuJob, settings: GpuSettings) -> Recipe | None:
