@@ -176,10 +176,7 @@ class GpuBatch:
         with self.device, self._recipes.replay(self.jobs[0], self.stream, self.settings) as group:
             if group is None:
                 return False
-            with self.stream:
-                sizes = group.sizes.get() if group.sizes is not None else np.zeros(0, np.int64)
-                self._check(group, sizes)
-                fill_truncated(group, sizes)
+            self._check_and_fill(group, self.stream)  # its output is the caller's, on the caller's stream
         return True
 
     def close(self) -> None:
@@ -292,12 +289,17 @@ class GpuBatch:
         self._sync()
         groups, self._queued = self._queued, []
         for group in groups:
-            sizes = group.sizes.get() if group.sizes is not None else np.zeros(0, np.int64)
-            self._check(group, sizes)
-            with self.device, group.stream:
-                fill_truncated(group, sizes)
+            self._check_and_fill(group, group.stream)
             group.mark_checked()
         self._sync()
+
+    def _check_and_fill(self, group: Group, stream: cp.cuda.Stream) -> None:
+        """Read back ``group``'s decoded sizes on ``stream`` (waiting for it), raise what failed and fill, on
+        ``stream``, the rows that truncated chunks lack."""
+        with self.device, stream:
+            sizes = group.sizes.get() if group.sizes is not None else np.zeros(0, np.int64)
+            self._check(group, sizes)
+            fill_truncated(group, sizes)
 
     def _check(self, group: Group, sizes: np.ndarray) -> None:
         """``ImageFailed`` for the first chunk of ``group`` that failed to decompress (``sizes``: decoded bytes);
