@@ -12,8 +12,8 @@ import pytest
 import tifffile
 
 import tiffstream.slide as ts
+from tiffstream.cpu import rgba
 from tiffstream.errors import TruncatedDataWarning
-from tiffstream.slide import _levels
 
 VARIANTS = {  # name: tifffile options
     "ycbcr 4:2:0": {"photometric": "ycbcr", "subsampling": (2, 2)},
@@ -34,15 +34,15 @@ def _slide(folder: pathlib.Path, name: str) -> tuple[pathlib.Path, np.ndarray]:
 
 
 def _general_only(monkeypatch) -> None:
-    monkeypatch.setattr(_levels, "rgba_direct", lambda plan: False)
+    monkeypatch.setattr(rgba, "rgba_direct", lambda plan: False)
 
 
 @pytest.mark.parametrize("name", list(VARIANTS))
 def test_direct_rgba_tiles_equal_tifffile(tmp_path, monkeypatch, name):
     path, expected = _slide(tmp_path, name)
     calls = []
-    direct = _levels.decode_rgba
-    monkeypatch.setattr(_levels, "decode_rgba", lambda *args: calls.append(1) or direct(*args))
+    direct = rgba.decode_rgba
+    monkeypatch.setattr(rgba, "decode_rgba", lambda *args: calls.append(1) or direct(*args))
     places = [(0, 0), (100, 90), (330, 250), (400, 280)]  # inside a tile, across four, at the cut edges
     with ts.OpenSlide(path) as slide:
         for x, y in places:

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..codecs.jpeg import decode_rgba, rgba_direct
 from ..color import convert
 from ..cpu.backend import decode_plan
+from ..cpu.rgba import tile_rgba
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -138,36 +138,17 @@ class SlideLevel:
         key = (source.name, plan.ifd_offset, top, left)
         tile = cache.get(key) if cache is not None else None
         if tile is None:
-            bottom, right = min(top + plan.chunk_height, plan.height), min(left + plan.chunk_width, plan.width)
-            tile = _jpeg_rgba(plan, source, top, left)
+            tile = tile_rgba(plan, source, top, left)
             if tile is None:
+                bottom, right = min(top + plan.chunk_height, plan.height), min(left + plan.chunk_width, plan.width)
                 pixels = decode_plan(plan, source, region=(top, left, bottom, right), max_workers=1)
                 # tiles of ordinary width are kept as RGBA, ready to copy out; strips as wide as an NDPI level's
                 # (8 x 3968) as RGB, since a patch uses a small part of each and converts only that part
                 shown = displayed(pixels, self.level)
                 tile = rgba(pixels, self.level) if plan.chunk_width <= _RGBA_TILE_WIDTH else np.ascontiguousarray(shown)
-            else:
-                tile = tile[: bottom - top, : right - left]
             if cache is not None:
                 cache.put(key, tile)
         return tile
-
-
-def _jpeg_rgba(plan: DecodePlan, source: ByteSource, top: int, left: int) -> np.ndarray | None:
-    """The whole tile at (top, left) of an 8-bit RGB/YCbCr JPEG level decoded straight to RGBA (most slides'
-    tiles: a few microseconds of Python each, so threads decode side by side); None where it takes the general
-    path (another kind of level, a missing or cut tile, a stream that is not the tile's frame or fails)."""
-    if not (plan.grid_order and rgba_direct(plan)):
-        return None
-    index = top // plan.chunk_height * plan.chunks_across + left // plan.chunk_width
-    offset, nbytes = int(plan.table[index, 1]), int(plan.table[index, 2])
-    if offset <= 0 or nbytes <= 0:
-        return None
-    data = source.read_at_most(offset, nbytes)
-    if len(data) < nbytes:
-        return None
-    out = np.empty((plan.chunk_height, plan.chunk_width, 4), np.uint8)
-    return out if decode_rgba(data, plan, out) else None
 
 
 def downsamples(levels: list[SlideLevel]) -> tuple[float, ...]:
