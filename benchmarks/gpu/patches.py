@@ -26,9 +26,7 @@ import tiffstream.slide
 
 sys.path.insert(0, str(pathlib.Path(__file__).parents[1]))
 from _timing import best
-from slide import look_alike, patches  # the same slide and random locations as the CPU benchmark
-
-BATCH = 64
+from slide import BATCH, look_alike, patches  # the same slide, batches and random locations as the CPU benchmark
 
 
 def ours(path: pathlib.Path, where: list[tuple[int, int]], size: int) -> list:

@@ -139,6 +139,7 @@ def decode(data: BytesLike, /, *, context: ChunkContext, out: np.ndarray | None 
 
 
 _RGBA_MAX_PIXELS = 2048 * 2048  # larger chunks are not decoded whole into RGBA (an NDPI level's strips)
+_EXT_RGBA = 12  # libjpeg-turbo's JCS_EXT_RGBA: RGB with an opaque fourth byte
 
 
 def rgba_direct(plan: DecodePlan) -> bool:
@@ -170,6 +171,3 @@ def decode_rgba(data: BytesLike, plan: DecodePlan, out: np.ndarray) -> bool:
     except imagecodecs.Jpeg8Error:
         return False
     return True
-
-
-_EXT_RGBA = 12  # libjpeg-turbo's JCS_EXT_RGBA: RGB with an opaque fourth byte
