@@ -21,50 +21,12 @@ import tempfile
 import time
 
 import numpy as np
-import tifffile
 
 import tiffstream.slide
 
 sys.path.insert(0, str(pathlib.Path(__file__).parents[1]))
 from _timing import best
-from slide import patches  # the same random locations as the CPU benchmark
-
-BATCH = 64
-
-
-def look_alike(folder: pathlib.Path) -> pathlib.Path:
-    """An Aperio-like level 0 of 40,000x30,000 RGB, JPEG 256x256 tiles (written once, tile by tile)."""
-    path = folder / "svs_lookalike_40000x30000.tif"
-    if path.exists():
-        return path
-    height, width, tile = 30000, 40000, 256
-    rng = np.random.default_rng(0)
-    y, x = np.ogrid[0:tile, 0:tile]
-    base = [
-        np.stack([128 + 80 * np.sin((x + 7 * k) / (19.0 + c)) * np.cos(y / 23.0) for c in range(3)], -1)
-        for k in range(8)
-    ]
-    pool = [np.clip(b + rng.normal(0, 8, b.shape), 0, 255).astype(np.uint8) for b in base]
-
-    def tiles():
-        for k in range(-(-height // tile) * -(-width // tile)):
-            yield pool[k % len(pool)]
-
-    tifffile.imwrite(
-        path.with_suffix(".partial"),
-        tiles(),
-        shape=(height, width, 3),
-        dtype=np.uint8,
-        tile=(tile, tile),
-        photometric="rgb",
-        compression="jpeg",
-        compressionargs={"level": 85},
-        maxworkers=os.cpu_count(),
-        description="Aperio Image Library look-alike",
-        metadata=None,
-    )
-    path.with_suffix(".partial").rename(path)
-    return path
+from slide import BATCH, look_alike, patches  # the same slide, batches and random locations as the CPU benchmark
 
 
 def ours(path: pathlib.Path, where: list[tuple[int, int]], size: int) -> list:

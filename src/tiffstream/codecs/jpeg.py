@@ -15,6 +15,7 @@ from ._base import check_stream_size
 if TYPE_CHECKING:
     import numpy as np
 
+    from ..plan import DecodePlan
     from ._base import BytesLike, ChunkContext
 
 CODES = (6, 7, 33007, 34892)
@@ -135,3 +136,38 @@ def decode(data: BytesLike, /, *, context: ChunkContext, out: np.ndarray | None 
         except ValueError:  # the stream is not the full chunk size (e.g. a cropped edge tile)
             pass
     return imagecodecs.jpeg_decode(data, **options)
+
+
+_RGBA_MAX_PIXELS = 2048 * 2048  # larger chunks are not decoded whole into RGBA (an NDPI level's strips)
+_EXT_RGBA = 12  # libjpeg-turbo's JCS_EXT_RGBA: RGB with an opaque fourth byte
+
+
+def rgba_direct(plan: DecodePlan) -> bool:
+    """Whether ``plan``'s chunks can decode straight to opaque RGBA (``decode_rgba``): 8-bit RGB or YCbCr JPEG,
+    interleaved, no alpha, each stream with its own header (not NDPI's), chunks of at most 2048x2048."""
+    return (
+        plan.compression == 7
+        and plan.photometric in (2, 6)
+        and plan.samples_per_pixel == 3
+        and plan.bits_per_sample == (8, 8, 8)
+        and plan.planar_config == 1
+        and not plan.extra_samples
+        and plan.jpeg_header is None
+        and plan.chunk_height * plan.chunk_width <= _RGBA_MAX_PIXELS
+    )
+
+
+def decode_rgba(data: BytesLike, plan: DecodePlan, out: np.ndarray) -> bool:
+    """Decode one whole chunk of a ``rgba_direct`` plan into ``out`` (chunk height x width x 4 uint8) as
+    libjpeg-turbo's opaque RGBA: the pixels ``decode`` gives, with alpha 255, in one pass and without holding the
+    GIL. False where the stream is not a chunk-sized 8-bit 3-component frame or does not decode: the caller then
+    decodes it as any other chunk (whose errors name it)."""
+    header = frame_header(data)
+    if header is None or (header.precision, header.components, header.height, header.width) != (8, 3, *out.shape[:2]):
+        return False
+    colorspace, _ = colorspaces(plan.photometric, 1, (), bytes(data[6:10]) == b"JFIF")
+    try:
+        imagecodecs.jpeg8_decode(data, tables=plan.jpeg_tables, colorspace=colorspace, outcolorspace=_EXT_RGBA, out=out)
+    except imagecodecs.Jpeg8Error:
+        return False
+    return True

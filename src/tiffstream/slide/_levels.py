@@ -12,6 +12,7 @@ import numpy as np
 
 from ..color import convert
 from ..cpu.backend import decode_plan
+from ..cpu.rgba import tile_rgba
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -137,12 +138,14 @@ class SlideLevel:
         key = (source.name, plan.ifd_offset, top, left)
         tile = cache.get(key) if cache is not None else None
         if tile is None:
-            bottom, right = min(top + plan.chunk_height, plan.height), min(left + plan.chunk_width, plan.width)
-            pixels = decode_plan(plan, source, region=(top, left, bottom, right), max_workers=1)
-            # tiles of ordinary width are kept as RGBA, ready to copy out; strips as wide as an NDPI level's
-            # (8 x 3968) as RGB, since a patch uses a small part of each and converts only that part
-            shown = displayed(pixels, self.level)
-            tile = rgba(pixels, self.level) if plan.chunk_width <= _RGBA_TILE_WIDTH else np.ascontiguousarray(shown)
+            tile = tile_rgba(plan, source, top, left)
+            if tile is None:
+                bottom, right = min(top + plan.chunk_height, plan.height), min(left + plan.chunk_width, plan.width)
+                pixels = decode_plan(plan, source, region=(top, left, bottom, right), max_workers=1)
+                # tiles of ordinary width are kept as RGBA, ready to copy out; strips as wide as an NDPI level's
+                # (8 x 3968) as RGB, since a patch uses a small part of each and converts only that part
+                shown = displayed(pixels, self.level)
+                tile = rgba(pixels, self.level) if plan.chunk_width <= _RGBA_TILE_WIDTH else np.ascontiguousarray(shown)
             if cache is not None:
                 cache.put(key, tile)
         return tile
