@@ -1,7 +1,6 @@
 """The LZW kernel for a few chunks (a block a chunk, its segments decoded side by side) against imagecodecs and
-against the warp-per-chunk kernel of large batches, on the same streams: segments of libtiff's and imagecodecs'
-lengths, early and empty segments, long strings, outputs that fill before the codes end or end early, truncated
-and invalid streams, the old style. Both kernels must give the same bytes and the same ``written`` per chunk.
+against the warp-per-chunk kernel of large batches, on the same streams (``tests/lzw_streams.py``). Both kernels
+must give the same bytes and the same ``written`` per chunk.
 
 Marked ``gpu``: skipped without CuPy and a CUDA device.
 """
@@ -11,7 +10,7 @@ from __future__ import annotations
 import imagecodecs
 import numpy as np
 import pytest
-from _tiffbuild import lzw_with_clears, old_style_lzw
+from lzw_streams import STREAMS, UNDECODABLE
 
 cp = pytest.importorskip("cupy")
 pytestmark = pytest.mark.gpu
@@ -22,33 +21,6 @@ if not gpu.available()[0]:
     pytest.skip(f"GPU backend unavailable: {gpu.available()[1]}", allow_module_level=True)
 
 from tiffstream.gpu.decompress import launch_lzw
-
-rng = np.random.default_rng(11)
-NOISY = np.clip(rng.normal(128, 4, 65536), 0, 255).astype(np.uint8).tobytes()
-SMOOTH = (np.add.outer(np.arange(256), np.arange(256)) // 5 % 256).astype(np.uint8).tobytes()
-
-
-def _invalid_in_segment_four(stream: bytes) -> bytes:
-    broken = bytearray(stream)
-    broken[len(stream) // 2 : len(stream) // 2 + 3] = b"\xff\xff\xff"  # a 12-bit code past the table
-    return bytes(broken)
-
-
-STREAMS = {  # name: (stream, output capacity)
-    "imagecodecs": (imagecodecs.lzw_encode(NOISY), 65536),
-    "full segments": (lzw_with_clears(NOISY, []), 65536),
-    "early clears": (lzw_with_clears(NOISY, [515, 1075]), 65536),
-    "empty segments": (lzw_with_clears(NOISY, [1, 0, 2, 700, 0]), 65536),
-    "smooth": (lzw_with_clears(SMOOTH, [300]), 65536),
-    "long strings": (lzw_with_clears(bytes(65536), [10]), 65536),
-    "fills early": (lzw_with_clears(NOISY, []), 40000),
-    "room to spare": (lzw_with_clears(NOISY[:50001], [900]), 65536),
-    "truncated": (lzw_with_clears(NOISY, [])[:20000], 65536),
-    "invalid code": (_invalid_in_segment_four(lzw_with_clears(NOISY, [])), 65536),
-    "old style": (old_style_lzw(NOISY[:30000]), 30000),
-    "tiny": (lzw_with_clears(b"abcabcabc", []), 9),
-    "one segment": (lzw_with_clears(NOISY[:3000], []), 3000),
-}
 
 
 def _decode(streams: list[bytes], capacities: list[int]) -> tuple[str, np.ndarray, list[bytes]]:
@@ -75,7 +47,7 @@ def test_few_chunks_decode_as_many(name: str) -> None:
     assert (few_kernel, many_kernel) == ("lzw_decode16_segments", "lzw_decode16")
     assert few_written.tolist() == [many_written[0]] * 3 and len(set(many_written.tolist())) == 1
     assert few_out == [many_out[0]] * 3
-    if name not in ("truncated", "invalid code"):  # imagecodecs raises for these; the kernels agree above
+    if name not in UNDECODABLE:
         expected = imagecodecs.lzw_decode(stream)[:capacity]
         assert few_written[0] == len(expected) and few_out[0][: len(expected)] == expected
     if name == "invalid code":

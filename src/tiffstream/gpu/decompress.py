@@ -28,7 +28,9 @@ __all__ = ["aligned_starts", "copy_chunks", "decompress", "launch_lzw", "upload"
 _LZW_SMALL = 1 << 16  # chunks up to this size decode with 16-bit output positions
 _LZW_SLOTS = 3840  # output positions an LZW warp keeps (cuda/lzw.cu)
 _LZW_WARPS = 2  # LZW chunks a block
-_LZW_SEGMENT_WARPS = 16  # warps a block of lzw_decode16_segments (a 64 KiB tile has about 10 segments)
+_LZW_GROUP = 128  # threads of lzw_decode16_segments decoding one segment (cuda/lzw.cu; a 64 KiB tile has about 12)
+_LZW_GROUP_BYTES = 4096 * 6  # a group's shared memory
+_LZW_STATIC_BYTES = 4096  # the kernel's own shared arrays, rounded up
 
 
 def aligned_starts(sizes: np.ndarray) -> tuple[np.ndarray, int]:
@@ -103,20 +105,23 @@ def copy_chunks(group: Group, sources: np.ndarray, sizes: np.ndarray, targets: n
 
 
 @functools.cache
-def _few_chunks(device: int) -> int:
-    """Up to this many LZW chunks, each decodes in a block of its own, its segments side by side (latency over
-    throughput)."""
-    return 2 * int(cp.cuda.Device(device).attributes["MultiProcessorCount"])
+def _few_chunks(device: int) -> tuple[int, int]:
+    """Up to how many LZW chunks each decodes in a block of its own, and how many segments of a chunk that block
+    decodes at once (as many as the device's shared memory holds, at most 8; 0: never a block a chunk)."""
+    attributes = cp.cuda.Device(device).attributes
+    groups = min(8, (int(attributes["MaxSharedMemoryPerBlockOptin"]) - _LZW_STATIC_BYTES) // _LZW_GROUP_BYTES)
+    return 2 * int(attributes["MultiProcessorCount"]), max(groups, 0)
 
 
 def launch_lzw(args: tuple[Any, ...], written: cp.ndarray, count: int, widest: int) -> str:
     """Queue LZW decoding of ``count`` chunks (``args``: sources, sizes, outputs, capacities; ``widest``: the
     largest capacity): a warp per chunk, 16-bit output positions where chunks allow; where chunks are few, a
-    block per chunk and a warp per segment, in shared memory; each chunk in today's or the old (pre-5.0 libtiff)
+    block per chunk, its segments decoded side by side; each chunk in today's or the old (pre-5.0 libtiff)
     style, as its first bytes say. Returns the kernel's name."""
-    if widest <= _LZW_SMALL and count <= _few_chunks(cp.cuda.Device().id):
-        name, grid, block = "lzw_decode16_segments", (count,), (32 * _LZW_SEGMENT_WARPS,)
-        shared = _LZW_SMALL + _LZW_SEGMENT_WARPS * _LZW_SLOTS * 2
+    few, groups = _few_chunks(cp.cuda.Device().id)
+    if widest <= _LZW_SMALL and count <= few and groups:
+        name, grid, block = "lzw_decode16_segments", (count,), (_LZW_GROUP * groups,)
+        shared = _LZW_GROUP_BYTES * groups
         function = kernel(name)
         function.max_dynamic_shared_size_bytes = shared
     else:

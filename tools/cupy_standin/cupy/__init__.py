@@ -160,7 +160,7 @@ class Event:
 class Device:
     def __init__(self, number: int = 0) -> None:
         self.id = number
-        self.attributes = {"MultiProcessorCount": 132}
+        self.attributes = {"MultiProcessorCount": 132, "MaxSharedMemoryPerBlockOptin": 232448}
 
     def __enter__(self) -> Device:
         return self

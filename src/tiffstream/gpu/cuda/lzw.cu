@@ -10,8 +10,8 @@
 // state kept per chunk is where each code's output starts (3,839 positions in shared memory).
 // On an H100, 10,752 256x256 tiles (benchmarks/gpu_lzw.py): 6 ms; a thread a chunk took 54 ms.
 // For a few chunks (one image) the latency of one chunk is what counts: lzw_decode16_segments gives a chunk a
-// block and decodes its segments (the codes between two Clears, about 5 KB each) side by side, a warp each, into
-// shared memory (see there).
+// block and decodes its segments (the codes between two Clears, about 5 KB each) side by side, each with no
+// step that waits for the one before (see there).
 #include "common.cuh"
 
 #define LZW_SLOTS 3840       // output positions of codes 0..3838 of a segment: entries 258..4095 and their ends
@@ -176,96 +176,141 @@ extern "C" __global__ void lzw_decode32(const u64* s, const i64* ss, const u64* 
     lzw_decode<u32>(s, ss, d, dc, w, n, lzw_tables32);
 }
 
-#define LZW_MAX_SEGMENTS 64     // segments of a chunk decoded side by side (more: one warp decodes it all)
-#define LZW_SCAN_CODES 16384    // a segment of more codes is not looked for (one warp decodes the chunk)
+#define LZW_MAX_SEGMENTS 64     // segments of a chunk decoded by groups (more: one warp decodes it all)
+#define LZW_GROUP 128           // threads of a group: lzw_decode16_segments runs blockDim.x / LZW_GROUP at once
+#define LZW_SEGMENT_CODES 4094  // codes of a segment a group decodes (longer: one warp decodes the chunk)
+#define LZW_GROUP_SLOTS 4096    // a group's codes (u16) and words (u32) in shared memory
+#define LZW_DONE 0xfffu
 
-// A block a chunk of up to 64 KiB, blockDim.x / 32 warps. Where a segment's codes are is known from where it
-// starts (widths follow from the index), so the block first finds every Clear, segment after segment, reading
-// blockDim.x codes a step. Then each warp takes whole segments: their output lengths first, then (their start
-// a prefix sum of those) the segments themselves, into shared memory, copied out at the end. An old-style chunk,
-// one with more segments, or one whose segments end otherwise than their scan said (an invalid code, output
-// past the capacity) is decoded by one warp as lzw_decode16 would. Shared memory: 64 KiB of output, then a
-// table of LZW_SLOTS positions a warp.
-extern "C" __global__ void lzw_decode16_segments(const u64* src, const i64* src_size, const u64* dst,
-                                                 const i64* dst_capacity, i64* written, long long nchunks) {
-    extern __shared__ __align__(16) u16 lzw_shared[];
-    __shared__ long long seg_bit[LZW_MAX_SEGMENTS], seg_pos[LZW_MAX_SEGMENTS + 1];
-    __shared__ int seg_ok[LZW_MAX_SEGMENTS];
+// For a few chunks of up to 64 KiB (one image), where the latency of a chunk is what counts: a block a chunk.
+// The block first finds where each segment (the codes between two Clears) starts, segment after segment,
+// reading all codes a segment can have at once (a code's width and place follow from its index). Then groups of LZW_GROUP threads
+// take a segment each, and decode it with no step that waits for the one before:
+// - each code's string length and first byte by pointer jumping: code 258 + j extends the string of the
+//   segment's code j (literals end the chains), a word per code holding (length so far, the code still to add,
+//   first byte) updated in place, as often as the longest chain needs (at most 12 rounds);
+// - where each string starts: a prefix sum of the lengths (in the group), and of the segments' totals;
+// - each thread writes its codes' strings back to front: the last byte of code c's string is the first byte of
+//   code c - 257 (the code after the one it extends; itself for KwKwK, where the two are equal), the byte
+//   before it that of the code it extends, and so on down to a literal.
+// An old-style chunk, one with more segments or longer ones, an invalid code, or output past the capacity is
+// decoded by one warp as lzw_decode16 would. Shared memory: 6 bytes a code of each group (24 KiB).
+extern "C" __global__ void __launch_bounds__(1024) lzw_decode16_segments(const u64* src, const i64* src_size,
+                                                                         const u64* dst, const i64* dst_capacity,
+                                                                         i64* written, long long nchunks) {
+    extern __shared__ __align__(16) u32 lzw_words[];  // the groups' words, then their codes
+    __shared__ long long seg_bit[LZW_MAX_SEGMENTS], seg_base[LZW_MAX_SEGMENTS + 1];
+    __shared__ int seg_codes[LZW_MAX_SEGMENTS], group_total[1024 / LZW_GROUP], warp_sums[32];
     __shared__ int first_end, segments, split, scanned;
-    __shared__ long long result, decoded;
-    const int warp = threadIdx.x >> 5, warps = blockDim.x >> 5, lane = threadIdx.x & 31;
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    const int groups = blockDim.x / LZW_GROUP, group = threadIdx.x / LZW_GROUP, member = threadIdx.x % LZW_GROUP;
     long long c = blockIdx.x;
     if (c >= nchunks) return;
-    u8* out = (u8*)lzw_shared;
-    u16* table = lzw_shared + 32768 + warp * LZW_SLOTS;
+    u8* out = (u8*)dst[c];
     const u8* in = (const u8*)src[c];
     long long size = src_size[c], capacity = min((long long)dst_capacity[c], 65536LL), total_bits = size * 8;
     const int late = size >= 2 && __ldg(in) == 0 && (__ldg(in + 1) & 1) ? 1 : 0;
-    if (threadIdx.x == 0) { segments = 0; split = !late; scanned = 0; seg_bit[0] = 0; }
+    if (threadIdx.x == 0) {
+        segments = 0; split = !late; scanned = 0; seg_bit[0] = 0; seg_base[0] = 0; first_end = 0x7fffffff;
+    }
     __syncthreads();
     while (split && !scanned) {  // where segment `segments` ends: its Clear, or the chunk's end (EOI, ...)
-        long long start = seg_bit[segments];
-        int stop = -1;
-        for (int base = 0; base < LZW_SCAN_CODES && stop < 0; base += blockDim.x) {
-            if (threadIdx.x == 0) first_end = 0x7fffffff;
-            __syncthreads();
-            int i = base + threadIdx.x, width = lzw_width(i);
+        const long long start = seg_bit[segments];
+        for (int i = threadIdx.x; i <= LZW_SEGMENT_CODES; i += blockDim.x) {  // all its codes at once
+            int width = lzw_width(i);
             long long bit = start + lzw_bit(i);
             bool have = bit + width <= total_bits;
             int code = have ? lzw_code(in, size, bit, width, 0) : -1;
-            if (!have || code == 256 || code == 257 || code > lzw_limit(i)) atomicMin(&first_end, i);
-            __syncthreads();
-            stop = first_end == 0x7fffffff ? -1 : first_end;
-            __syncthreads();
+            if (!have || code == 256 || code == 257 || code > lzw_limit(i)) {
+                atomicMin(&first_end, i);
+                break;
+            }
         }
+        __syncthreads();
         if (threadIdx.x == 0) {
+            int stop = first_end == 0x7fffffff ? -1 : first_end;
             long long bit = start + lzw_bit(stop);
             int width = lzw_width(stop);
-            bool cleared = stop >= 0 && bit + width <= total_bits && lzw_code(in, size, bit, width, 0) == 256;
+            int code = stop >= 0 && bit + width <= total_bits ? lzw_code(in, size, bit, width, 0) : -1;
+            seg_codes[segments] = stop;
             segments += 1;
-            if (stop < 0 || (cleared && segments == LZW_MAX_SEGMENTS)) split = 0;  // one warp decodes it all
-            else if (cleared) seg_bit[segments] = bit + width;
-            else scanned = 1;  // that was the last segment
+            first_end = 0x7fffffff;
+            if (stop < 0 || code > 257 || (code == 256 && segments == LZW_MAX_SEGMENTS)) split = 0;  // one warp
+            else if (code == 256) seg_bit[segments] = bit + width;
+            else scanned = 1;  // that was the last segment (EOI, or the data ended)
         }
         __syncthreads();
     }
-    if (split) {  // output lengths of each segment, then where each starts
-        for (int k = warp; k < segments; k += warps) {
-            LzwRun run = lzw_run<u16, false, true>(in, size, 0, seg_bit[k], 0, out, capacity, table);
-            if (lane == 0) {
-                seg_pos[k + 1] = run.pos;
-                seg_ok[k] = k + 1 < segments ? run.result == LZW_CLEARED : run.result >= 0;
+    u32* words = lzw_words + group * LZW_GROUP_SLOTS;
+    u16* codes = (u16*)(lzw_words + groups * LZW_GROUP_SLOTS) + group * LZW_GROUP_SLOTS;
+    for (int wave = 0; split && wave < segments; wave += groups) {
+        const int k = wave + group, n = k < segments ? seg_codes[k] : 0;
+        const long long first_bit = k < segments ? seg_bit[k] : 0;
+        for (int i = member; i < n; i += LZW_GROUP) {
+            int code = lzw_code(in, size, first_bit + lzw_bit(i), lzw_width(i), 0);
+            codes[i] = (u16)code;
+            words[i] = code < 256 ? 1u | (LZW_DONE << 12) | ((u32)code << 24) : 1u | ((u32)(code - 258) << 12);
+        }
+        bool more = true;
+        while (__syncthreads_or(more)) {  // chains point to earlier codes, down to a literal
+            more = false;
+            for (int i = member; i < n; i += LZW_GROUP) {
+                u32 w = words[i], to = (w >> 12) & 0xfffu;
+                if (to != LZW_DONE) {
+                    u32 v = words[to];  // one load: its length and pointer belong together
+                    words[i] = ((w & 0xfffu) + (v & 0xfffu)) | (v & 0xfffff000u);
+                    more |= ((v >> 12) & 0xfffu) != LZW_DONE;
+                }
             }
         }
+        const int per = (n + LZW_GROUP - 1) / LZW_GROUP, lo = min(n, member * per), hi = min(n, lo + per);
+        int sum = 0;
+        for (int i = lo; i < hi; ++i) sum += words[i] & 0xfffu;
+        int inclusive = sum;
+        #pragma unroll
+        for (int d = 1; d < 32; d <<= 1) {
+            int t = __shfl_up_sync(0xffffffffu, inclusive, d);
+            if (lane >= d) inclusive += t;
+        }
+        if (lane == 31) warp_sums[warp] = inclusive;
+        __syncthreads();
+        int before = 0, segment_total = 0;
+        for (int w = group * (LZW_GROUP / 32); w < (group + 1) * (LZW_GROUP / 32); ++w) {
+            before += w < warp ? warp_sums[w] : 0;
+            segment_total += warp_sums[w];
+        }
+        int at = before + inclusive - sum;  // where this thread's first string starts in the segment
+        for (int i = lo; i < hi; ++i) {     // the word becomes (start, first byte)
+            u32 w = words[i];
+            words[i] = ((u32)at & 0xffffu) | ((w >> 24) << 16);
+            at += w & 0xfffu;
+        }
+        if (member == 0) group_total[group] = segment_total;
         __syncthreads();
         if (threadIdx.x == 0) {
-            long long at = 0;
-            for (int k = 0; k < segments; ++k) {
-                split &= seg_ok[k];
-                long long length = seg_pos[k + 1];
-                seg_pos[k] = at;
-                at += length;
-            }
-            split &= at <= capacity;
-            result = decoded = at;
+            for (int g = 0; g < groups && wave + g < segments; ++g)
+                seg_base[wave + g + 1] = seg_base[wave + g] + group_total[g];
+            if (seg_base[min(wave + groups, segments)] > capacity) split = 0;  // one warp decodes it
         }
         __syncthreads();
+        if (split) {
+            const long long base = k < segments ? seg_base[k] : 0;
+            for (int i = member; i < n; i += LZW_GROUP) {
+                int begin = words[i] & 0xffffu, end = i + 1 < n ? (int)(words[i + 1] & 0xffffu) : segment_total;
+                int q = i;
+                for (int p = end - 1; p >= begin; --p) {
+                    int code = codes[q];
+                    out[base + p] = code < 256 ? (u8)code : (u8)(words[code - 257] >> 16);
+                    q = code - 258;
+                }
+            }
+        }
+        __syncthreads();  // the next wave reuses the groups' memory
     }
     if (split) {
-        for (int k = warp; k < segments; k += warps)
-            lzw_run<u16, true, true>(in, size, 0, seg_bit[k], seg_pos[k], out, capacity, table);
+        if (threadIdx.x == 0) written[c] = seg_base[segments];
     } else if (warp == 0) {
-        LzwRun run = lzw_run<u16, true, false>(in, size, late, 0, 0, out, capacity, table);
-        if (lane == 0) { result = run.result; decoded = min(run.pos, capacity); }
+        LzwRun run = lzw_run<u16, true, false>(in, size, late, 0, 0, out, capacity, (u16*)lzw_words);
+        if (lane == 0) written[c] = run.result;
     }
-    __syncthreads();
-    u8* target = (u8*)dst[c];
-    long long n = decoded;
-    if ((((unsigned long long)target) & 15) == 0) {  // 16 bytes a thread where aligned
-        for (long long k = threadIdx.x; k < n / 16; k += blockDim.x) ((uint4*)target)[k] = ((const uint4*)out)[k];
-        for (long long k = n / 16 * 16 + threadIdx.x; k < n; k += blockDim.x) target[k] = out[k];
-    } else {
-        for (long long k = threadIdx.x; k < n; k += blockDim.x) target[k] = out[k];
-    }
-    if (threadIdx.x == 0) written[c] = result;
 }
