@@ -172,10 +172,13 @@ def single_images(args, ours, plain, gpu_only, theirs, their_params, params, wan
         )
         cpu = host_cpu(lambda: ours.decode(stream, params=params), 20)
         where = "host" if ours.last_batch_stats.get("host_routed") else "GPU"
+        if theirs.decode(nv_stream, params=their_params) is None:  # a failure is quick: no ratio
+            theirs_column = f"{'fails (None)':>13} {'':>6} {'':>9}"
+        else:
+            theirs_column = f"{t_nv * 1e3:11.2f}ms {t_nv / t_ours:5.2f}x {t_nv / t_plain:8.2f}x"
         print(
             f"{case:<28} {t_ours * 1e3:7.2f}ms {t_plain * 1e3:7.2f}ms {t_gpu * 1e3:7.2f}ms {t_host * 1e3:7.2f}ms "
-            f"{t_nv * 1e3:11.2f}ms {t_nv / t_ours:5.2f}x {t_nv / t_plain:8.2f}x "
-            f"{cpu * 1e3:7.2f}ms {ok} ({where})"
+            f"{theirs_column} {cpu * 1e3:7.2f}ms {ok} ({where})"
         )
     if wanted is not None and "regions" not in wanted:
         return
