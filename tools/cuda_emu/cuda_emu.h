@@ -127,28 +127,35 @@ static inline auto min(A a, B b) -> decltype(a + b) { return a < b ? a : b; }
 template <typename A, typename B>
 static inline auto max(A a, B b) -> decltype(a + b) { return a < b ? b : a; }
 
-// Run `kernel` (a callable that calls the __global__ function) on a 1-D grid, block after block; a thread that
+// Run `kernel` (a callable that calls the __global__ function) on `grid`, block after block; a thread that
 // returns leaves its block's and its warp's barriers, as an exited GPU thread stops counting.
 template <typename F>
-static void emu_launch(unsigned grid, unsigned block, F kernel) {
-    gridDim.x = grid;
+static void emu_launch(Dim3 grid, unsigned block, F kernel) {
+    gridDim = grid;
     blockDim.x = block;
-    for (unsigned b = 0; b < grid; ++b) {
-        emu_block = std::make_unique<EmuBarrier>(block);
-        emu_warps.clear();
-        for (unsigned w = 0; w < (block + 31) / 32; ++w) emu_warps.push_back(std::make_unique<EmuWarp>());
-        for (auto& vote : emu_votes) vote = 0;
-        std::memset(emu_dynamic_shared, 0xcd, sizeof emu_dynamic_shared);
-        std::vector<std::thread> threads;
-        for (unsigned t = 0; t < block; ++t)
-            threads.emplace_back([=] {
-                threadIdx.x = t;
-                blockIdx.x = b;
-                emu_vote = 0;
-                kernel();
-                emu_block->arrive_and_drop();
-                emu_warps[t >> 5]->lanes.arrive_and_drop();
-            });
-        for (auto& thread : threads) thread.join();
-    }
+    for (unsigned z = 0; z < grid.z; ++z)
+        for (unsigned y = 0; y < grid.y; ++y)
+            for (unsigned x = 0; x < grid.x; ++x) {
+                emu_block = std::make_unique<EmuBarrier>(block);
+                emu_warps.clear();
+                for (unsigned w = 0; w < (block + 31) / 32; ++w) emu_warps.push_back(std::make_unique<EmuWarp>());
+                for (auto& vote : emu_votes) vote = 0;
+                std::memset(emu_dynamic_shared, 0xcd, sizeof emu_dynamic_shared);
+                std::vector<std::thread> threads;
+                for (unsigned t = 0; t < block; ++t)
+                    threads.emplace_back([=] {
+                        threadIdx.x = t;
+                        blockIdx = Dim3{x, y, z};
+                        emu_vote = 0;
+                        kernel();
+                        emu_block->arrive_and_drop();
+                        emu_warps[t >> 5]->lanes.arrive_and_drop();
+                    });
+                for (auto& thread : threads) thread.join();
+            }
+}
+
+template <typename F>
+static void emu_launch(unsigned grid, unsigned block, F kernel) {
+    emu_launch(Dim3{grid, 1, 1}, block, kernel);
 }

@@ -1,0 +1,134 @@
+"""The post-decompression kernels of ``gpu/cuda/tiff.cu`` run on the CPU (``tools/cuda_emu``), launched as
+``gpu/postprocess.py`` and ``gpu/decompress.py`` launch them, against numpy and imagecodecs: PackBits (whole,
+capacity short of the output, cut streams), predictor 2 for 1-, 2-, 4- and 8-byte samples (rows of 1 to 257
+pixels, 1 to 4 samples: stretches shorter than a warp and longer), byte swaps, and the floating-point predictor.
+The GPU tests (tests/gpu) check the same kernels on a device, inside the pipeline.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+
+import cuda_emu
+import imagecodecs
+import numpy as np
+import pytest
+
+if not cuda_emu.available():
+    if os.environ.get("CI") == "true":
+        pytest.fail("CI needs g++ to run the GPU kernels on the CPU (.ci/run installs it)", pytrace=False)
+    pytest.skip("no g++ to build the GPU kernels for the CPU", allow_module_level=True)
+
+HOST = r"""
+extern "C" void packbits(const u64* s, const i64* ss, const u64* d, const i64* dc, i64* w, long long n) {
+    emu_launch((unsigned)((n + 63) / 64), 64u, [=] { packbits_decode(s, ss, d, dc, w, n); });
+}
+extern "C" void horizontal(int itemsize, const u64* p, const i64* rows, int width, int samples, long long n,
+                           unsigned blocks_x) {
+    emu_launch(Dim3{blocks_x, (unsigned)n, 1}, 128u, [=] {
+        if (itemsize == 1) undo_horizontal_1(p, rows, width, samples, n);
+        if (itemsize == 2) undo_horizontal_2(p, rows, width, samples, n);
+        if (itemsize == 4) undo_horizontal_4(p, rows, width, samples, n);
+        if (itemsize == 8) undo_horizontal_8(p, rows, width, samples, n);
+    });
+}
+extern "C" void swap(const u64* p, const i64* nbytes, int itemsize, long long n, unsigned blocks_x) {
+    emu_launch(Dim3{blocks_x, (unsigned)n, 1}, 64u, [=] { byteswap(p, nbytes, itemsize, n); });
+}
+extern "C" void float_predictor(const u64* s, const u64* d, const i64* rows, int row_items, int itemsize, int samples,
+                                long long n, unsigned blocks_x) {
+    emu_launch(Dim3{blocks_x, (unsigned)n, 1}, 32u, [=] { undo_float_predictor(s, d, rows, row_items, itemsize, samples, n); });
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def kernels(tmp_path_factory: pytest.TempPathFactory) -> ctypes.CDLL:
+    return cuda_emu.build("tiff.cu", HOST, tmp_path_factory.mktemp("tiff"))
+
+
+def _pointers(*arrays: np.ndarray) -> list[ctypes.c_void_p]:
+    return [ctypes.c_void_p(a.ctypes.data) for a in arrays]
+
+
+def _table(buffers: list[np.ndarray]) -> np.ndarray:
+    return np.array([b.ctypes.data for b in buffers], np.uint64)
+
+
+def test_packbits(kernels: ctypes.CDLL) -> None:
+    rng = np.random.default_rng(3)
+    runs = np.repeat(rng.integers(0, 256, 300, dtype=np.uint8), rng.integers(1, 200, 300)).tobytes()
+    noise = rng.integers(0, 256, 5000, dtype=np.uint8).tobytes()
+    encoded = [imagecodecs.packbits_encode(runs), imagecodecs.packbits_encode(noise), b"\x80\x01ab\xfdZ"]
+    expected = [runs, noise, b"abZZZZ"]
+    cases = [(e, x, len(x), False) for e, x in zip(encoded, expected)]  # (stream, output, capacity, cut)
+    cases += [(encoded[0], runs, 1000, False), (encoded[1][:2000], noise, len(noise), True)]
+    cases += [(encoded[0][:-1], runs, len(runs), True)]
+    streams = [np.frombuffer(stream, np.uint8).copy() for stream, _, _, _ in cases]
+    outs = [np.zeros(capacity, np.uint8) for _, _, capacity, _ in cases]
+    sizes = np.array([s.size for s in streams], np.int64)
+    capacities = np.array([capacity for _, _, capacity, _ in cases], np.int64)
+    written = np.full(len(cases), -99, np.int64)
+    src, dst = _table(streams), _table(outs)
+    kernels.packbits(*_pointers(src, sizes, dst, capacities, written), ctypes.c_longlong(len(cases)))
+    for (_, whole, capacity, cut), out, got in zip(cases, outs, written.tolist()):
+        if cut:  # what the stream holds, as far as it goes
+            assert 0 < got < len(whole)
+        else:
+            assert got == min(len(whole), capacity)
+        assert out[:got].tobytes() == whole[:got]
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.uint32, np.uint64])
+def test_horizontal_predictor(kernels: ctypes.CDLL, dtype: type) -> None:
+    rng = np.random.default_rng(5)
+    for width, samples in ((1, 1), (7, 3), (32, 1), (33, 4), (257, 3)):
+        original = [
+            rng.integers(0, np.iinfo(dtype).max, (rows, width, samples), dtype=dtype, endpoint=True) for rows in (1, 5)
+        ]
+        chunks = [np.diff(o, axis=1, prepend=np.zeros((o.shape[0], 1, samples), dtype)) for o in original]
+        rows = np.array([c.shape[0] for c in chunks], np.int64)
+        table = _table(chunks)
+        kernels.horizontal(
+            ctypes.c_int(np.dtype(dtype).itemsize),
+            *_pointers(table, rows),
+            ctypes.c_int(width),
+            ctypes.c_int(samples),
+            ctypes.c_longlong(len(chunks)),
+            ctypes.c_uint(-(-int(rows.max()) * 32 // 128)),
+        )
+        for chunk, expected in zip(chunks, original):
+            np.testing.assert_array_equal(chunk, expected, err_msg=f"width {width}, samples {samples}")
+
+
+@pytest.mark.parametrize("itemsize", [2, 4, 8])
+def test_byteswap(kernels: ctypes.CDLL, itemsize: int) -> None:
+    rng = np.random.default_rng(itemsize)
+    chunks = [rng.integers(0, 256, n * itemsize, dtype=np.uint8) for n in (1, 100, 1000)]
+    expected = [c.view(f"u{itemsize}").byteswap().view(np.uint8) for c in chunks]
+    nbytes = np.array([c.size for c in chunks], np.int64)
+    kernels.swap(
+        *_pointers(_table(chunks), nbytes), ctypes.c_int(itemsize), ctypes.c_longlong(len(chunks)), ctypes.c_uint(4)
+    )
+    for chunk, swapped in zip(chunks, expected):
+        np.testing.assert_array_equal(chunk, swapped)
+
+
+@pytest.mark.parametrize(("dtype", "samples"), [("<f4", 1), ("<f4", 3), ("<f8", 2), ("<f2", 1)])
+def test_float_predictor(kernels: ctypes.CDLL, dtype: str, samples: int) -> None:
+    rng = np.random.default_rng(7)
+    images = [rng.normal(0, 1000, (rows, 45, samples)).astype(dtype) for rows in (1, 6)]
+    encoded = [np.frombuffer(imagecodecs.floatpred_encode(i, axis=-2).tobytes(), np.uint8).copy() for i in images]
+    outs = [np.zeros(i.nbytes, np.uint8) for i in images]
+    rows = np.array([i.shape[0] for i in images], np.int64)
+    kernels.float_predictor(
+        *_pointers(_table(encoded), _table(outs), rows),
+        ctypes.c_int(45 * samples),
+        ctypes.c_int(np.dtype(dtype).itemsize),
+        ctypes.c_int(samples),
+        ctypes.c_longlong(len(images)),
+        ctypes.c_uint(1),
+    )
+    for out, image in zip(outs, images):
+        np.testing.assert_array_equal(out.view(dtype).reshape(image.shape), image)
