@@ -1,7 +1,8 @@
 """The post-decompression kernels of ``gpu/cuda/tiff.cu`` run on the CPU (``tools/cuda_emu``), launched as
 ``gpu/postprocess.py`` and ``gpu/decompress.py`` launch them, against numpy and imagecodecs: PackBits (whole,
 capacity short of the output, cut streams), predictor 2 for 1-, 2-, 4- and 8-byte samples (rows of 1 to 257
-pixels, 1 to 4 samples: stretches shorter than a warp and longer), byte swaps, and the floating-point predictor.
+pixels, 1 to 4 samples: stretches shorter than a warp and longer), byte swaps, the floating-point predictor,
+and the scatter of decoded chunks into their outputs.
 The GPU tests (tests/gpu) check the same kernels on a device, inside the pipeline.
 """
 
@@ -35,6 +36,10 @@ extern "C" void horizontal(int itemsize, const u64* p, const i64* rows, int widt
 }
 extern "C" void swap(const u64* p, const i64* nbytes, int itemsize, long long n, unsigned blocks_x) {
     emu_launch(Dim3{blocks_x, (unsigned)n, 1}, 64u, [=] { byteswap(p, nbytes, itemsize, n); });
+}
+extern "C" void place(const u64* s, const i64* srb, const i64* sr, const i64* fr, const i64* skip, const u64* d,
+                      const i64* drb, const i64* cr, const i64* cb, long long n, unsigned blocks_x) {
+    emu_launch(Dim3{blocks_x, (unsigned)n, 1}, 128u, [=] { scatter(s, srb, sr, fr, skip, d, drb, cr, cb, n); });
 }
 extern "C" void float_predictor(const u64* s, const u64* d, const i64* rows, int row_items, int itemsize, int samples,
                                 long long n, unsigned blocks_x) {
@@ -132,3 +137,35 @@ def test_float_predictor(kernels: ctypes.CDLL, dtype: str, samples: int) -> None
     )
     for out, image in zip(outs, images):
         np.testing.assert_array_equal(out.view(dtype).reshape(image.shape), image)
+
+
+@pytest.mark.parametrize("itemsize", [3, 4])  # rows copied bytewise, and as 32-bit words
+def test_scatter(kernels: ctypes.CDLL, itemsize: int) -> None:
+    """Chunks of a 4x4-tile image placed into it (edge tiles cut, a chunk that decoded only some rows), as
+    ``gpu/postprocess.scatter`` describes them."""
+    rng = np.random.default_rng(9)
+    tile = 16  # 16x16 tiles of 3- or 4-byte pixels; the image 56x61 pixels
+    height, width = 56, 61
+    out = np.zeros((height, width * itemsize), np.uint8)
+    expected = np.zeros_like(out)
+    chunks, fields = [], []  # fields: src row bytes, decoded rows, first row, skip, dst, dst row bytes, rows, bytes
+    for ty in range(0, height, tile):
+        for tx in range(0, width, tile):
+            chunk = rng.integers(0, 256, (tile, tile * itemsize), dtype=np.uint8)
+            decoded = tile if (ty, tx) != (16, 32) else 5  # this chunk decoded 5 rows only
+            rows, cols = min(tile, height - ty), min(tile, width - tx)
+            expected[ty : ty + min(rows, decoded), tx * itemsize : (tx + cols) * itemsize] = chunk[
+                : min(rows, decoded), : cols * itemsize
+            ]
+            chunks.append(chunk)
+            dst = out.ctypes.data + ty * out.shape[1] + tx * itemsize
+            fields.append((tile * itemsize, decoded, 0, 0, dst, out.shape[1], rows, cols * itemsize))
+    table = np.array(fields, np.int64).T
+    srb, sr, fr, skip, dst, drb, cr, cb = (np.ascontiguousarray(column) for column in table)
+    dst = dst.astype(np.uint64)
+    kernels.place(
+        *_pointers(_table(chunks), srb, sr, fr, skip, dst, drb, cr, cb),
+        ctypes.c_longlong(len(chunks)),
+        ctypes.c_uint(4),
+    )
+    np.testing.assert_array_equal(out, expected)
