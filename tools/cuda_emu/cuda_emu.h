@@ -124,8 +124,6 @@ static inline int atomicMin(int* address, int value) {
 
 template <typename A, typename B>
 static inline auto min(A a, B b) -> decltype(a + b) { return a < b ? a : b; }
-template <typename A, typename B>
-static inline auto max(A a, B b) -> decltype(a + b) { return a < b ? b : a; }
 
 // Run `kernel` (a callable that calls the __global__ function) on `grid`, block after block; a thread that
 // returns leaves its block's and its warp's barriers, as an exited GPU thread stops counting.
