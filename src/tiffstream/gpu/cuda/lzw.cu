@@ -55,14 +55,6 @@ __device__ __forceinline__ void lzw_copy(u8* out, unsigned now, bool literal, in
     }
 }
 
-#define LZW_CLEARED -3        // lzw_run with ONE_SEGMENT: the segment ended at a Clear
-#define LZW_OVERFLOW -4       // lzw_run with ONE_SEGMENT: the segment's output reached the capacity
-
-struct LzwRun {
-    long long result;  // bytes decoded (at most the capacity), -1 for an invalid code, or LZW_CLEARED/OVERFLOW
-    long long pos;     // where the output ended
-};
-
 // The code of `width` bits at bit `bit` (MSB-first; LSB-first for the old style).
 __device__ __forceinline__ int lzw_code(const u8* in, long long size, long long bit, int width, int late) {
     long long at = bit >> 3;
@@ -76,14 +68,13 @@ __device__ __forceinline__ int lzw_code(const u8* in, long long size, long long 
 // The last table entry when code i of a segment is read: a larger code is invalid.
 __device__ __forceinline__ int lzw_limit(int i) { return i == 0 ? 255 : min(257 + i, 4095); }
 
-// A warp decodes from the segment whose first code is at bit `segment`, output from `pos` on, 32 codes at a time:
-// to the end of the chunk's codes, or (ONE_SEGMENT) to the segment's Clear. COPY false: output lengths only.
-template <typename P, bool COPY, bool ONE_SEGMENT>
-__device__ LzwRun lzw_run(const u8* in, long long size, int late, long long segment, long long pos, u8* out,
-                          long long capacity, P* start_of) {
+// A warp decodes a chunk, 32 codes at a time. Returns the bytes decoded (at most the capacity), or -1 for an
+// invalid code.
+template <typename P>
+__device__ long long lzw_run(const u8* in, long long size, int late, u8* out, long long capacity, P* start_of) {
     const int lane = threadIdx.x & 31;
     const unsigned all = 0xffffffffu;
-    long long total_bits = size * 8;
+    long long total_bits = size * 8, segment = 0, pos = 0;  // where the segment's first code is; the output's end
     int i0 = 0;  // index of the batch's first code in its segment
     while (true) {
         int i = i0 + lane, width = lzw_width(i - late);
@@ -120,26 +111,23 @@ __device__ LzwRun lzw_run(const u8* in, long long size, int late, long long segm
         if (read && i < LZW_SLOTS) start_of[i] = (P)at;
         if (lane == 0 && i0 + count < LZW_SLOTS) start_of[i0 + count] = (P)end;
         __syncwarp();
-        if (COPY) {
-            long long from = read && !literal ? (long long)start_of[parent] : 0;
-            int own = read && !literal ? (int)min((long long)len, at - from) : 0;  // bytes before this string's output
-            long long stop = end < capacity ? end : capacity;
-            unsigned todo = reading;
-            while (todo) {  // a lane may copy once no earlier lane still to copy writes what it reads
-                long long begin = __shfl_sync(all, at, __ffs(todo) - 1);
-                unsigned waits = __ballot_sync(all, ((todo >> lane) & 1) && !literal && from + own > begin) & todo;
-                unsigned now = waits ? todo & ((1u << (__ffs(waits) - 1)) - 1) : todo;
-                lzw_copy(out, now, literal, code, at, from, own, len, stop);
-                todo &= ~now;
-                __syncwarp();
-            }
+        long long from = read && !literal ? (long long)start_of[parent] : 0;
+        int own = read && !literal ? (int)min((long long)len, at - from) : 0;  // bytes before this string's output
+        long long stop = end < capacity ? end : capacity;
+        unsigned todo = reading;
+        while (todo) {  // a lane may copy once no earlier lane still to copy writes what it reads
+            long long begin = __shfl_sync(all, at, __ffs(todo) - 1);
+            unsigned waits = __ballot_sync(all, ((todo >> lane) & 1) && !literal && from + own > begin) & todo;
+            unsigned now = waits ? todo & ((1u << (__ffs(waits) - 1)) - 1) : todo;
+            lzw_copy(out, now, literal, code, at, from, own, len, stop);
+            todo &= ~now;
+            __syncwarp();
         }
         pos = end;
-        if (count < f || end >= capacity) return {ONE_SEGMENT ? LZW_OVERFLOW : capacity, pos};  // the output is full
+        if (count < f || end >= capacity) return capacity;  // the output is full
         if (f < 32) {  // lane f holds a Clear, an EOI, an invalid code, or the data ended
             int last = __shfl_sync(all, code, f);
-            if (last != 256) return {last == 257 || last < 0 ? end : -1, pos};
-            if (ONE_SEGMENT) return {LZW_CLEARED, pos};
+            if (last != 256) return last == 257 || last < 0 ? end : -1;
             segment = __shfl_sync(all, bit, f) + __shfl_sync(all, width, f);
             i0 = 0;
         } else {
@@ -160,9 +148,9 @@ __device__ void lzw_decode(const u64* src, const i64* src_size, const u64* dst, 
     long long size = src_size[c], capacity = dst_capacity[c];
     long long most = sizeof(P) == 2 ? 65536LL : 0xffffffffLL;
     const int late = size >= 2 && __ldg(in) == 0 && (__ldg(in + 1) & 1) ? 1 : 0;  // old style (the whole warp)
-    LzwRun run = lzw_run<P, true, false>(in, size, late, 0, 0, (u8*)dst[c], min(capacity, most),
-                                         tables + (threadIdx.x >> 5) * LZW_SLOTS);
-    if ((threadIdx.x & 31) == 0) written[c] = run.result;
+    P* table = tables + (threadIdx.x >> 5) * LZW_SLOTS;
+    long long result = lzw_run<P>(in, size, late, (u8*)dst[c], min(capacity, most), table);
+    if ((threadIdx.x & 31) == 0) written[c] = result;
 }
 
 extern "C" __global__ void lzw_decode16(const u64* s, const i64* ss, const u64* d, const i64* dc, i64* w,
@@ -310,7 +298,7 @@ extern "C" __global__ void __launch_bounds__(1024) lzw_decode16_segments(const u
     if (split) {
         if (threadIdx.x == 0) written[c] = seg_base[segments];
     } else if (warp == 0) {
-        LzwRun run = lzw_run<u16, true, false>(in, size, late, 0, 0, out, capacity, (u16*)lzw_words);
-        if (lane == 0) written[c] = run.result;
+        long long result = lzw_run<u16>(in, size, late, out, capacity, (u16*)lzw_words);
+        if (lane == 0) written[c] = result;
     }
 }
