@@ -9,18 +9,13 @@ groups a block as an H100 gives and with one; and which chunks it leaves to one 
 from __future__ import annotations
 
 import ctypes
-import os
 
 import cuda_emu
 import imagecodecs
-import numpy as np
 import pytest
 from lzw_streams import STREAMS, UNDECODABLE
 
-if not cuda_emu.available():
-    if os.environ.get("CI") == "true":
-        pytest.fail("CI needs g++ to run the GPU kernels on the CPU (.ci/run installs it)", pytrace=False)
-    pytest.skip("no g++ to build the GPU kernels for the CPU", allow_module_level=True)
+cuda_emu.require_compiler()
 
 HOST = r"""
 extern "C" void few(const u64* s, const i64* ss, const u64* d, const i64* dc, i64* w, long long n, int groups) {
@@ -44,18 +39,11 @@ def kernels(tmp_path_factory: pytest.TempPathFactory) -> ctypes.CDLL:
 def _decode(kernels: ctypes.CDLL, kernel: str, names: list[str], groups: int = 0) -> tuple[list[int], list[bytes], int]:
     """``written``, each output as far as its capacity, and how many chunks the few-chunks kernel left to one
     warp; all chunks in one launch."""
-    streams = [np.frombuffer(STREAMS[name][0], np.uint8).copy() for name in names]
-    capacities = np.array([STREAMS[name][1] for name in names], np.int64)
-    outs = [np.full(capacity, 7, np.uint8) for capacity in capacities]
-    src = np.array([s.ctypes.data for s in streams], np.uint64)
-    sizes = np.array([s.size for s in streams], np.int64)
-    dst = np.array([o.ctypes.data for o in outs], np.uint64)
-    written = np.full(len(names), -99, np.int64)
-    pointers = [ctypes.c_void_p(a.ctypes.data) for a in (src, sizes, dst, capacities, written)]
     extra = [ctypes.c_int(groups)] if kernel == "few" else []
     kernels.one_warp_chunks()
-    getattr(kernels, kernel)(*pointers, ctypes.c_longlong(len(names)), *extra)
-    return written.tolist(), [o.tobytes() for o in outs], kernels.one_warp_chunks()
+    streams, capacities = [STREAMS[name][0] for name in names], [STREAMS[name][1] for name in names]
+    written, outs = cuda_emu.decode_chunks(getattr(kernels, kernel), streams, capacities, *extra)
+    return written, outs, kernels.one_warp_chunks()
 
 
 @pytest.mark.parametrize("groups", [8, 1])

@@ -4,26 +4,60 @@ synchronisation), to check what they compute where no GPU is; never for speed.
 ``build(kernel, host_code, directory)`` compiles ``src/tiffstream/gpu/cuda/<kernel>`` with ``common.cuh`` and
 ``host_code`` (``extern "C"`` functions that call ``emu_launch``) into a shared library and loads it.
 ``extern __shared__`` arrays become pointers into one buffer of the process. Needs ``g++`` (C++20).
+``decode_chunks`` runs a kernel of the decoders' form on byte strings.
 """
 
 from __future__ import annotations
 
 import ctypes
+import os
 import pathlib
 import re
 import shutil
 import subprocess
+from typing import Any
 
-__all__ = ["available", "build"]
+import numpy as np
+
+__all__ = ["addresses", "build", "decode_chunks", "pointers", "require_compiler"]
 
 HERE = pathlib.Path(__file__).resolve().parent
 CUDA = HERE.parents[1] / "src" / "tiffstream" / "gpu" / "cuda"
 _DYNAMIC = re.compile(r"extern __shared__ (?:__align__\(\d+\) )?(\w+) (\w+)\[\];")
 
 
-def available() -> bool:
-    """Whether a C++ compiler is here to build the kernels."""
-    return shutil.which("g++") is not None
+def require_compiler() -> None:
+    """Skip the calling test module where no g++ is (fail it in CI, whose .ci/run installs one)."""
+    import pytest
+
+    if shutil.which("g++") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI needs g++ to run the GPU kernels on the CPU (.ci/run installs it)", pytrace=False)
+        pytest.skip("no g++ to build the GPU kernels for the CPU", allow_module_level=True)
+
+
+def pointers(*arrays: np.ndarray) -> list[ctypes.c_void_p]:
+    """Each array's address, as a kernel's pointer argument."""
+    return [ctypes.c_void_p(array.ctypes.data) for array in arrays]
+
+
+def addresses(buffers: list[np.ndarray]) -> np.ndarray:
+    """A per-chunk table of buffer addresses (``const u64*`` of the kernels)."""
+    return np.array([buffer.ctypes.data for buffer in buffers], np.uint64)
+
+
+def decode_chunks(
+    function: Any, streams: list[bytes], capacities: list[int], *extra: Any
+) -> tuple[list[int], list[bytes]]:
+    """Run ``function(sources, sizes, outputs, capacities, written, count, *extra)`` (the decoders' form) on
+    ``streams``: each chunk's ``written`` and its output (``capacity`` bytes, 7 where nothing was written)."""
+    inputs = [np.frombuffer(stream, np.uint8).copy() for stream in streams]
+    outs = [np.full(capacity, 7, np.uint8) for capacity in capacities]
+    sizes = np.array([data.size for data in inputs], np.int64)
+    written = np.full(len(streams), -99, np.int64)
+    table = (addresses(inputs), sizes, addresses(outs), np.array(capacities, np.int64), written)
+    function(*pointers(*table), ctypes.c_longlong(len(streams)), *extra)
+    return written.tolist(), [out.tobytes() for out in outs]
 
 
 def source(kernel: str, host_code: str, edits: dict[str, str] | None = None) -> str:
