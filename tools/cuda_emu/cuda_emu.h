@@ -1,7 +1,8 @@
 // A CPU stand-in for the part of CUDA's execution model our kernels use, to check their logic where no GPU is
-// (tests/test_gpu_kernels_on_cpu.py): not for speed. A block's threads are std::threads that run one block at a
-// time; __syncthreads is a barrier of the block, each warp intrinsic a barrier of the warp's 32 lanes; shared
-// memory (static and dynamic) is memory of the process, filled with garbage before each block.
+// (tests/test_gpu_kernels_on_cpu.py, tests/test_gpu_tiff_kernels_on_cpu.py): not for speed. A block's threads
+// are std::threads that run one block at a time; __syncthreads is a barrier of the block, each warp intrinsic a
+// barrier of the warp's 32 lanes; shared memory (static and dynamic) is memory of the process, filled with
+// garbage before each block.
 #include <atomic>
 #include <cstring>
 #include <memory>
